@@ -1,0 +1,11 @@
+//! spar: small language models that teach themselves.
+//!
+//! This facade re-exports the workspace's crates under short names. Each crate also stands
+//! alone; depend on it directly when you need only one.
+
+pub use spar_bandits as bandits;
+pub use spar_bpe as bpe;
+pub use spar_cucb as cucb;
+pub use spar_losses as losses;
+pub use spar_model as model;
+pub use spar_tasks as tasks;
