@@ -5,6 +5,7 @@
 //! returns the loss, **its gradient with respect to every policy log-probability**, and
 //! diagnostics. No loss knows about the model: the trainer back-propagates the returned
 //! per-token weights through the log-prob gather, `dlogits = w·(onehot − softmax)`.
+//! Per-token data use one layout everywhere, described in [`layout`].
 //!
 //! ```
 //! use spar_losses::nce::logistic_nce;
@@ -16,9 +17,17 @@
 
 extern crate alloc;
 
+pub mod aggregation;
+pub mod dr_grpo;
 mod error;
+pub mod grpo;
+pub mod gspo;
+pub mod kl;
+pub mod layout;
 pub mod math;
 pub mod nce;
+pub mod ppo_clip;
+pub mod rloo;
 #[cfg(test)]
 mod testutil;
 
