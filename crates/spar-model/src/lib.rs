@@ -10,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod checkpoint;
 pub mod config;
 pub mod error;
 pub mod hf_config;
