@@ -1,4 +1,98 @@
-//! Verifiable tasks, robust answer parsing, games with exact solvers and a sandboxed program language.
+//! Verifiable tasks, robust answer parsing, games with exact solvers and a sandboxed
+//! program language: what spar's models practise on, and what makes their rewards
+//! checkable without labels from people.
+//!
+//! Every family implements [`Task`]: `generate` draws a [`Problem`] (prompt + hidden
+//! [`Answer`]) at a difficulty level (a `usize`, usable as a curriculum arm),
+//! `extract_answer` reads an answer out of any completion without panicking, `verify`
+//! scores a completion, and `paraphrase` rewrites a prompt without changing its answer
+//! (for Co-Reward's cross-question agreement). Answers are `Eq + Hash + Ord`, so majority
+//! votes ([`majority_vote`]) can be taken over them. All randomness comes from the
+//! caller's [`rand_core::RngCore`].
+//!
+//! ```
+//! use rand_chacha::ChaCha8Rng;
+//! use rand_core::SeedableRng;
+//! use spar_tasks::{majority_vote, Arithmetic, ArithOp, Task};
+//!
+//! let task = Arithmetic::new(ArithOp::Add);                 // compact format by default
+//! let mut rng = ChaCha8Rng::seed_from_u64(7);
+//! let p = task.generate(1, &mut rng).unwrap();               // e.g. "12+34=" → "46"
+//! let good = p.completion.clone();
+//! let completions = [good.as_str(), "3", "the answer is 3", "junk"];
+//! let answers: Vec<_> = completions.iter().map(|c| task.extract_answer(c)).collect();
+//! let vote = majority_vote(&answers).unwrap();               // "3" twice beats the truth once
+//! assert_eq!(vote.count, 2);
+//! assert_eq!(task.verify(&p, &good), 1.0);
+//! ```
+//!
+//! # Families, levels and formats
+//!
+//! Digits are plain ASCII without separators, so a digit-splitting tokenizer gives one
+//! token per digit. The compact format is the default everywhere; paraphrases of compact
+//! prompts stay compact.
+//!
+//! | family | type | levels | compact prompt → completion | paraphrases (compact) |
+//! |---|---|---|---|---|
+//! | addition | [`Arithmetic`] `Add` | 6: operand digits 1,2,3,4,6,9 | `12+34=` → `46` | `34+12=`, `12 + 34 =`, `add 12 34:`, `sum 34 12:` |
+//! | subtraction | [`Arithmetic`] `Sub` | 6: as addition, `a ≥ b` | `34-12=` → `22` | `34 - 12 =`, `-12+34=`, `sub 34 12:` |
+//! | multiplication | [`Arithmetic`] `Mul` | 6: digits 1×1, 2×1, 2×2, 3×2, 3×3, 4×4 | `12*34=` → `408` | `34*12=`, `12 * 34 =`, `12x34=`, `mul 34 12:` |
+//! | step-by-step arithmetic | [`Arithmetic`] with [`Format::StepByStep`] | as above | `58+67=` → `8+7=15,5+6+1=12=>125`; `52-17=` → `12-7=5,5-1-1=3=>35`; `12*34=` → `12*4=48,12*30=360=>408` | as compact |
+//! | Countdown | [`Countdown`] | 6: 2–5 numbers up to 9, 9, 20, 20, 50, 100 | `3 5 7>22:` → `3*5+7` (any expression using each number at most once) | numbers shuffled, `3,5,7>22:`, `to 22 use 3 5 7:` |
+//! | sort | [`Sequence`] `Sort` | 6: 3, 5, 8 digits; 5, 8, 10 numbers < 100 | `sort 3 1 2:` → `1 2 3` | items shuffled, `sort 3,1,2:`, `3 1 2 sorted:`, `order 3 1 2:` |
+//! | reverse | [`Sequence`] `Reverse` | 6: as sort | `rev 3 1 2:` → `2 1 3` | `rev 3,1,2:`, `3 1 2 reversed:`, `reverse 3 1 2:` |
+//! | modular | [`Modular`] | 6: `a%m`, `(a+b)%m`, `a*b%m`, `a^b%m`, larger `a*b%m`, larger `a^b%m` | `17%5=` → `2`; `(12+34)%5=`; `3^4%5=` → `1` | operands swapped where commutative, `17 mod 5=`, `mod 17 5:` |
+//! | parity | [`Parity`] | 5: 4, 8, 12, 16, 24 bits | `par 1011:` → `1` | bits permuted, `parity 1011:`, `1011 par:`, `par 1 0 1 1:` |
+//! | deduction | [`ProgramTasks`] `Deduction` | 5: 1–5 composed operations | `f(x)=rev(x)++x;f([1,2])=` → `[2,1,1,2]` | `f(x) = …; f(…) =`, `x=[1,2];rev(x)++x=`, `run … on …:` |
+//! | abduction | [`ProgramTasks`] `Abduction` | 5: as deduction | `f(x)=sum(x)*2;f(?)=12;?=` → `[6]` (any input with that output) | `f(x) = …; f(?) = 12; ? =`, `sum(x)*2==12;x=` |
+//! | induction | [`ProgramTasks`] `Induction` | 5: as deduction; 2 pairs shown, 2 held out | `f([1,2])=[2,1];f([3])=[3];f(x)=` → `rev(x)` (any program fitting all 4 pairs) | shown pairs reordered, `[1,2]->[2,1],[3]->[3] f(x)=` |
+//!
+//! [`Format::Words`] writes sentences instead (`"What is 12 plus 34?"` → `"46"`).
+//!
+//! # Games
+//!
+//! * [`kuhn`]: Kuhn poker with exact values, best responses and exploitability (the
+//!   equilibrium value for player 1 is −1/18); prompt `"kuhn Q pb:"` → `"b"` / `"bet"`.
+//! * [`tictactoe`]: minimax solver; prompt `"ttt X.O.X...O o:"` → a square `1`–`9`.
+//!
+//! # Programs
+//!
+//! [`Program`] (parser), [`run`] (interpreter with fuel, memory and depth limits) and the
+//! Absolute Zero task kinds in [`azr`](crate::ProgramTasks).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
+
+mod answer;
+mod arithmetic;
+mod azr;
+mod countdown;
+mod error;
+mod game;
+mod interpreter;
+pub mod kuhn;
+mod modular;
+mod program;
+mod rational;
+mod rng;
+mod sequence;
+mod task;
+pub mod tictactoe;
+mod vote;
+
+pub use answer::{extract_int, extract_list, Answer};
+pub use arithmetic::Arithmetic;
+pub use azr::{
+    extract_program, extract_value, parse_proposal, proposer_prompt, proposer_reward,
+    validate_program, InvalidTask, ProgramTask, ProgramTaskKind, ProgramTasks,
+};
+pub use countdown::{check_countdown, extract_countdown, CdExpr, CdOp, Countdown, CountdownError};
+pub use error::TaskError;
+pub use game::{MoveError, Outcome};
+pub use interpreter::{run, run_with_usage, Limits, RunError, Usage, Value, HARD_MAX_DEPTH};
+pub use modular::{Modular, Parity};
+pub use program::{BinOp, Builtin, Expr, ParseError, Program, MAX_NESTING, MAX_SOURCE_LEN};
+pub use rational::Rational;
+pub use sequence::Sequence;
+pub use task::{ArithOp, Format, Instance, ModOp, Problem, SeqOp, Task};
+pub use vote::{majority_vote, Vote};
