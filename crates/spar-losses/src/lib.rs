@@ -18,16 +18,28 @@
 extern crate alloc;
 
 pub mod aggregation;
+pub mod cdpo;
+pub mod dno;
+pub mod dpo;
 pub mod dr_grpo;
 mod error;
 pub mod grpo;
 pub mod gspo;
+pub mod hinge;
+pub mod ipo;
 pub mod kl;
 pub mod layout;
 pub mod math;
 pub mod nce;
+pub mod osp;
 pub mod ppo_clip;
+pub mod preference;
 pub mod rloo;
+pub mod robust_dpo;
+pub mod selm;
+pub mod sequence;
+pub mod simpo;
+pub mod sppo;
 #[cfg(test)]
 mod testutil;
 
