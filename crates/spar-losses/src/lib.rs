@@ -19,9 +19,11 @@ extern crate alloc;
 
 pub mod aggregation;
 pub mod cdpo;
+pub mod dapo;
 pub mod dno;
 pub mod dpo;
 pub mod dr_grpo;
+pub mod entropy;
 mod error;
 pub mod grpo;
 pub mod gspo;
@@ -32,14 +34,19 @@ pub mod layout;
 pub mod math;
 pub mod nce;
 pub mod osp;
+pub mod pass_at_k;
 pub mod ppo_clip;
 pub mod preference;
+pub mod rae;
+pub mod reinforce_pp;
 pub mod rloo;
 pub mod robust_dpo;
+pub mod self_certainty;
 pub mod selm;
 pub mod sequence;
 pub mod simpo;
 pub mod sppo;
+pub mod task_relative;
 #[cfg(test)]
 mod testutil;
 
