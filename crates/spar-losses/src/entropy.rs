@@ -90,9 +90,7 @@ mod tests {
             let z: Vec<f64> = (0..6).map(|_| 2.0 * rng.normal()).collect();
             let mut g = vec![0.0; 6];
             entropy_logit_grad(&z, 1.0, &mut g).unwrap();
-            let num = central_diff(&z, |z| {
-                entropy_logit_grad(z, 0.0, &mut vec![0.0; 6]).unwrap()
-            });
+            let num = central_diff(&z, |z| entropy_logit_grad(z, 0.0, &mut [0.0; 6]).unwrap());
             assert_grad_close(&g, &num, 1e-7);
         }
         // Bonus loss −c·H with weight e = −c: descent (−grad) raises the rare token's logit.

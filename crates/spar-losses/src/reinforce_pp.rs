@@ -135,7 +135,7 @@ pub(crate) fn reinforce_pp_token_rewards(
             what: "beta > 0 needs ref_logprobs",
         });
     }
-    for i in 0..num_sequences {
+    for (i, &outcome) in outcome_rewards.iter().enumerate() {
         let mut last = None;
         for t in 0..max_len {
             let idx = i * max_len + t;
@@ -149,7 +149,7 @@ pub(crate) fn reinforce_pp_token_rewards(
         }
         // An empty completion has no token to carry its reward (guard against index −1).
         if let Some(idx) = last {
-            token_rewards[idx] += outcome_rewards[i];
+            token_rewards[idx] += outcome;
         }
     }
     Ok(())
