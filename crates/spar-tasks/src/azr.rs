@@ -332,13 +332,49 @@ fn strip_head(piece: &str) -> &str {
     t
 }
 
+/// The longest run of whole words in `piece` that parses as a program (earliest first
+/// among equals); at most the first 32 words are searched.
+fn longest_program(piece: &str) -> Option<Program> {
+    let piece = strip_head(piece);
+    if let Ok(p) = Program::parse(piece) {
+        return Some(p);
+    }
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in piece.char_indices() {
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, piece.len()));
+    }
+    words.truncate(32);
+    for span in (1..=words.len()).rev() {
+        for w in 0..=words.len() - span {
+            let text = &piece[words[w].0..words[w + span - 1].1];
+            if let Ok(p) = Program::parse(strip_head(text)) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
 /// Pull a program out of a completion: the region after the last marker (or the whole
-/// completion), then each of its `;`- or line-separated pieces, with a leading `f(x)=`
-/// removed; the last piece that parses wins (the first after a marker).
+/// completion) is split into `;`- or line-separated pieces, a leading `f(x)=` is removed,
+/// and in each piece the longest run of whole words that parses is taken; the last piece
+/// with a program wins (the first after a marker).
 ///
 /// ```
 /// use spar_tasks::extract_program;
 /// assert_eq!(extract_program("f(x)= rev( x )").unwrap().to_string(), "rev(x)");
+/// assert_eq!(extract_program("so: x*7 <eos> junk").unwrap().to_string(), "x*7");
 /// assert!(extract_program("¯\\_(ツ)_/¯").is_none());
 /// ```
 pub fn extract_program(completion: &str) -> Option<Program> {
@@ -346,9 +382,7 @@ pub fn extract_program(completion: &str) -> Option<Program> {
     if let Ok(p) = Program::parse(strip_head(region)) {
         return Some(p);
     }
-    let mut parsed = region
-        .split([';', '\n'])
-        .filter_map(|piece| Program::parse(strip_head(piece)).ok());
+    let mut parsed = region.split([';', '\n']).filter_map(longest_program);
     if marked {
         parsed.next()
     } else {
@@ -422,7 +456,8 @@ pub fn proposer_reward(solve_rate: Option<f64>) -> f64 {
 /// Seed tasks and a solver curriculum: random programs of growing size.
 ///
 /// Level `l` composes `l + 1` random operations over the input (lists of digits or small
-/// integers); induction tasks have four pairs of which two are shown.
+/// integers); induction tasks have four pairs of which two are shown. Problems whose
+/// compact prompt and reference completion together exceed `max_len` bytes are redrawn.
 ///
 /// ```
 /// use rand_chacha::ChaCha8Rng;
@@ -441,6 +476,9 @@ pub struct ProgramTasks {
     pub format: Format,
     /// Interpreter limits for generation and checking.
     pub limits: Limits,
+    /// Longest prompt + reference completion a generated problem may have, in bytes
+    /// (default 64, a tiny model's context).
+    pub max_len: usize,
 }
 
 impl ProgramTasks {
@@ -450,6 +488,7 @@ impl ProgramTasks {
             kind,
             format: Format::Compact,
             limits: Limits::default(),
+            max_len: 64,
         }
     }
 
@@ -506,10 +545,7 @@ fn random_op(rng: &mut dyn RngCore, e: Expr, is_list: bool) -> (Expr, bool) {
             1 => (Expr::Bin(BinOp::Mul, b, lit(k)), false),
             2 => (Expr::Bin(BinOp::Sub, b, lit(k)), false),
             3 => (Expr::Bin(BinOp::Rem, b, lit(k + 1)), false),
-            4 => (
-                Expr::If(Box::new(Expr::Bin(BinOp::Gt, b.clone(), lit(k))), b, lit(k)),
-                false,
-            ),
+            4 => (Expr::Neg(b), false),
             5 => (Expr::List(alloc::vec![*b, Expr::Int(k)]), true),
             _ => (
                 Expr::Call(Builtin::Range, Box::new(Expr::Bin(BinOp::Rem, b, lit(6)))),
@@ -557,7 +593,11 @@ impl Task for ProgramTasks {
             let inputs: Vec<Value> = (0..n).map(|_| random_input(rng, input_is_list)).collect();
             let program = Program { body };
             if let Ok(task) = ProgramTask::new(self.kind, program, &inputs, 2, &self.limits) {
-                return Ok(self.problem(task, level));
+                // The length bound is on the compact rendering, whatever the format.
+                let compact = task.prompts(Format::Compact).swap_remove(0);
+                if compact.len() + task.completion().len() <= self.max_len {
+                    return Ok(self.problem(task, level));
+                }
             }
         }
         Err(TaskError::GenerationFailed)

@@ -231,12 +231,16 @@ impl Parity {
                 format!("What is the parity (XOR of all bits) of {s}?"),
             ]
         } else {
-            alloc::vec![
+            let mut v = alloc::vec![
                 format!("par {s}:"),
                 format!("parity {s}:"),
-                format!("{s} par:"),
-                format!("par {spaced}:")
-            ]
+                format!("{s} par:")
+            ];
+            // Spaced bits double the length: only for short strings, so compact stays short.
+            if bits.len() <= 8 {
+                v.push(format!("par {spaced}:"));
+            }
+            v
         }
     }
 }
