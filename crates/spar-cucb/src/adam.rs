@@ -1,8 +1,9 @@
 //! Adam (Kingma & Ba, ICLR 2015) over a flat parameter vector:
 //! ```text
 //! m ← β₁m + (1−β₁)g,   v ← β₂v + (1−β₂)g²,
-//! θ ← θ − lr · (m / (1−β₁ᵗ)) / (sqrt(v / (1−β₂ᵗ)) + ε)
+//! θ ← θ − lr · (m / (1−β₁ᵗ)) / (sqrt(v / (1−β₂ᵗ)) + ε) − lr · wd · θ
 //! ```
+//! with the decoupled weight decay `wd` of AdamW (Loshchilov & Hutter, ICLR 2019; 0 = Adam).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -20,6 +21,8 @@ pub struct Adam {
     pub beta2: f64,
     /// Denominator guard ε.
     pub epsilon: f64,
+    /// Decoupled weight decay (AdamW); 0 gives plain Adam.
+    pub weight_decay: f64,
     m: Vec<f64>, // (n,)
     v: Vec<f64>, // (n,)
     t: i32,
@@ -39,6 +42,7 @@ impl Adam {
             beta1: 0.9,
             beta2: 0.999,
             epsilon: 1e-8,
+            weight_decay: 0.0,
             m: vec![0.0; n],
             v: vec![0.0; n],
             t: 0,
@@ -59,7 +63,8 @@ impl Adam {
         {
             *m = self.beta1 * *m + (1.0 - self.beta1) * g;
             *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-            *p -= self.learning_rate * (*m / c1) / (libm::sqrt(*v / c2) + self.epsilon);
+            *p -= self.learning_rate
+                * ((*m / c1) / (libm::sqrt(*v / c2) + self.epsilon) + self.weight_decay * *p);
         }
         Ok(())
     }

@@ -46,6 +46,9 @@ pub struct ContrastiveConfig {
     pub encoder: EncoderKind,
     /// Adam step size.
     pub learning_rate: f64,
+    /// Decoupled weight decay of the Adam steps (AdamW); shrinks weights on observation
+    /// coordinates that carry no signal about the transition.
+    pub weight_decay: f64,
     /// Scale of the random initial weights (random `φ` for unseen inputs is what lets the
     /// bonus notice them).
     pub init_scale: f64,
@@ -57,6 +60,7 @@ impl Default for ContrastiveConfig {
             feature_dim: 8,
             encoder: EncoderKind::Linear,
             learning_rate: 0.03,
+            weight_decay: 0.0,
             init_scale: 1.0,
         }
     }
@@ -106,13 +110,23 @@ impl ContrastiveModel {
             rng,
         )?;
         let psi_net = Encoder::new(config.encoder, obs_dim, 1, d, config.init_scale, rng)?;
+        if !(config.weight_decay.is_finite() && config.weight_decay >= 0.0) {
+            return Err(CucbError::InvalidParameter {
+                what: "weight_decay",
+                value: config.weight_decay,
+            });
+        }
         let n = phi_net.num_params() + psi_net.num_params();
+        let mut adam_phi = Adam::new(phi_net.num_params(), config.learning_rate)?;
+        let mut adam_psi = Adam::new(psi_net.num_params(), config.learning_rate)?;
+        adam_phi.weight_decay = config.weight_decay;
+        adam_psi.weight_decay = config.weight_decay;
         Ok(Self {
             obs_dim,
             num_actions,
             d,
-            adam_phi: Adam::new(phi_net.num_params(), config.learning_rate)?,
-            adam_psi: Adam::new(psi_net.num_params(), config.learning_rate)?,
+            adam_phi,
+            adam_psi,
             grad: vec![0.0; n],
             phi_net,
             psi_net,
@@ -136,7 +150,7 @@ impl ContrastiveModel {
 
     /// Total number of parameters (`φ` first, then `ψ`).
     pub fn num_params(&self) -> usize {
-        self.grad.len()
+        self.phi_net.params.len() + self.psi_net.params.len()
     }
 
     /// Copy all parameters (`φ` then `ψ`) into a vector.

@@ -16,5 +16,6 @@ pub mod gram;
 pub mod matrix_game;
 pub mod sampling;
 pub mod simplex;
+pub mod ulcb_game;
 
 pub use error::CucbError;
