@@ -12,11 +12,22 @@ extern crate alloc;
 
 pub mod checkpoint;
 pub mod config;
+pub mod cpu;
 pub mod error;
+pub mod gpt;
 pub mod hf_config;
+mod init;
+pub mod kernels;
 pub mod layout;
+pub mod optim;
 pub mod safetensors;
+pub mod sampling;
 
 pub use config::{GptConfig, Preset};
+pub use cpu::CpuKernels;
 pub use error::ModelError;
+pub use gpt::Gpt;
+pub use kernels::{block_on, Kernels};
 pub use layout::{ParamLayout, TensorSpec};
+pub use optim::{AdamWConfig, LrSchedule};
+pub use sampling::{Generation, SampleConfig};

@@ -1,0 +1,74 @@
+//! LayerNorm forward and backward on the CPU (Ba, Kiros, Hinton 2016).
+//!
+//! `x̂ = (x − μ)·rstd`, `rstd = 1/√(σ² + ε)` with the biased variance, `y = x̂·w + b`.
+//! Backward (per row of width C, `g = dy·w`):
+//! `dx = rstd·(g − mean(g) − x̂·mean(g·x̂))`, `dw += dy·x̂`, `db += dy`.
+
+use crate::kernels::RowShape;
+
+/// Normalises each row, saving its mean and rstd.
+#[allow(clippy::too_many_arguments)]
+pub fn layernorm_forward(
+    out: &mut [f32],
+    mean: &mut [f32],
+    rstd: &mut [f32],
+    inp: &[f32],
+    weight: &[f32],
+    bias: &[f32],
+    s: RowShape,
+    eps: f32,
+) {
+    let c = s.c;
+    let (w, b) = (&weight[..c], &bias[..c]);
+    for r in 0..s.rows {
+        let x = &inp[r * c..][..c];
+        let m = x.iter().sum::<f32>() / c as f32;
+        let var = x.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / c as f32;
+        let rs = 1.0 / libm::sqrtf(var + eps);
+        let o = &mut out[r * c..][..c];
+        for i in 0..c {
+            o[i] = (x[i] - m) * rs * w[i] + b[i];
+        }
+        mean[r] = m;
+        rstd[r] = rs;
+    }
+}
+
+/// Accumulates the input, weight and bias gradients.
+#[allow(clippy::too_many_arguments)]
+pub fn layernorm_backward(
+    dinp: &mut [f32],
+    dweight: &mut [f32],
+    dbias: &mut [f32],
+    dout: &[f32],
+    inp: &[f32],
+    weight: &[f32],
+    mean: &[f32],
+    rstd: &[f32],
+    s: RowShape,
+) {
+    let c = s.c;
+    let (w, dw, db) = (&weight[..c], &mut dweight[..c], &mut dbias[..c]);
+    for r in 0..s.rows {
+        let x = &inp[r * c..][..c];
+        let dy = &dout[r * c..][..c];
+        let (m, rs) = (mean[r], rstd[r]);
+        let mut g_mean = 0.0f32;
+        let mut gx_mean = 0.0f32;
+        for i in 0..c {
+            let xh = (x[i] - m) * rs;
+            let g = dy[i] * w[i];
+            g_mean += g;
+            gx_mean += g * xh;
+        }
+        g_mean /= c as f32;
+        gx_mean /= c as f32;
+        let dx = &mut dinp[r * c..][..c];
+        for i in 0..c {
+            let xh = (x[i] - m) * rs;
+            db[i] += dy[i];
+            dw[i] += xh * dy[i];
+            dx[i] += rs * (dy[i] * w[i] - g_mean - xh * gx_mean);
+        }
+    }
+}
