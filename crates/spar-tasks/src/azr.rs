@@ -591,6 +591,10 @@ impl Task for ProgramTasks {
                 1
             };
             let inputs: Vec<Value> = (0..n).map(|_| random_input(rng, input_is_list)).collect();
+            // Repeated examples teach nothing: induction inputs must be distinct.
+            if (1..n).any(|i| inputs[..i].contains(&inputs[i])) {
+                continue;
+            }
             let program = Program { body };
             if let Ok(task) = ProgramTask::new(self.kind, program, &inputs, 2, &self.limits) {
                 // The length bound is on the compact rendering, whatever the format.
