@@ -286,40 +286,41 @@ impl Tokenizer {
             .ok_or_else(|| BpeError::invalid("model.merges", "expected a list"))?;
         let mut merges = Vec::with_capacity(merges_v.len());
         for (rank, m) in merges_v.iter().enumerate() {
-            let (a, b) =
-                match m {
-                    Value::String(s) => {
-                        let mut it = s.split(' ');
-                        match (it.next(), it.next(), it.next()) {
-                            (Some(a), Some(b), None) => (a, b),
-                            _ => return Err(BpeError::invalid(
+            let (a, b) = match m {
+                Value::String(s) => {
+                    let mut it = s.split(' ');
+                    match (it.next(), it.next(), it.next()) {
+                        (Some(a), Some(b), None) => (a, b),
+                        _ => {
+                            return Err(BpeError::invalid(
                                 "model.merges",
                                 alloc::format!(
                                     "merge {rank} {s:?} is not two tokens separated by one space"
                                 ),
-                            )),
-                        }
-                    }
-                    Value::Array(pair) => match (
-                        pair.len(),
-                        pair.first().and_then(Value::as_str),
-                        pair.get(1).and_then(Value::as_str),
-                    ) {
-                        (2, Some(a), Some(b)) => (a, b),
-                        _ => {
-                            return Err(BpeError::invalid(
-                                "model.merges",
-                                alloc::format!("merge {rank} is not a pair of strings"),
                             ))
                         }
-                    },
+                    }
+                }
+                Value::Array(pair) => match (
+                    pair.len(),
+                    pair.first().and_then(Value::as_str),
+                    pair.get(1).and_then(Value::as_str),
+                ) {
+                    (2, Some(a), Some(b)) => (a, b),
                     _ => {
                         return Err(BpeError::invalid(
                             "model.merges",
-                            alloc::format!("merge {rank} is neither a pair nor a string"),
+                            alloc::format!("merge {rank} is not a pair of strings"),
                         ))
                     }
-                };
+                },
+                _ => {
+                    return Err(BpeError::invalid(
+                        "model.merges",
+                        alloc::format!("merge {rank} is neither a pair nor a string"),
+                    ))
+                }
+            };
             let id = |t: &str| {
                 by_string.get(t).copied().ok_or_else(|| {
                     BpeError::invalid(
