@@ -48,6 +48,7 @@
 //! | induction | [`ProgramTasks`] `Induction` | 5: as deduction; 2 pairs shown, 2 held out | `f([1,2])=[2,1];f([3])=[3];f(x)=` → `rev(x)` (any program fitting all 4 pairs) | shown pairs reordered, `[1,2]->[2,1],[3]->[3] f(x)=` |
 //!
 //! [`Format::Words`] writes sentences instead (`"What is 12 plus 34?"` → `"46"`).
+//! [`task_by_name`] builds any family from its name in the first column.
 //!
 //! # Games
 //!
@@ -74,6 +75,7 @@ pub mod kuhn;
 mod modular;
 mod program;
 mod rational;
+mod registry;
 mod rng;
 mod sequence;
 mod task;
@@ -93,6 +95,7 @@ pub use interpreter::{run, run_with_usage, Limits, RunError, Usage, Value, HARD_
 pub use modular::{Modular, Parity};
 pub use program::{BinOp, Builtin, Expr, ParseError, Program, MAX_NESTING, MAX_SOURCE_LEN};
 pub use rational::Rational;
+pub use registry::{task_by_name, TASK_NAMES};
 pub use sequence::Sequence;
 pub use task::{ArithOp, Format, Instance, ModOp, Problem, SeqOp, Task};
 pub use vote::{majority_vote, Vote};
