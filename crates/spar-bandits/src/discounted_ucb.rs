@@ -6,7 +6,10 @@
 //! `n = Σ_a N_a`, play `argmax_a x̄_a + 2B·√(ξ ln n / N_a)` (an arm with `N_a = 0` has index
 //! `+∞`). `B` bounds the rewards (rewards must lie in `[0, B]`); the paper takes `ξ = 0.6`
 //! (recalled, not checked against the text). A reward observed `k` steps ago weighs `γᵏ`,
-//! so the effective memory is about `1/(1 − γ)` steps.
+//! so the effective memory is about `1/(1 − γ)` steps. For a horizon `T` with `Υ` change
+//! points the paper tunes `γ = 1 − ¼√(Υ/T)` (for `B = 1`); with many arms a small `γ` leaves
+//! too little discounted mass for the bonus to shrink, and the policy explores nearly
+//! uniformly.
 
 use crate::bandit::check_len;
 use crate::error::{check_arm, check_param, check_reward};

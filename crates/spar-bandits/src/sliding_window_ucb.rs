@@ -4,7 +4,8 @@
 //! Only the last `W` plays count: `N_a` and `x̄_a` are the play count and mean reward of arm
 //! `a` within the window, and the index is `x̄_a + B·√(ξ ln min(t, W) / N_a)` with `t` the
 //! number of plays so far; an arm absent from the window has index `+∞`. Rewards lie in
-//! `[0, B]`; the paper takes `ξ = 0.6` (recalled).
+//! `[0, B]`; the paper takes `ξ = 0.6` (recalled) and, for a horizon `T` with `Υ` change
+//! points, `W = 2B√(T ln T / Υ)`.
 
 use crate::bandit::check_len;
 use crate::error::{check_arm, check_param, check_reward};

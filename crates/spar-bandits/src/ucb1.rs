@@ -50,12 +50,20 @@ impl Ucb1 {
     }
 
     fn index_unchecked(&self, arm: usize) -> f64 {
+        self.index_with(arm, self.two_log_t())
+    }
+
+    /// `2 ln t`, computed once per selection rather than once per arm.
+    fn two_log_t(&self) -> f64 {
+        2.0 * libm::log(self.total.max(1) as f64)
+    }
+
+    fn index_with(&self, arm: usize, two_log_t: f64) -> f64 {
         let n = self.counts[arm];
         if n == 0 {
             return f64::INFINITY;
         }
-        let t = self.total.max(1) as f64;
-        self.means[arm] + self.c * libm::sqrt(2.0 * libm::log(t) / n as f64)
+        self.means[arm] + self.c * libm::sqrt(two_log_t / n as f64)
     }
 
     /// Plays of each arm.
@@ -76,8 +84,9 @@ impl Bandit for Ucb1 {
 
     fn select(&self, _rng: &mut dyn RngCore) -> Result<usize, Error> {
         self.validate()?;
+        let two_log_t = self.two_log_t();
         Ok(argmax(
-            (0..self.num_arms()).map(|a| self.index_unchecked(a)),
+            (0..self.num_arms()).map(|a| self.index_with(a, two_log_t)),
         ))
     }
 
