@@ -123,9 +123,16 @@ fn plots_dir() -> PathBuf {
     dir
 }
 
-/// Mean cumulative regret curve of each bandit on `env` (sampled every 100 steps) and the
-/// final regrets per seed.
-fn regret_curves(env: &dyn Environment) -> Vec<(Vec<(f64, f64)>, Vec<f64>)> {
+/// One bandit's results on one problem.
+struct RegretResult {
+    /// Mean cumulative regret over seeds, sampled every 100 steps.
+    curve: Vec<(f64, f64)>,
+    /// Final cumulative regret of each seed.
+    finals: Vec<f64>,
+}
+
+/// The results of every bandit on `env`.
+fn regret_curves(env: &dyn Environment) -> Vec<RegretResult> {
     (0..bandit_names().len())
         .map(|i| {
             let mut curve = vec![0.0; HORIZON as usize];
@@ -139,12 +146,12 @@ fn regret_curves(env: &dyn Environment) -> Vec<(Vec<(f64, f64)>, Vec<f64>)> {
                 }
                 finals.push(*run.cumulative_regret.last().unwrap());
             }
-            let points = (0..HORIZON as usize)
+            let curve = (0..HORIZON as usize)
                 .step_by(100)
                 .chain(std::iter::once(HORIZON as usize - 1))
                 .map(|t| ((t + 1) as f64, curve[t]))
                 .collect();
-            (points, finals)
+            RegretResult { curve, finals }
         })
         .collect()
 }
@@ -194,7 +201,7 @@ fn main() {
     for (i, name) in bandit_names().iter().enumerate() {
         let mut row = format!("| {name} |");
         for res in &results {
-            let (m, s) = mean_std(&res[i].1);
+            let (m, s) = mean_std(&res[i].finals);
             row.push_str(&format!(" {m:.1} ± {s:.1} |"));
         }
         println!("{row}");
@@ -204,8 +211,8 @@ fn main() {
         let mut plot = LinePlot::new(&format!("Cumulative regret: {title}"))
             .x_label("step")
             .y_label("cumulative pseudo-regret (mean of 10 seeds)");
-        for (name, (points, _)) in bandit_names().iter().zip(res) {
-            plot.push_series(name, points);
+        for (name, result) in bandit_names().iter().zip(res) {
+            plot.push_series(name, &result.curve);
         }
         let path = dir.join(format!("bandits-regret-{slug}.svg"));
         std::fs::write(&path, plot.to_svg()).unwrap();
