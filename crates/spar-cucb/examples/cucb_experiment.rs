@@ -94,7 +94,7 @@ fn lock_run(horizon: usize, method: usize, seed: u64, budget: usize) -> Option<u
 /// Duality gap every `every` episodes for the game agent.
 fn game_run(learned: bool, seed: u64, episodes: usize, every: usize) -> Vec<f64> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let game = LowRankMarkovGame::new(3, 6, 3, 3, 3, &mut rng).unwrap();
+    let game = LowRankMarkovGame::new(5, 6, 3, 3, 3, &mut rng).unwrap();
     let features = if learned {
         FeatureSource::Learned(ContrastiveConfig {
             feature_dim: 3,
@@ -109,11 +109,12 @@ fn game_run(learned: bool, seed: u64, episodes: usize, every: usize) -> Vec<f64>
     let config = GameAgentConfig {
         features,
         lambda: 0.1,
-        beta: 0.1,
+        beta: 1.0,
         train_steps: 5,
         batch_size: 32,
     };
-    let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(u64::from(learned)));
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed.wrapping_mul(1000).wrapping_add(u64::from(learned)));
     let mut agent = ContrastiveUlcb::new(&game, config, &mut rng).unwrap();
     let mut gaps = Vec::new();
     for k in 0..=episodes {
@@ -144,7 +145,11 @@ fn parallel<T: Send, F: Fn(usize) -> T + Sync>(n: usize, f: F) -> Vec<T> {
             });
         }
     });
-    out.into_inner().unwrap().into_iter().map(|r| r.unwrap()).collect()
+    out.into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect()
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -160,7 +165,11 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let quick = std::env::args().any(|a| a == "quick");
     let started = std::time::Instant::now();
-    let horizons: Vec<usize> = if quick { vec![3, 5] } else { vec![3, 5, 10, 15, 20] };
+    let horizons: Vec<usize> = if quick {
+        vec![3, 5]
+    } else {
+        vec![3, 5, 10, 15, 20]
+    };
     let seeds: Vec<u64> = if quick { vec![1] } else { vec![1, 2, 3] };
     let budget = if quick { 200 } else { 600 };
     // (a') is the slowest per episode (64 value look-ups per step); run it up to H = 10.
@@ -202,13 +211,20 @@ fn main() {
                 print!(" – |");
                 continue;
             }
-            let values: Vec<f64> = runs.iter().map(|r| r.map_or(budget as f64 + 1.0, |k| k as f64)).collect();
+            let values: Vec<f64> = runs
+                .iter()
+                .map(|r| r.map_or(budget as f64 + 1.0, |k| k as f64))
+                .collect();
             let med = median(values);
             let per: Vec<String> = runs
                 .iter()
                 .map(|r| r.map_or(format!(">{budget}"), |k| k.to_string()))
                 .collect();
-            let med_s = if med > budget as f64 { format!(">{budget}") } else { format!("{med}") };
+            let med_s = if med > budget as f64 {
+                format!(">{budget}")
+            } else {
+                format!("{med}")
+            };
             print!(" {med_s} [{}] |", per.join(", "));
             line.push((h as f64, med.min(budget as f64 + 1.0)));
         }
@@ -216,15 +232,17 @@ fn main() {
     }
 
     // Markov game: duality gap over episodes.
-    let (episodes, every) = if quick { (60, 20) } else { (300, 20) };
+    let (episodes, every) = if quick { (50, 25) } else { (400, 25) };
     let game_seeds: Vec<u64> = if quick { vec![1] } else { vec![1, 2, 3] };
     let game_jobs: Vec<(bool, u64)> = [true, false]
         .iter()
         .flat_map(|&l| game_seeds.iter().map(move |&s| (l, s)))
         .collect();
-    let gaps = parallel(game_jobs.len(), |i| game_run(game_jobs[i].0, game_jobs[i].1, episodes, every));
+    let gaps = parallel(game_jobs.len(), |i| {
+        game_run(game_jobs[i].0, game_jobs[i].1, episodes, every)
+    });
     println!("\n## Zero-sum low-rank Markov game: duality gap of the CCE marginals\n");
-    println!("H = 3, S = 6, A = B = 3, d = 3; mean over seeds {game_seeds:?}.\n");
+    println!("H = 5, S = 6, A = B = 3, d = 3, λ = 0.1, β = 1; mean over seeds {game_seeds:?}.\n");
     print!("| episodes |");
     let checkpoints: Vec<usize> = (0..=episodes).step_by(every).collect();
     for k in &checkpoints {
@@ -233,9 +251,28 @@ fn main() {
     println!();
     println!("|---|{}", "---|".repeat(checkpoints.len()));
     let mut game_series = Vec::new();
-    for (label, learned) in [("contrastive ULCB (learned)", true), ("ULCB (true features)", false)] {
+    let nash: Vec<f64> = game_seeds
+        .iter()
+        .map(|&s| {
+            let mut rng = ChaCha8Rng::seed_from_u64(s);
+            LowRankMarkovGame::new(5, 6, 3, 3, 3, &mut rng)
+                .unwrap()
+                .nash_value()
+                .unwrap()
+        })
+        .collect();
+    eprintln!("Nash values of the games: {nash:.3?}");
+    for (label, learned) in [
+        ("contrastive ULCB (learned)", true),
+        ("ULCB (true features)", false),
+    ] {
         print!("| {label} |");
-        let runs: Vec<&Vec<f64>> = game_jobs.iter().zip(&gaps).filter(|((l, _), _)| *l == learned).map(|(_, g)| g).collect();
+        let runs: Vec<&Vec<f64>> = game_jobs
+            .iter()
+            .zip(&gaps)
+            .filter(|((l, _), _)| *l == learned)
+            .map(|(_, g)| g)
+            .collect();
         let mut pts = Vec::new();
         for (i, k) in checkpoints.iter().enumerate() {
             let mean = runs.iter().map(|g| g[i]).sum::<f64>() / runs.len() as f64;
@@ -248,9 +285,11 @@ fn main() {
 
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/plots");
     std::fs::create_dir_all(&dir).unwrap();
-    let mut plot = spar_plot::LinePlot::new("Combination lock: episodes to an ε-optimal policy (median over seeds)")
-        .x_label("horizon H")
-        .y_label("episodes (capped at budget + 1)");
+    let mut plot = spar_plot::LinePlot::new(
+        "Combination lock: episodes to an ε-optimal policy (median over seeds)",
+    )
+    .x_label("horizon H")
+    .y_label("episodes (capped at budget + 1)");
     for (m, pts) in METHODS.iter().zip(&series) {
         if !pts.is_empty() {
             plot = plot.series(m, pts);

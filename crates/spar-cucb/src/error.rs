@@ -41,6 +41,8 @@ pub enum CucbError {
     Infeasible,
     /// The linear program's objective is unbounded.
     Unbounded,
+    /// The simplex method hit its iteration cap (numerical breakdown).
+    NoConvergence,
     /// The contrastive loss rejected its input.
     Loss(LossError),
 }
@@ -60,6 +62,7 @@ impl fmt::Display for CucbError {
             Self::NotPositiveDefinite => write!(f, "matrix is not symmetric positive definite"),
             Self::Infeasible => write!(f, "linear program is infeasible"),
             Self::Unbounded => write!(f, "linear program is unbounded"),
+            Self::NoConvergence => write!(f, "simplex method did not converge"),
             Self::Loss(e) => write!(f, "contrastive loss: {e}"),
         }
     }

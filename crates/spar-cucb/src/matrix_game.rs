@@ -127,6 +127,14 @@ pub fn coarse_correlated_equilibrium(
     let gap: Vec<f64> = upper.iter().zip(lower).map(|(u, l)| l - u).collect();
     let mut lp = LinearProgram::new(&gap)?;
     lp.constraint(&vec![1.0; n], Relation::Eq, 1.0)?;
+    // Deviation rows ask for ≥ −δ instead of ≥ 0: a δ-CCE with δ at rounding scale. The
+    // exact rows all have right-hand side 0, a maximally degenerate start; the perturbation
+    // removes the degeneracy without changing the answer beyond 1e-10 of the payoff scale.
+    let scale = upper
+        .iter()
+        .chain(lower)
+        .fold(1.0f64, |m, v| m.max(v.abs()));
+    let delta = 1e-10 * scale;
     let mut coeff = vec![0.0; n];
     // Max player: Σ_{a,b} σ_ab (U_ab − U_a'b) ≥ 0 for every deviation a'.
     for dev in 0..rows {
@@ -135,7 +143,7 @@ pub fn coarse_correlated_equilibrium(
                 coeff[a * cols + b] = upper[a * cols + b] - upper[dev * cols + b];
             }
         }
-        lp.constraint(&coeff, Relation::Ge, 0.0)?;
+        lp.constraint(&coeff, Relation::Ge, -delta)?;
     }
     // Min player: Σ_{a,b} σ_ab (L_ab' − L_ab) ≥ 0 for every deviation b'.
     for dev in 0..cols {
@@ -144,7 +152,7 @@ pub fn coarse_correlated_equilibrium(
                 coeff[a * cols + b] = lower[a * cols + dev] - lower[a * cols + b];
             }
         }
-        lp.constraint(&coeff, Relation::Ge, 0.0)?;
+        lp.constraint(&coeff, Relation::Ge, -delta)?;
     }
     let mut sigma = lp.solve()?.x;
     normalise(&mut sigma);
@@ -155,4 +163,37 @@ pub fn coarse_correlated_equilibrium(
         upper_value,
         lower_value,
     })
+}
+
+#[cfg(test)]
+mod regression {
+    use super::*;
+
+    #[test]
+    fn cce_found_on_a_game_that_once_failed() {
+        let u = [
+            0.9294442768068333,
+            1.1446260858194823,
+            1.4945893611999732,
+            0.636214713117075,
+            1.524028745092042,
+            1.5960223700261713,
+            0.5997497887945958,
+            0.7106587073730923,
+            1.1782683027896668,
+        ];
+        let l = [
+            0.7308705751333572,
+            0.7814218433074621,
+            1.2885475914497457,
+            0.4689066615353511,
+            1.2522229707142316,
+            1.2537312258529678,
+            0.4124774346610476,
+            0.34695126010838506,
+            0.7849849434889878,
+        ];
+        let c = coarse_correlated_equilibrium(&u, &l, 3, 3).unwrap();
+        assert!((c.sigma.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
 }

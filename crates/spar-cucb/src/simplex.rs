@@ -7,8 +7,10 @@
 //! with the textbook tableau (Dantzig 1947; the two-phase form and Bland's anti-cycling rule as
 //! in Chvátal, *Linear Programming*, 1983, ch. 3 and 8). Phase 1 minimises the sum of
 //! artificial variables to find a basic feasible point; phase 2 optimises `c`. Bland's rule
-//! (smallest index enters, smallest basic index leaves among ties) guarantees termination on
-//! the degenerate programs that equilibrium computations produce.
+//! (smallest index enters) and the Harris two-pass ratio test (Harris 1973: among the rows
+//! that nearly tie for leaving, the largest pivot element) keep it finite and well conditioned
+//! on the degenerate programs that equilibrium computations produce; an iteration cap turns a
+//! numerical breakdown into [`CucbError::NoConvergence`] instead of a hang.
 //!
 //! The programs here are tiny (a stage game's joint actions), so the dense tableau is the right
 //! tool: no sparsity, no refactorisation.
@@ -46,8 +48,11 @@ pub struct LpSolution {
     pub value: f64,
 }
 
-/// Feasibility and pivot tolerance, relative to the problem's scale (entries of order 1–100).
+/// Reduced-cost and feasibility tolerance (rows are scaled to max |coefficient| = 1).
 const TOL: f64 = 1e-9;
+/// Smallest pivot element accepted by the ratio test. Larger than `TOL` on purpose: pivoting
+/// on a rounding residue (an exact zero computed as 1e-9) blows the tableau up.
+const PIVOT_TOL: f64 = 1e-7;
 
 impl LinearProgram {
     /// A program that maximises `objectiveᵀ x` over `x ≥ 0` (no constraints yet).
@@ -82,9 +87,15 @@ impl LinearProgram {
     pub fn solve(&self) -> Result<LpSolution, CucbError> {
         let n = self.objective.len();
         let m = self.rows.len();
-        // Flip rows so every right-hand side is non-negative (phase 1 starts at x = 0).
+        // Scale every row to max |coefficient| = 1 (conditioning), and flip rows so every
+        // right-hand side is non-negative (phase 1 starts at x = 0).
         let mut rows: Vec<(Vec<f64>, Relation, f64)> = self.rows.clone();
         for (a, rel, b) in rows.iter_mut() {
+            let norm = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            if norm > 0.0 {
+                a.iter_mut().for_each(|v| *v /= norm);
+                *b /= norm;
+            }
             if *b < 0.0 {
                 a.iter_mut().for_each(|v| *v = -*v);
                 *b = -*b;
@@ -125,11 +136,7 @@ impl LinearProgram {
                 }
             }
         }
-        let scale = 1.0
-            + rows
-                .iter()
-                .flat_map(|r| r.0.iter().map(|v| v.abs()).chain(core::iter::once(r.2)))
-                .fold(0.0, f64::max);
+        let scale = 1.0 + rows.iter().map(|r| r.2).fold(0.0, f64::max);
         let tol = TOL * scale;
 
         // Phase 1: maximise −Σ artificials.
@@ -146,7 +153,7 @@ impl LinearProgram {
             while i < m_now {
                 if basis[i] >= n + n_slack {
                     let row = &t[i * width..i * width + n + n_slack];
-                    if let Some(j) = row.iter().position(|v| v.abs() > tol) {
+                    if let Some(j) = row.iter().position(|v| v.abs() > PIVOT_TOL) {
                         pivot(&mut t, &mut basis, m_now, width, i, j);
                         i += 1;
                     } else {
@@ -248,30 +255,47 @@ fn run_simplex(
             let value = (0..m).map(|i| cost[basis[i]] * t[i * width + n_cols]).sum();
             return Ok(value);
         };
-        // Ratio test; ties go to the smallest basic index (Bland).
-        let mut leave: Option<(usize, f64)> = None;
+        // Harris two-pass ratio test: the bound θ of the ratios relaxed by `tol`, then among
+        // the rows within θ the largest pivot element (ties: smallest basic index). Choosing
+        // a large pivot keeps the tableau well conditioned on degenerate programs.
+        let mut theta = f64::INFINITY;
         for i in 0..m {
             let a = t[i * width + c];
-            if a > tol {
-                let ratio = t[i * width + n_cols] / a;
+            if a > PIVOT_TOL {
+                theta = theta.min((t[i * width + n_cols].max(0.0) + tol) / a);
+            }
+        }
+        if theta == f64::INFINITY {
+            return Err(CucbError::Unbounded);
+        }
+        let mut leave: Option<usize> = None;
+        for i in 0..m {
+            let a = t[i * width + c];
+            if a > PIVOT_TOL && t[i * width + n_cols].max(0.0) / a <= theta {
                 leave = match leave {
-                    None => Some((i, ratio)),
-                    Some((r, best)) => {
-                        if ratio < best - tol || (ratio <= best + tol && basis[i] < basis[r]) {
-                            Some((i, ratio))
-                        } else {
-                            Some((r, best))
-                        }
+                    Some(r)
+                        if t[r * width + c] > a
+                            || (t[r * width + c] == a && basis[r] < basis[i]) =>
+                    {
+                        Some(r)
                     }
+                    _ => Some(i),
                 };
             }
         }
-        let Some((r, _)) = leave else {
+        let Some(r) = leave else {
             return Err(CucbError::Unbounded);
         };
         pivot(t, basis, m, width, r, c);
+        // The relaxed ratio test may leave rounding-size negative values: clamp them.
+        for i in 0..m {
+            let rhs = &mut t[i * width + n_cols];
+            if *rhs < 0.0 && *rhs > -tol {
+                *rhs = 0.0;
+            }
+        }
     }
-    panic!("simplex: Bland's rule failed to terminate (numerical breakdown)");
+    Err(CucbError::NoConvergence)
 }
 
 #[cfg(test)]

@@ -27,6 +27,12 @@ use crate::gram::Gram;
 use crate::matrix_game::coarse_correlated_equilibrium;
 use crate::sampling::{categorical, index};
 
+/// Buffers for feature evaluation: the one-hot observation `(S,)` and the hidden activations.
+struct Scratch {
+    onehot: Vec<f64>,
+    cache: Vec<f64>,
+}
+
 /// Configuration of a [`ContrastiveUlcb`] agent.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GameAgentConfig {
@@ -123,9 +129,9 @@ impl ContrastiveUlcb {
         s: usize,
         joint: usize,
         out: &mut [f64],
-        onehot: &mut [f64],
-        cache: &mut Vec<f64>,
+        scratch: &mut Scratch,
     ) {
+        let Scratch { onehot, cache } = scratch;
         match self.config.features {
             FeatureSource::True => {
                 game.true_features(h, s, joint / self.b_n, joint % self.b_n, out)
@@ -163,7 +169,11 @@ impl ContrastiveUlcb {
     /// Upper and lower value iteration with a CCE at every `(h, s)`.
     pub fn plan(&mut self, game: &LowRankMarkovGame) -> Result<(), CucbError> {
         let (d, s_n, joint) = (self.d, self.s_n, self.a_n * self.b_n);
-        let (mut phi, mut onehot, mut cache) = (vec![0.0; d], vec![0.0; s_n], Vec::new());
+        let mut phi = vec![0.0; d];
+        let mut scratch = Scratch {
+            onehot: vec![0.0; s_n],
+            cache: Vec::new(),
+        };
         let (mut rhs_up, mut rhs_lo) = (vec![0.0; d], vec![0.0; d]);
         let (mut w_up, mut w_lo) = (vec![0.0; d], vec![0.0; d]);
         let (mut q_up, mut q_lo) = (vec![0.0; joint], vec![0.0; joint]);
@@ -174,7 +184,7 @@ impl ContrastiveUlcb {
             rhs_up.iter_mut().for_each(|v| *v = 0.0);
             rhs_lo.iter_mut().for_each(|v| *v = 0.0);
             for &(s, j, s_next) in &self.transitions[h] {
-                self.features(game, h, s, j, &mut phi, &mut onehot, &mut cache);
+                self.features(game, h, s, j, &mut phi, &mut scratch);
                 gram.add(&phi)?;
                 let (yu, yl) = (
                     self.v_up[(h + 1) * s_n + s_next],
@@ -190,7 +200,7 @@ impl ContrastiveUlcb {
             let cap = (self.horizon - h) as f64;
             for s in 0..s_n {
                 for j in 0..joint {
-                    self.features(game, h, s, j, &mut phi, &mut onehot, &mut cache);
+                    self.features(game, h, s, j, &mut phi, &mut scratch);
                     let bonus = self.config.beta * libm::sqrt(gram.quadratic_unchecked(&phi));
                     let r = game.reward(h, s, j / self.b_n, j % self.b_n);
                     let (mu, ml): (f64, f64) = phi

@@ -33,7 +33,12 @@ fn learned() -> FeatureSource {
 }
 
 /// Episodes until 20 greedy rollouts average ≥ 0.9 (V* = 1), or `None` within `budget`.
-fn episodes_to_solve(env: &CombinationLock, config: AgentConfig, seed: u64, budget: usize) -> Option<usize> {
+fn episodes_to_solve(
+    env: &CombinationLock,
+    config: AgentConfig,
+    seed: u64,
+    budget: usize,
+) -> Option<usize> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut agent = ContrastiveUcb::new(env, config, &mut rng).unwrap();
     for k in 1..=budget {
@@ -158,7 +163,8 @@ fn agents_reject_bad_configurations() {
         ..lock_agent_config(learned())
     };
     assert!(ContrastiveUcb::new(&env, bad_eps, &mut rng).is_err());
-    let agent = ContrastiveUcb::new(&env, lock_agent_config(FeatureSource::True), &mut rng).unwrap();
+    let agent =
+        ContrastiveUcb::new(&env, lock_agent_config(FeatureSource::True), &mut rng).unwrap();
     let mut q = vec![0.0; 2];
     assert!(matches!(
         agent.q_values(&env, 0, &[1.0, 0.0], &mut q),

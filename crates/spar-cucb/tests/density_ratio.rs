@@ -4,7 +4,9 @@
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use spar_cucb::contrastive::{train_on_buffer, ContrastiveConfig, ContrastiveModel, TransitionBuffer};
+use spar_cucb::contrastive::{
+    train_on_buffer, ContrastiveConfig, ContrastiveModel, TransitionBuffer,
+};
 use spar_cucb::encoder::EncoderKind;
 use spar_cucb::env::{LatentMdp, LowRankMdp};
 use spar_cucb::sampling::index;
@@ -56,8 +58,17 @@ fn fit_and_measure(kind: EncoderKind, samples: usize, steps: usize) -> (f64, f64
             mass_err += (mass - 1.0).abs();
             let c = &counts[(s * a_n + a) * s_n..(s * a_n + a + 1) * s_n];
             let n: f64 = c.iter().sum();
-            tv_counts += 0.5 * c.iter().zip(&p).map(|(x, y)| (x / n - y).abs()).sum::<f64>();
-            tv += 0.5 * p_hat.iter().zip(&p).map(|(x, y)| (x / mass - y).abs()).sum::<f64>();
+            tv_counts += 0.5
+                * c.iter()
+                    .zip(&p)
+                    .map(|(x, y)| (x / n - y).abs())
+                    .sum::<f64>();
+            tv += 0.5
+                * p_hat
+                    .iter()
+                    .zip(&p)
+                    .map(|(x, y)| (x / mass - y).abs())
+                    .sum::<f64>();
         }
     }
     let pairs = (s_n * a_n) as f64;

@@ -1,4 +1,5 @@
 //! Hand-written gradients against central finite differences.
+#![allow(clippy::needless_range_loop)] // finite differences walk parameters by index
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -39,7 +40,11 @@ fn check_encoder(kind: EncoderKind) {
         let down = loss(&enc, &mut out, &mut cache);
         enc.params[i] = keep;
         let fd = (up - down) / (2.0 * h);
-        assert!((fd - grad[i]).abs() < 1e-6 * (1.0 + fd.abs()), "param {i}: fd {fd} vs {}", grad[i]);
+        assert!(
+            (fd - grad[i]).abs() < 1e-6 * (1.0 + fd.abs()),
+            "param {i}: fd {fd} vs {}",
+            grad[i]
+        );
     }
 }
 
@@ -87,7 +92,11 @@ fn check_contrastive(kind: EncoderKind) {
         let down = model.loss_and_grad(&batch, &mut scratch).unwrap();
         params[i] = keep;
         let fd = (up - down) / (2.0 * h);
-        assert!((fd - grad[i]).abs() < 1e-6 * (1.0 + fd.abs()), "param {i}: fd {fd} vs {}", grad[i]);
+        assert!(
+            (fd - grad[i]).abs() < 1e-6 * (1.0 + fd.abs()),
+            "param {i}: fd {fd} vs {}",
+            grad[i]
+        );
     }
 }
 
@@ -117,14 +126,33 @@ fn contrastive_bad_input_is_an_error_value() {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let mut model = ContrastiveModel::new(3, 2, &ContrastiveConfig::default(), &mut rng).unwrap();
     let mut phi = vec![0.0; model.feature_dim()];
-    assert!(matches!(model.phi(&[1.0, 2.0], 0, &mut phi), Err(CucbError::DimensionMismatch { .. })));
+    assert!(matches!(
+        model.phi(&[1.0, 2.0], 0, &mut phi),
+        Err(CucbError::DimensionMismatch { .. })
+    ));
     assert!(model.phi(&[1.0, 2.0, 3.0], 2, &mut phi).is_err());
-    let bad = [ContrastiveTuple { obs: &[1.0, 0.0, 0.0], action: 0, next_obs: &[0.0, 1.0, 0.0], label: 2.0 }];
+    let bad = [ContrastiveTuple {
+        obs: &[1.0, 0.0, 0.0],
+        action: 0,
+        next_obs: &[0.0, 1.0, 0.0],
+        label: 2.0,
+    }];
     assert!(matches!(model.train_step(&bad), Err(CucbError::Loss(_))));
-    let short = [ContrastiveTuple { obs: &[1.0, 0.0], action: 0, next_obs: &[0.0, 1.0, 0.0], label: 1.0 }];
+    let short = [ContrastiveTuple {
+        obs: &[1.0, 0.0],
+        action: 0,
+        next_obs: &[0.0, 1.0, 0.0],
+        label: 1.0,
+    }];
     assert!(model.train_step(&short).is_err());
-    let config = ContrastiveConfig { learning_rate: -1.0, ..ContrastiveConfig::default() };
+    let config = ContrastiveConfig {
+        learning_rate: -1.0,
+        ..ContrastiveConfig::default()
+    };
     assert!(ContrastiveModel::new(3, 2, &config, &mut rng).is_err());
-    let config = ContrastiveConfig { feature_dim: 0, ..ContrastiveConfig::default() };
+    let config = ContrastiveConfig {
+        feature_dim: 0,
+        ..ContrastiveConfig::default()
+    };
     assert!(ContrastiveModel::new(3, 2, &config, &mut rng).is_err());
 }

@@ -2,7 +2,10 @@
 //! ```text
 //! P_h(s'|s,a,b) = φ*_h(s,a,b)ᵀ μ*_h(s'),   φ* ∈ Δ_d,  μ*(k,·) ∈ Δ_S,  r_h(s,a,b) ∼ U[0,1],
 //! ```
-//! the max player choosing `a ∈ 0..A`, the min player `b ∈ 0..B`. Start state 0, observations
+//! the max player choosing `a ∈ 0..A`, the min player `b ∈ 0..B`. The factors are peaked
+//! (flat Dirichlet draws cubed and renormalised) so that the joint action changes the next
+//! state and the game's value depends on planning, not only on the known stage rewards.
+//! Start state 0, observations
 //! `e_s`, `P⁻` uniform. Joint actions are indexed `a·B + b` where one index is needed.
 //!
 //! The Nash value comes from backward induction with [`crate::matrix_game::solve_zero_sum`];
@@ -19,6 +22,15 @@ use rand_core::RngCore;
 use crate::error::{check_dim, CucbError};
 use crate::matrix_game::solve_zero_sum;
 use crate::sampling::{categorical, dirichlet_flat, uniform};
+
+/// A flat Dirichlet draw cubed and renormalised: a random distribution with most mass on few
+/// entries.
+fn peaked<R: RngCore + ?Sized>(rng: &mut R, out: &mut [f64]) {
+    dirichlet_flat(rng, out);
+    out.iter_mut().for_each(|p| *p = *p * *p * *p);
+    let total: f64 = out.iter().sum();
+    out.iter_mut().for_each(|p| *p /= total);
+}
 
 /// A random low-rank zero-sum Markov game.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,10 +62,9 @@ impl LowRankMarkovGame {
         }
         let joint = max_actions * min_actions;
         let mut phi = vec![0.0; horizon * num_states * joint * d];
-        phi.chunks_exact_mut(d).for_each(|c| dirichlet_flat(rng, c));
+        phi.chunks_exact_mut(d).for_each(|c| peaked(rng, c));
         let mut mu = vec![0.0; horizon * d * num_states];
-        mu.chunks_exact_mut(num_states)
-            .for_each(|c| dirichlet_flat(rng, c));
+        mu.chunks_exact_mut(num_states).for_each(|c| peaked(rng, c));
         let reward = (0..horizon * num_states * joint)
             .map(|_| uniform(rng))
             .collect();
