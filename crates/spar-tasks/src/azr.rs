@@ -369,7 +369,7 @@ fn longest_program(piece: &str) -> Option<Program> {
 /// Pull a program out of a completion: the region after the last marker (or the whole
 /// completion) is split into `;`- or line-separated pieces, a leading `f(x)=` is removed,
 /// and in each piece the longest run of whole words that parses is taken; the last piece
-/// with a program wins (the first after a marker).
+/// with a program wins (the first after a marker); only 16 pieces are searched.
 ///
 /// ```
 /// use spar_tasks::extract_program;
@@ -382,11 +382,13 @@ pub fn extract_program(completion: &str) -> Option<Program> {
     if let Ok(p) = Program::parse(strip_head(region)) {
         return Some(p);
     }
-    let mut parsed = region.split([';', '\n']).filter_map(longest_program);
+    // At most 16 pieces from the end that matters, so a long junk completion costs a
+    // bounded number of parse attempts.
+    let pieces = region.split([';', '\n']);
     if marked {
-        parsed.next()
+        pieces.take(16).find_map(longest_program)
     } else {
-        parsed.next_back()
+        pieces.rev().take(16).find_map(longest_program)
     }
 }
 
