@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(params) = checkpoint::from_bytes(&CFG, data) {
         let bytes = checkpoint::to_bytes(&CFG, &params).expect("loaded parameters save");
         let again = checkpoint::from_bytes(&CFG, &bytes).expect("saved parameters load");
-        assert!(params.iter().zip(&again).all(|(a, b)| a.to_bits() == b.to_bits()));
+        assert!(params
+            .iter()
+            .zip(&again)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
     }
     let _ = hf_config::from_json(data);
 });
