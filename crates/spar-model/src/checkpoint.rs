@@ -10,14 +10,14 @@
 //!
 //! | tensor | shape |
 //! |---|---|
-//! | `transformer.wte.weight` | [V, C] |
-//! | `transformer.wpe.weight` | [T, C] |
-//! | `transformer.h.{i}.ln_1.weight`, `.ln_1.bias`, `.ln_2.weight`, `.ln_2.bias` | [C] |
-//! | `transformer.h.{i}.attn.c_attn.weight` / `.bias` | [C, 3C] / [3C] |
-//! | `transformer.h.{i}.attn.c_proj.weight` / `.bias` | [C, C] / [C] |
-//! | `transformer.h.{i}.mlp.c_fc.weight` / `.bias` | [C, 4C] / [4C] |
-//! | `transformer.h.{i}.mlp.c_proj.weight` / `.bias` | [4C, C] / [C] |
-//! | `transformer.ln_f.weight`, `transformer.ln_f.bias` | [C] |
+//! | `transformer.wte.weight` | `[V, C]` |
+//! | `transformer.wpe.weight` | `[T, C]` |
+//! | `transformer.h.{i}.ln_1.weight`, `.ln_1.bias`, `.ln_2.weight`, `.ln_2.bias` | `[C]` |
+//! | `transformer.h.{i}.attn.c_attn.weight` / `.bias` | `[C, 3C]` / `[3C]` |
+//! | `transformer.h.{i}.attn.c_proj.weight` / `.bias` | `[C, C]` / `[C]` |
+//! | `transformer.h.{i}.mlp.c_fc.weight` / `.bias` | `[C, 4C]` / `[4C]` |
+//! | `transformer.h.{i}.mlp.c_proj.weight` / `.bias` | `[4C, C]` / `[C]` |
+//! | `transformer.ln_f.weight`, `transformer.ln_f.bias` | `[C]` |
 //!
 //! Matmul weights are in HF's `Conv1D` orientation `[in, out]` (`y = x·W + b`), which is
 //! also spar's, so every tensor is a plain copy. `lm_head.weight` is not written: the
