@@ -251,35 +251,51 @@ fn zero_spread_fraction(batch: &PolicyBatch<'_>) -> f64 {
     zero as f64 / groups as f64
 }
 
-/// Clipped policy-gradient loss with KL penalty; writes `∂L/∂logprobs` into `grad`
-/// (`[num_sequences * max_len]`, overwritten, zero on padding). Allocates nothing.
-///
-/// An all-masked batch returns loss 0, gradient 0 and zero diagnostics.
-pub fn policy_loss(
+/// Sums over a run of rows; combined in row order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Partial {
+    loss: f64,
+    approx_kl: f64,
+    ref_kl: f64,
+    advantage: f64,
+    n_low: usize,
+    n_high: usize,
+    n_dual: usize,
+    n_tok: usize,
+}
+
+impl Partial {
+    #[cfg(feature = "threads")]
+    fn add(&mut self, o: &Partial) {
+        self.loss += o.loss;
+        self.approx_kl += o.approx_kl;
+        self.ref_kl += o.ref_kl;
+        self.advantage += o.advantage;
+        self.n_low += o.n_low;
+        self.n_high += o.n_high;
+        self.n_dual += o.n_dual;
+        self.n_tok += o.n_tok;
+    }
+}
+
+/// Loss, gradient and counters for rows `first_row..first_row + grad.len()/max_len`.
+fn rows_loss(
     config: &PolicyLossConfig,
     batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    first_row: usize,
     grad: &mut [f64],
-) -> Result<PolicyLossOutput, LossError> {
-    validate(config, batch, grad)?;
-    let (b, t) = (batch.num_sequences, batch.max_len);
-    let agg = AggWeights::new(
-        batch.mask,
-        b,
-        t,
-        config.loss_type,
-        config.max_completion_length,
-    )?;
+) -> Partial {
+    let t = batch.max_len;
     let lo = 1.0 - config.epsilon;
     let hi = 1.0 + config.epsilon_high;
     let beta = config.beta;
-    let mut loss = 0.0;
-    let mut d = PolicyDiagnostics::default();
-    let (mut n_low, mut n_high, mut n_dual, mut n_tok) = (0usize, 0usize, 0usize, 0usize);
-    for i in 0..b {
+    let mut p = Partial::default();
+    for (r, g_row) in grad.chunks_exact_mut(t).enumerate() {
+        let i = first_row + r;
         let row = i * t..(i + 1) * t;
         let mask = &batch.mask[row.clone()];
         let len = mask.iter().filter(|&&m| m).count();
-        let g_row = &mut grad[row.clone()];
         if len == 0 {
             g_row.iter_mut().for_each(|g| *g = 0.0);
             continue;
@@ -287,10 +303,14 @@ pub fn policy_loss(
         let w = agg.token_weight(len);
         let lp = &batch.logprobs[row.clone()];
         let old = batch.old_logprobs.map(|o| &o[row.clone()]);
+        let rf = batch.ref_logprobs.map(|o| &o[row.clone()]);
         // GSPO: one ratio per completion, from the mean log-ratio.
         let seq_ratio = match config.importance_sampling_level {
             ImportanceSamplingLevel::Token => None,
-            ImportanceSamplingLevel::Sequence => Some(sequence_log_ratio(lp, old, mask, len)),
+            ImportanceSamplingLevel::Sequence => {
+                let (log_s, live) = sequence_log_ratio(lp, old, mask, len);
+                Some((libm::exp(log_s), live))
+            }
         };
         // Σ_t w·∂l_t/∂s over the completion (GSPO's chain through s_i).
         let mut dl_ds_sum = 0.0;
@@ -299,95 +319,162 @@ pub fn policy_loss(
                 g_row[k] = 0.0;
                 continue;
             }
-            let idx = i * t + k;
-            let a = batch.advantages.get(i, idx);
+            let a = batch.advantages.get(i, i * t + k);
+            let lr = old.map_or(0.0, |o| lp[k] - o[k]);
+            let lr_c = lr.clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP);
             let (ratio, ratio_live) = match seq_ratio {
-                Some((log_s, live)) => (libm::exp(log_s), live),
-                None => {
-                    let lr = old.map_or(0.0, |o| lp[k] - o[k]);
-                    if lr > LOG_RATIO_CLAMP {
-                        (libm::exp(LOG_RATIO_CLAMP), false)
-                    } else if lr < -LOG_RATIO_CLAMP {
-                        (libm::exp(-LOG_RATIO_CLAMP), false)
-                    } else {
-                        (libm::exp(lr), true)
-                    }
-                }
+                Some(sr) => sr,
+                None => (libm::exp(lr_c), lr == lr_c),
             };
-            let clipped = ratio.clamp(lo, hi);
+            // approx KL(π_old‖π_θ) = (ρ − 1) − log ρ from the token ratio (also under GSPO).
+            p.approx_kl += match seq_ratio {
+                None => ratio - 1.0 - lr_c,
+                Some(_) => libm::expm1(lr_c) - lr_c,
+            };
             let l1 = -a * ratio;
-            let l2 = -a * clipped;
+            let l2 = -a * ratio.clamp(lo, hi);
             // ∂l_pg/∂ρ: −A on the unclipped branch, 0 where the clip (or dual clip) is active.
-            let (mut l_pg, mut dl_dratio) = if l1 >= l2 { (l1, -a) } else { (l2, 0.0) };
+            let (mut l, mut dl_dratio) = if l1 >= l2 { (l1, -a) } else { (l2, 0.0) };
             if a < 0.0 {
+                if ratio < lo {
+                    p.n_low += 1;
+                }
                 if let Some(c) = config.dual_clip {
                     let l3 = -a * c;
-                    if l3 < l_pg {
-                        l_pg = l3;
+                    if l3 < l {
+                        l = l3;
                         dl_dratio = 0.0;
-                        n_dual += 1;
+                        p.n_dual += 1;
                     }
                 }
+            } else if a > 0.0 && ratio > hi {
+                p.n_high += 1;
             }
-            if ratio < lo && a < 0.0 {
-                n_low += 1;
-            }
-            if ratio > hi && a > 0.0 {
-                n_high += 1;
-            }
-            let mut l = l_pg;
-            let mut g = 0.0;
             if !ratio_live {
                 dl_dratio = 0.0;
             }
+            let mut g = 0.0;
             match seq_ratio {
                 // ∂ρ/∂logp_θ = ρ for a token ratio.
                 None => g += dl_dratio * ratio,
                 Some(_) => dl_ds_sum += w * dl_dratio,
             }
-            if let Some(r) = batch.ref_logprobs {
-                let (kl, dkl) = kl_penalty(config.kl_estimator, lp[k], r[idx]);
-                d.ref_kl += kl;
+            if let Some(rf) = rf {
+                let (kl, dkl) = kl_penalty(config.kl_estimator, lp[k], rf[k]);
+                p.ref_kl += kl;
                 if beta != 0.0 {
                     l += beta * kl;
                     g += beta * dkl;
                 }
             }
-            // approx KL(π_old‖π_θ) = (ρ − 1) − log ρ, from the per-token ratio even under GSPO.
-            let lr_tok = old
-                .map_or(0.0, |o| lp[k] - o[k])
-                .clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP);
-            d.approx_kl += libm::expm1(lr_tok) - lr_tok;
-            d.mean_advantage += a;
-            n_tok += 1;
-            loss += w * l;
+            p.advantage += a;
+            p.n_tok += 1;
+            p.loss += w * l;
             g_row[k] = w * g;
         }
-        if let Some((log_s, live)) = seq_ratio {
-            if live {
-                // ∂s_i/∂logp_θ[i,t] = s_i / |o_i| for every unmasked token of completion i.
-                let add = dl_ds_sum * libm::exp(log_s) / len as f64;
-                for (gk, &m) in g_row.iter_mut().zip(mask) {
-                    if m {
-                        *gk += add;
-                    }
+        if let Some((s, true)) = seq_ratio {
+            // ∂s_i/∂logp_θ[i,t] = s_i / |o_i| for every unmasked token of completion i.
+            let add = dl_ds_sum * s / len as f64;
+            for (gk, &m) in g_row.iter_mut().zip(mask) {
+                if m {
+                    *gk += add;
                 }
             }
         }
     }
-    if n_tok > 0 {
-        let n = n_tok as f64;
-        d.clip_fraction_low = n_low as f64 / n;
-        d.clip_fraction_high = n_high as f64 / n;
-        d.dual_clip_fraction = n_dual as f64 / n;
-        d.approx_kl /= n;
-        d.ref_kl /= n;
-        d.mean_advantage /= n;
+    p
+}
+
+/// Batches with at least this many token slots are split over threads (feature `threads`).
+#[cfg(feature = "threads")]
+const PARALLEL_MIN_TOKENS: usize = 1 << 15;
+
+#[cfg(feature = "threads")]
+fn all_rows(
+    config: &PolicyLossConfig,
+    batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    grad: &mut [f64],
+) -> Partial {
+    let (b, t) = (batch.num_sequences, batch.max_len);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(b);
+    if threads < 2 || b * t < PARALLEL_MIN_TOKENS {
+        return rows_loss(config, batch, agg, 0, grad);
     }
-    d.num_tokens = n_tok;
+    let rows_per = b.div_ceil(threads);
+    let mut parts = alloc::vec![Partial::default(); threads];
+    std::thread::scope(|scope| {
+        for (c, (chunk, part)) in grad
+            .chunks_mut(rows_per * t)
+            .zip(parts.iter_mut())
+            .enumerate()
+        {
+            scope.spawn(move || *part = rows_loss(config, batch, agg, c * rows_per, chunk));
+        }
+    });
+    // Combined in row order: the result depends on the thread count, never on timing.
+    let mut total = Partial::default();
+    for p in &parts {
+        total.add(p);
+    }
+    total
+}
+
+#[cfg(not(feature = "threads"))]
+fn all_rows(
+    config: &PolicyLossConfig,
+    batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    grad: &mut [f64],
+) -> Partial {
+    rows_loss(config, batch, agg, 0, grad)
+}
+
+/// Clipped policy-gradient loss with KL penalty; writes `∂L/∂logprobs` into `grad`
+/// (`[num_sequences * max_len]`, overwritten, zero on padding).
+///
+/// Allocates nothing (with feature `threads`, large batches are split over the available
+/// cores, and the partial sums are combined in row order). An all-masked batch returns loss
+/// 0, gradient 0 and zero diagnostics.
+pub fn policy_loss(
+    config: &PolicyLossConfig,
+    batch: &PolicyBatch<'_>,
+    grad: &mut [f64],
+) -> Result<PolicyLossOutput, LossError> {
+    validate(config, batch, grad)?;
+    let agg = AggWeights::new(
+        batch.mask,
+        batch.num_sequences,
+        batch.max_len,
+        config.loss_type,
+        config.max_completion_length,
+    )?;
+    if batch.max_len == 0 {
+        return Ok(PolicyLossOutput {
+            loss: 0.0,
+            diagnostics: PolicyDiagnostics {
+                zero_spread_fraction: zero_spread_fraction(batch),
+                ..PolicyDiagnostics::default()
+            },
+        });
+    }
+    let p = all_rows(config, batch, &agg, grad);
+    let mut d = PolicyDiagnostics::default();
+    if p.n_tok > 0 {
+        let n = p.n_tok as f64;
+        d.clip_fraction_low = p.n_low as f64 / n;
+        d.clip_fraction_high = p.n_high as f64 / n;
+        d.dual_clip_fraction = p.n_dual as f64 / n;
+        d.approx_kl = p.approx_kl / n;
+        d.ref_kl = p.ref_kl / n;
+        d.mean_advantage = p.advantage / n;
+    }
+    d.num_tokens = p.n_tok;
     d.zero_spread_fraction = zero_spread_fraction(batch);
     Ok(PolicyLossOutput {
-        loss,
+        loss: p.loss,
         diagnostics: d,
     })
 }

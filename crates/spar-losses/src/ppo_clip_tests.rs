@@ -442,3 +442,39 @@ proptest! {
         prop_assert_eq!(out.diagnostics.num_tokens, 0);
     }
 }
+
+#[cfg(feature = "threads")]
+#[test]
+fn threaded_rows_equal_the_single_thread_pass() {
+    let mut rng = Rng::new(99);
+    let (b, t) = (64, 600);
+    let lp: Vec<f64> = (0..b * t).map(|_| rng.range(-3.0, -0.01)).collect();
+    let old: Vec<f64> = lp.iter().map(|x| x + 0.3 * rng.normal()).collect();
+    let mask: Vec<bool> = (0..b * t).map(|i| i % t < 10 + (i / t) * 9).collect();
+    let adv: Vec<f64> = (0..b).map(|_| rng.normal()).collect();
+    let batch = PolicyBatch {
+        num_sequences: b,
+        max_len: t,
+        num_generations: 8,
+        logprobs: &lp,
+        old_logprobs: Some(&old),
+        ref_logprobs: Some(&lp),
+        mask: &mask,
+        advantages: Advantages::PerSequence(&adv),
+    };
+    let cfg = PolicyLossConfig {
+        beta: 0.1,
+        ..PolicyLossConfig::default()
+    };
+    let agg = AggWeights::new(&mask, b, t, cfg.loss_type, cfg.max_completion_length).unwrap();
+    let mut g1 = vec![0.0; b * t];
+    let mut g2 = vec![0.0; b * t];
+    let single = rows_loss(&cfg, &batch, &agg, 0, &mut g1);
+    let threaded = all_rows(&cfg, &batch, &agg, &mut g2);
+    assert_eq!(g1, g2);
+    assert!((single.loss - threaded.loss).abs() < 1e-12);
+    assert_eq!(
+        (single.n_tok, single.n_low, single.n_high),
+        (threaded.n_tok, threaded.n_low, threaded.n_high)
+    );
+}
