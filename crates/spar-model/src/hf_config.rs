@@ -224,6 +224,24 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_original_gpt2_config() {
+        // The `config.json` published with OpenAI's GPT-2 small: an older field set (`n_ctx`,
+        // dropouts, `task_specific_params`) and no `n_inner`/`tie_word_embeddings` keys.
+        let gpt2 = br#"{"activation_function": "gelu_new", "architectures": ["GPT2LMHeadModel"],
+            "attn_pdrop": 0.1, "bos_token_id": 50256, "embd_pdrop": 0.1, "eos_token_id": 50256,
+            "initializer_range": 0.02, "layer_norm_epsilon": 1e-05, "model_type": "gpt2",
+            "n_ctx": 1024, "n_embd": 768, "n_head": 12, "n_layer": 12, "n_positions": 1024,
+            "resid_pdrop": 0.1, "summary_activation": null, "summary_first_dropout": 0.1,
+            "summary_proj_to_labels": true, "summary_type": "cls_index", "summary_use_proj": true,
+            "task_specific_params": {"text-generation": {"do_sample": true, "max_length": 50}},
+            "vocab_size": 50257}"#;
+        assert_eq!(
+            from_json(gpt2).unwrap(),
+            GptConfig::new(50257, 1024, 768, 12, 12)
+        );
+    }
+
+    #[test]
     fn round_trips_every_preset_and_an_odd_epsilon() {
         for p in GptConfig::PRESETS {
             assert_eq!(from_json(to_json(&p.config).as_bytes()).unwrap(), p.config);
