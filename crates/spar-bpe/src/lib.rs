@@ -41,11 +41,15 @@
 //!
 //! - `std` (default): file helpers ([`Tokenizer::load`], [`Tokenizer::save`], which writes
 //!   atomically) and `std::error::Error` for [`BpeError`].
+//! - `corpus`: the bundled text (about 2 MB of the Rust and Cargo books, MIT OR Apache-2.0)
+//!   as `corpus::RUST_DOCS`, for training a tokenizer or a small model without downloads.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
 pub mod bytes;
+#[cfg(feature = "corpus")]
+pub mod corpus;
 pub mod json;
 pub mod pretokenize;
 mod tokenizer;
