@@ -478,3 +478,45 @@ fn threaded_rows_equal_the_single_thread_pass() {
         (threaded.n_tok, threaded.n_low, threaded.n_high)
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Where the clip is active — A > 0 with ρ > 1 + ε_h, A < 0 with ρ < 1 − ε, or the dual
+    /// clip — the policy term's gradient is exactly 0.0 (not merely small), in every mode.
+    #[test]
+    fn gradient_exactly_zero_where_clip_active(
+        lr in proptest::collection::vec(-1.5f64..1.5, 16),
+        adv in proptest::collection::vec(-2.0f64..2.0, 16),
+        mode in 0usize..4, dual in any::<bool>(),
+    ) {
+        let lp: Vec<f64> = (0..16).map(|i| -1.0 - 0.1 * i as f64).collect();
+        let old: Vec<f64> = lp.iter().zip(&lr).map(|(l, r)| l - r).collect();
+        let mask = [true; 16];
+        let cfg = PolicyLossConfig {
+            epsilon_high: 0.28,
+            dual_clip: dual.then_some(2.0),
+            loss_type: MODES[mode],
+            max_completion_length: 4,
+            ..PolicyLossConfig::default()
+        };
+        let batch = PolicyBatch {
+            num_sequences: 4, max_len: 4, num_generations: 2,
+            logprobs: &lp, old_logprobs: Some(&old), ref_logprobs: None,
+            mask: &mask, advantages: Advantages::PerToken(&adv),
+        };
+        let mut g = [f64::NAN; 16];
+        policy_loss(&cfg, &batch, &mut g).unwrap();
+        for k in 0..16 {
+            let ratio = (lp[k] - old[k]).exp();
+            let clipped = (adv[k] > 0.0 && ratio > 1.28)
+                || (adv[k] < 0.0 && ratio < 0.8)
+                || (dual && adv[k] < 0.0 && ratio > 2.0);
+            if clipped {
+                prop_assert_eq!(g[k], 0.0);
+            } else if adv[k] != 0.0 {
+                prop_assert!(g[k] != 0.0);
+            }
+        }
+    }
+}
