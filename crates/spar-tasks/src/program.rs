@@ -466,11 +466,7 @@ fn write_expr(e: &Expr, f: &mut fmt::Formatter<'_>, min_prec: u8) -> fmt::Result
             let left_min = if p == 1 { 2 } else { p };
             write_expr(a, f, left_min)?;
             f.write_str(op.symbol())?;
-            // A minus sign after `-` or a unary minus would lex the same; the precedence
-            // rule already brackets `a-(b-c)`, and `a- -b` needs a space.
-            if matches!(**b, Expr::Neg(_)) || matches!(**b, Expr::Int(v) if v < 0) {
-                f.write_str(" ")?;
-            }
+            // `a--b` lexes as `a - (-b)` (there is no `--` token), so no space is needed.
             write_expr(b, f, p + 1)?;
         }
         Expr::Call(bi, a) => {
@@ -495,7 +491,8 @@ fn write_expr(e: &Expr, f: &mut fmt::Formatter<'_>, min_prec: u8) -> fmt::Result
 
 impl fmt::Display for Expr {
     /// Canonical text: no spaces except around keywords, only needed brackets; re-parses
-    /// to the same tree.
+    /// to the same tree (as long as it is within [`MAX_SOURCE_LEN`]: the single spaces
+    /// around keywords can make it a few bytes longer than a source that omitted them).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_expr(self, f, 0)
     }

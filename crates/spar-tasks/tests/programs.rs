@@ -309,3 +309,15 @@ fn program_tasks_generate_at_every_level() {
         }
     }
 }
+
+#[test]
+fn regression_fuzz_minus_chain_prints_within_the_source_limit() {
+    // Found by the tasks_program fuzz target: a 918-byte chain of binary and unary minus
+    // signs whose canonical text used to grow past the 1000-byte limit (a space was
+    // printed between `-` and a negated operand) and so failed to re-parse.
+    let src = include_str!("fixtures/fuzz_program_minus_chain.txt");
+    let prog = Program::parse(src).unwrap();
+    let text = prog.to_string();
+    assert!(text.len() <= src.len(), "{} > {}", text.len(), src.len());
+    assert_eq!(Program::parse(&text).unwrap(), prog);
+}
