@@ -7,6 +7,7 @@
 use crate::kernels::AdamWArgs;
 
 /// `Σ x²`, accumulated in f64.
+#[inline(always)]
 pub fn sum_squares(x: &[f32]) -> f32 {
     let mut acc = [0.0f64; 8];
     let mut chunks = x.chunks_exact(8);
@@ -20,6 +21,7 @@ pub fn sum_squares(x: &[f32]) -> f32 {
 }
 
 /// The clip factor for a squared global norm.
+#[inline(always)]
 pub fn clip_scale(norm_sq: f32, max_norm: f32) -> f32 {
     if max_norm <= 0.0 {
         return 1.0;
@@ -29,6 +31,7 @@ pub fn clip_scale(norm_sq: f32, max_norm: f32) -> f32 {
 }
 
 /// One AdamW step over parallel slices.
+#[inline(always)]
 pub fn adamw(
     params: &mut [f32],
     grads: &[f32],

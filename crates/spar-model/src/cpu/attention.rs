@@ -7,11 +7,12 @@
 //! block (the masked upper triangle is zero), which on small heads is faster than a
 //! triangle-aware loop.
 
-use super::fastmath::exp;
+use super::fastmath::{dot, exp};
 use super::matmul::gemm;
 use crate::kernels::{AttnShape, DecodeShape};
 
 /// Forward over `qkv(B,T,3C)`, writing `att(B,NH,T,T)` and `out(B,T,C)`.
+#[inline(always)]
 pub fn attention_forward(out: &mut [f32], att: &mut [f32], qkv: &[f32], s: AttnShape) {
     let AttnShape { b, t, c, nh } = s;
     let hs = c / nh;
@@ -70,6 +71,7 @@ pub fn attention_forward(out: &mut [f32], att: &mut [f32], qkv: &[f32], s: AttnS
 }
 
 /// Backward: accumulates `dqkv(B,T,3C)`; `datt(B,NH,T,T)` is scratch.
+#[inline(always)]
 pub fn attention_backward(
     dqkv: &mut [f32],
     datt: &mut [f32],
@@ -110,7 +112,7 @@ pub fn attention_backward(
             for i in 0..t {
                 let ar = &a[i * t..][..=i];
                 let dr = &mut da[i * t..][..t];
-                let dot: f32 = ar.iter().zip(&dr[..=i]).map(|(x, y)| x * y).sum();
+                let dot = dot(ar, &dr[..=i]);
                 for (d, &p) in dr[..=i].iter_mut().zip(ar) {
                     *d = scale * p * (*d - dot);
                 }
@@ -154,6 +156,7 @@ pub fn attention_backward(
 
 /// One decoding step: stores k, v of `qkv(B,3C)` at `pos` of the caches `(B,T_cap,C)`, then
 /// attends each query to keys `0..=pos`; `att(B,NH,T_cap)` is scratch; writes `out(B,C)`.
+#[inline(always)]
 pub fn attention_decode(
     out: &mut [f32],
     k_cache: &mut [f32],
@@ -183,7 +186,7 @@ pub fn attention_decode(
             let mut mx = f32::NEG_INFINITY;
             for (j, aj) in a.iter_mut().enumerate() {
                 let k = &kc[j * c + h * hs..][..hs];
-                *aj = q.iter().zip(k).map(|(x, y)| x * y).sum::<f32>();
+                *aj = dot(q, k);
                 mx = mx.max(*aj);
             }
             let mut sum = 0.0;

@@ -9,6 +9,7 @@ fn token(tokens: &[u32], s: &EmbedShape, i: usize, j: usize) -> usize {
 }
 
 /// `out(b,t,C) = wte(V,C)[tokens] + wpe(T,C)[pos0 + j]`.
+#[inline(always)]
 pub fn embedding_forward(out: &mut [f32], tokens: &[u32], wte: &[f32], wpe: &[f32], s: EmbedShape) {
     let c = s.c;
     for i in 0..s.b {
@@ -25,6 +26,7 @@ pub fn embedding_forward(out: &mut [f32], tokens: &[u32], wte: &[f32], wpe: &[f3
 }
 
 /// `dwte[tok] += dout[i,j]`, `dwpe[pos0 + j] += dout[i,j]`.
+#[inline(always)]
 pub fn embedding_backward(
     dwte: &mut [f32],
     dwpe: &mut [f32],

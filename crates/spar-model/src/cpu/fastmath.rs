@@ -27,6 +27,52 @@ pub fn tanh(u: f32) -> f32 {
     1.0 - 2.0 / (exp(2.0 * u) + 1.0)
 }
 
+/// `Σ a·b` with eight independent accumulators (so the loop vectorises; the summation
+/// order differs from a left fold by rounding only).
+#[inline(always)]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let tail: f32 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `Σ a` with eight independent accumulators.
+#[inline(always)]
+pub fn sum(a: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let c = a.chunks_exact(8);
+    let r = c.remainder();
+    for x in c {
+        for i in 0..8 {
+            acc[i] += x[i];
+        }
+    }
+    acc.iter().sum::<f32>() + r.iter().sum::<f32>()
+}
+
+/// `Σ (a − m)²` with eight independent accumulators (two-pass variance, no cancellation).
+#[inline(always)]
+pub fn sum_sq_dev(a: &[f32], m: f32) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let c = a.chunks_exact(8);
+    let r = c.remainder();
+    for x in c {
+        for i in 0..8 {
+            acc[i] += (x[i] - m) * (x[i] - m);
+        }
+    }
+    acc.iter().sum::<f32>() + r.iter().map(|v| (v - m) * (v - m)).sum::<f32>()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -10,6 +10,7 @@ const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 const K: f32 = 0.044_715;
 
 /// `out = gelu(inp)`.
+#[inline(always)]
 pub fn gelu_forward(out: &mut [f32], inp: &[f32]) {
     for (o, &x) in out.iter_mut().zip(inp) {
         let u = SQRT_2_OVER_PI * (x + K * x * x * x);
@@ -18,6 +19,7 @@ pub fn gelu_forward(out: &mut [f32], inp: &[f32]) {
 }
 
 /// `dinp += gelu'(inp)·dout`.
+#[inline(always)]
 pub fn gelu_backward(dinp: &mut [f32], dout: &[f32], inp: &[f32]) {
     for ((d, &g), &x) in dinp.iter_mut().zip(dout).zip(inp) {
         let u = SQRT_2_OVER_PI * (x + K * x * x * x);
@@ -28,6 +30,7 @@ pub fn gelu_backward(dinp: &mut [f32], dout: &[f32], inp: &[f32]) {
 }
 
 /// `out = a + b`.
+#[inline(always)]
 pub fn residual_forward(out: &mut [f32], a: &[f32], b: &[f32]) {
     for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
         *o = x + y;
@@ -35,6 +38,7 @@ pub fn residual_forward(out: &mut [f32], a: &[f32], b: &[f32]) {
 }
 
 /// `da += dout`, `db += dout`.
+#[inline(always)]
 pub fn residual_backward(da: &mut [f32], db: &mut [f32], dout: &[f32]) {
     for ((a, b), g) in da.iter_mut().zip(db.iter_mut()).zip(dout) {
         *a += g;

@@ -4,10 +4,12 @@
 //! Backward (per row of width C, `g = dy·w`):
 //! `dx = rstd·(g − mean(g) − x̂·mean(g·x̂))`, `dw += dy·x̂`, `db += dy`.
 
+use super::fastmath::{sum, sum_sq_dev};
 use crate::kernels::RowShape;
 
 /// Normalises each row, saving its mean and rstd.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn layernorm_forward(
     out: &mut [f32],
     mean: &mut [f32],
@@ -22,8 +24,8 @@ pub fn layernorm_forward(
     let (w, b) = (&weight[..c], &bias[..c]);
     for r in 0..s.rows {
         let x = &inp[r * c..][..c];
-        let m = x.iter().sum::<f32>() / c as f32;
-        let var = x.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / c as f32;
+        let m = sum(x) / c as f32;
+        let var = sum_sq_dev(x, m) / c as f32;
         let rs = 1.0 / libm::sqrtf(var + eps);
         let o = &mut out[r * c..][..c];
         for i in 0..c {
@@ -36,6 +38,7 @@ pub fn layernorm_forward(
 
 /// Accumulates the input, weight and bias gradients.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn layernorm_backward(
     dinp: &mut [f32],
     dweight: &mut [f32],

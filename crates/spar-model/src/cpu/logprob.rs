@@ -10,21 +10,43 @@ use super::fastmath::exp;
 use super::matmul::gemm;
 use crate::kernels::HeadShape;
 
+#[inline(always)]
 fn logits_chunk(z: &mut [f32], x: &[f32], wte: &[f32], rows: usize, c: usize, v: usize) {
     // z(rows,V) = x(rows,C) · wte(V,C)ᵀ
     gemm(rows, c, v, x, c, 1, wte, 1, c, 0.0, z, v);
 }
 
 /// `logits(rows,V) = x(rows,C)·wte(V,C)ᵀ` over all rows at once.
+#[inline(always)]
 pub fn logits_forward(logits: &mut [f32], x: &[f32], wte: &[f32], s: HeadShape) {
     logits_chunk(logits, x, wte, s.rows, s.c, s.v);
 }
 
-/// Log-sum-exp and `Σ p·z` of one row of logits.
+/// Log-sum-exp and `Σ p·z` of one row of logits (eight lanes so the loops vectorise).
+#[inline(always)]
 fn lse_and_mean(z: &[f32]) -> (f32, f32) {
-    let mx = z.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-    let (mut sum, mut zsum) = (0.0f32, 0.0f32);
-    for &zv in z {
+    let mut mx8 = [f32::NEG_INFINITY; 8];
+    let chunks = z.chunks_exact(8);
+    let rest = chunks.remainder();
+    for ch in chunks.clone() {
+        for i in 0..8 {
+            mx8[i] = mx8[i].max(ch[i]);
+        }
+    }
+    let mx = rest
+        .iter()
+        .chain(&mx8)
+        .fold(f32::NEG_INFINITY, |m, &v| m.max(v));
+    let (mut s8, mut z8) = ([0.0f32; 8], [0.0f32; 8]);
+    for ch in chunks {
+        for i in 0..8 {
+            let e = exp(ch[i] - mx);
+            s8[i] += e;
+            z8[i] += e * ch[i];
+        }
+    }
+    let (mut sum, mut zsum) = (s8.iter().sum::<f32>(), z8.iter().sum::<f32>());
+    for &zv in rest {
         let e = exp(zv - mx);
         sum += e;
         zsum += e * zv;
@@ -34,6 +56,7 @@ fn lse_and_mean(z: &[f32]) -> (f32, f32) {
 
 /// Forward: writes `logp(rows)`, `lse(rows)` and, if given, `entropy(rows)`.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn logprob_forward(
     logp: &mut [f32],
     mut entropy: Option<&mut [f32]>,
@@ -66,6 +89,7 @@ pub fn logprob_forward(
 
 /// Backward: accumulates `dx(rows,C)` and `dwte(V,C)`.
 #[allow(clippy::too_many_arguments)]
+#[inline(always)]
 pub fn logprob_backward(
     dx: &mut [f32],
     dwte: &mut [f32],

@@ -77,6 +77,27 @@ fn some(s: &[f32]) -> Option<&[f32]> {
     (!s.is_empty()).then_some(s)
 }
 
+/// Runs `f` compiled for AVX2 + FMA when the CPU has them (the closure and the kernel it
+/// calls are inlined into a function with those target features, so its loops vectorise
+/// 8 wide), else as is. Without `std` there is no run-time detection: plain build flags apply.
+#[inline(always)]
+fn simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports both features (checked just above).
+            return unsafe { with_avx2(f) };
+        }
+    }
+    f()
+}
+
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
 impl CpuKernels {
     /// An empty backend.
     pub fn new() -> Self {
@@ -221,7 +242,7 @@ impl Kernels for CpuKernels {
         s: EmbedShape,
     ) {
         let ([o], [wte, wpe], [], [t]) = self.split([out], [wte, wpe], [], [tokens]);
-        embedding::embedding_forward(o, t, wte, wpe, s);
+        simd(|| embedding::embedding_forward(o, t, wte, wpe, s));
     }
 
     fn embedding_backward(
@@ -233,7 +254,7 @@ impl Kernels for CpuKernels {
         s: EmbedShape,
     ) {
         let ([dwte, dwpe], [d], [], [t]) = self.split([dwte, dwpe], [dout], [], [tokens]);
-        embedding::embedding_backward(dwte, dwpe, d, t, s);
+        simd(|| embedding::embedding_backward(dwte, dwpe, d, t, s));
     }
 
     fn layernorm_forward(
@@ -249,7 +270,7 @@ impl Kernels for CpuKernels {
     ) {
         let ([o, m, r], [x, w, b], [], []) =
             self.split([out, mean, rstd], [inp, weight, bias], [], []);
-        layernorm::layernorm_forward(o, m, r, x, w, b, s, eps);
+        simd(|| layernorm::layernorm_forward(o, m, r, x, w, b, s, eps));
     }
 
     fn layernorm_backward(
@@ -270,7 +291,7 @@ impl Kernels for CpuKernels {
             [],
             [],
         );
-        layernorm::layernorm_backward(dx, dw, db, dy, x, w, m, r, s);
+        simd(|| layernorm::layernorm_backward(dx, dw, db, dy, x, w, m, r, s));
     }
 
     fn matmul_forward(
@@ -303,7 +324,7 @@ impl Kernels for CpuKernels {
 
     fn attention_forward(&mut self, out: Slice, att: Slice, qkv: Slice, s: AttnShape) {
         let ([o, a], [q], [], []) = self.split([out, att], [qkv], [], []);
-        attention::attention_forward(o, a, q, s);
+        simd(|| attention::attention_forward(o, a, q, s));
     }
 
     fn attention_backward(
@@ -316,27 +337,27 @@ impl Kernels for CpuKernels {
         s: AttnShape,
     ) {
         let ([dq, da], [dy, q, a], [], []) = self.split([dqkv, datt], [dout, qkv, att], [], []);
-        attention::attention_backward(dq, da, dy, q, a, s);
+        simd(|| attention::attention_backward(dq, da, dy, q, a, s));
     }
 
     fn gelu_forward(&mut self, out: Slice, inp: Slice, n: usize) {
         let ([o], [x], [], []) = self.split([out], [inp], [], []);
-        gelu::gelu_forward(&mut o[..n], &x[..n]);
+        simd(|| gelu::gelu_forward(&mut o[..n], &x[..n]));
     }
 
     fn gelu_backward(&mut self, dinp: Slice, dout: Slice, inp: Slice, n: usize) {
         let ([dx], [dy, x], [], []) = self.split([dinp], [dout, inp], [], []);
-        gelu::gelu_backward(&mut dx[..n], &dy[..n], &x[..n]);
+        simd(|| gelu::gelu_backward(&mut dx[..n], &dy[..n], &x[..n]));
     }
 
     fn residual_forward(&mut self, out: Slice, a: Slice, b: Slice, n: usize) {
         let ([o], [a, b], [], []) = self.split([out], [a, b], [], []);
-        gelu::residual_forward(&mut o[..n], &a[..n], &b[..n]);
+        simd(|| gelu::residual_forward(&mut o[..n], &a[..n], &b[..n]));
     }
 
     fn residual_backward(&mut self, da: Slice, db: Slice, dout: Slice, n: usize) {
         let ([da, db], [dy], [], []) = self.split([da, db], [dout], [], []);
-        gelu::residual_backward(&mut da[..n], &mut db[..n], &dy[..n]);
+        simd(|| gelu::residual_backward(&mut da[..n], &mut db[..n], &dy[..n]));
     }
 
     fn logprob_forward(
@@ -353,7 +374,7 @@ impl Kernels for CpuKernels {
         let ([lp, h, l, z], [x, w], [], [t]) =
             self.split([logp, opt(entropy), lse, scratch], [x, wte], [], [targets]);
         let h = (!h.is_empty()).then_some(h);
-        logprob::logprob_forward(lp, h, l, x, w, t, z, s);
+        simd(|| logprob::logprob_forward(lp, h, l, x, w, t, z, s));
     }
 
     fn logprob_backward(
@@ -376,7 +397,7 @@ impl Kernels for CpuKernels {
             [],
             [targets],
         );
-        logprob::logprob_backward(dx, dw, wt, some(ew), x, w, t, l, some(h), z, s);
+        simd(|| logprob::logprob_backward(dx, dw, wt, some(ew), x, w, t, l, some(h), z, s));
     }
 
     fn logits_forward(&mut self, logits: Slice, x: Slice, wte: Slice, s: HeadShape) {
@@ -394,7 +415,7 @@ impl Kernels for CpuKernels {
         s: DecodeShape,
     ) {
         let ([o, kc, vc, a], [q], [], []) = self.split([out, k_cache, v_cache, att], [qkv], [], []);
-        attention::attention_decode(o, kc, vc, a, q, s);
+        simd(|| attention::attention_decode(o, kc, vc, a, q, s));
     }
 
     fn sample(
@@ -446,6 +467,6 @@ impl Kernels for CpuKernels {
     ) {
         let ([p, mm, vv], [g, mask, n], [], []) =
             self.split([params, m, v], [grads, decay_mask, norm_sq], [], []);
-        adamw::adamw(p, g, mm, vv, mask, n[0], a);
+        simd(|| adamw::adamw(p, g, mm, vv, mask, n[0], a));
     }
 }
