@@ -38,6 +38,9 @@
 //! a parameter missing or given twice, a wrong shape, another dtype, or a malformed file
 //! (header length past the end, bad JSON, offsets that overlap or leave gaps, ...).
 //! Loading never panics on bad bytes; the `model_checkpoint` fuzz target checks that.
+//! Sharded checkpoints (`model.safetensors.index.json`) and `pytorch_model.bin` files are
+//! not read: resave them with `save_pretrained(dir, safe_serialization=True,
+//! max_shard_size="10GB")` first.
 //!
 //! # Compatibility promise
 //! For every valid [`GptConfig`], `GPT2LMHeadModel.from_pretrained(dir)` loads a
