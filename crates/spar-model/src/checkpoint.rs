@@ -365,6 +365,7 @@ mod files {
     use std::fs::{self, File};
     use std::io::Write;
     use std::path::Path;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     fn io_error(path: &Path, e: std::io::Error) -> CheckpointError {
         CheckpointError::Io {
@@ -377,8 +378,11 @@ mod files {
     /// flushed to disk, then renamed over the target, so a reader sees the old file or
     /// the new one and never half of one, even after a crash.
     fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), CheckpointError> {
+        // Unique per process and per call, so concurrent saves never share a temporary.
+        static NEXT: AtomicU64 = AtomicU64::new(0);
         let target = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
         let result = (|| {
             let mut file = File::create(&tmp)?;
             file.write_all(bytes)?;

@@ -541,3 +541,34 @@ fn loads_what_transformers_saved() {
     let g = checkpoint::from_bytes(&cfg, &grads).unwrap();
     assert!(g.iter().any(|&x| x != 0.0));
 }
+
+#[test]
+fn concurrent_saves_leave_one_whole_checkpoint() {
+    let dir = std::env::temp_dir().join(format!("spar-checkpoint-race-{}", std::process::id()));
+    let cfg = TINY;
+    let a = random_params(&cfg, 10);
+    let b = random_params(&cfg, 11);
+    std::thread::scope(|s| {
+        for params in [&a, &b] {
+            let dir = &dir;
+            s.spawn(move || {
+                for _ in 0..20 {
+                    checkpoint::save(dir, &cfg, params).unwrap();
+                }
+            });
+        }
+    });
+    let (_, loaded) = checkpoint::load(&dir).unwrap();
+    let same = |p: &[f32]| {
+        p.iter()
+            .zip(&loaded)
+            .all(|(x, y)| x.to_bits() == y.to_bits())
+    };
+    assert!(same(&a) || same(&b), "the file mixes two saves");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        2,
+        "no temporaries left"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
