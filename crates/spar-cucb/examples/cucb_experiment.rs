@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use spar_cucb::contrastive::ContrastiveConfig;
+use spar_cucb::contrastive::{ContrastiveConfig, ContrastiveLoss};
 use spar_cucb::contrastive_ucb::{AgentConfig, Backup, ContrastiveUcb, Exploration, FeatureSource};
 use spar_cucb::encoder::EncoderKind;
 use spar_cucb::env::{CombinationLock, LowRankMarkovGame};
@@ -34,6 +34,7 @@ const EPSILON_OPT: f64 = 0.1;
 fn learned_features() -> ContrastiveConfig {
     ContrastiveConfig {
         feature_dim: 3,
+        loss: ContrastiveLoss::Logistic,
         encoder: EncoderKind::Linear,
         learning_rate: 0.03,
         weight_decay: 0.1,
@@ -98,6 +99,7 @@ fn game_run(learned: bool, seed: u64, episodes: usize, every: usize) -> Vec<f64>
     let features = if learned {
         FeatureSource::Learned(ContrastiveConfig {
             feature_dim: 3,
+            loss: ContrastiveLoss::Logistic,
             encoder: EncoderKind::Linear,
             learning_rate: 0.03,
             weight_decay: 0.0,

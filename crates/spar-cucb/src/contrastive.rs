@@ -28,7 +28,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use rand_core::RngCore;
 use spar_losses::math::{sigmoid, softplus};
-use spar_losses::nce::logistic_nce;
+use spar_losses::nce::{info_nce, logistic_nce};
 
 use crate::adam::Adam;
 use crate::encoder::{Encoder, EncoderKind};
@@ -37,11 +37,27 @@ use crate::error::{check_dim, check_finite, CucbError};
 /// Smallest score `f` used in `z = log f` (guards `log 0`; gradients vanish below it).
 const F_MIN: f64 = 1e-10;
 
+/// Which contrastive objective trains `(φ, ψ)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ContrastiveLoss {
+    /// Binary logistic NCE on labelled tuples; minimiser `f = P/P⁻` (balanced classes).
+    Logistic,
+    /// InfoNCE (van den Oord et al. 2018): each positive competes with its own `k` negatives,
+    /// `L = −log softmax([z⁺, z⁻₁, …, z⁻ₖ]/τ)[0]` with `z = log f`. Its minimiser is
+    /// `f ∝ P/P⁻` only up to a factor per `(s, a)`, so `P̂` must be normalised over `s'`.
+    InfoNce {
+        /// Temperature τ > 0.
+        temperature: f64,
+    },
+}
+
 /// Hyper-parameters of a [`ContrastiveModel`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ContrastiveConfig {
     /// Feature dimension `d`.
     pub feature_dim: usize,
+    /// Contrastive objective.
+    pub loss: ContrastiveLoss,
     /// Function class of `g` and `u`.
     pub encoder: EncoderKind,
     /// Adam step size.
@@ -58,6 +74,7 @@ impl Default for ContrastiveConfig {
     fn default() -> Self {
         Self {
             feature_dim: 8,
+            loss: ContrastiveLoss::Logistic,
             encoder: EncoderKind::Linear,
             learning_rate: 0.03,
             weight_decay: 0.0,
@@ -87,6 +104,7 @@ pub struct ContrastiveModel {
     d: usize,
     phi_net: Encoder, // g: (obs, a) ↦ R^d
     psi_net: Encoder, // u: obs' ↦ R^d
+    loss: ContrastiveLoss,
     adam_phi: Adam,
     adam_psi: Adam,
     grad: Vec<f64>, // (n_phi + n_psi,)
@@ -110,6 +128,14 @@ impl ContrastiveModel {
             rng,
         )?;
         let psi_net = Encoder::new(config.encoder, obs_dim, 1, d, config.init_scale, rng)?;
+        if let ContrastiveLoss::InfoNce { temperature } = config.loss {
+            if !(temperature.is_finite() && temperature > 0.0) {
+                return Err(CucbError::InvalidParameter {
+                    what: "temperature",
+                    value: temperature,
+                });
+            }
+        }
         if !(config.weight_decay.is_finite() && config.weight_decay >= 0.0) {
             return Err(CucbError::InvalidParameter {
                 what: "weight_decay",
@@ -125,6 +151,7 @@ impl ContrastiveModel {
             obs_dim,
             num_actions,
             d,
+            loss: config.loss,
             adam_phi,
             adam_psi,
             grad: vec![0.0; n],
@@ -222,8 +249,12 @@ impl ContrastiveModel {
         Ok(phi.iter().zip(&psi).map(|(a, b)| a * b).sum())
     }
 
-    /// Logistic NCE loss over `batch` and its gradient w.r.t. all parameters (written, not
-    /// accumulated, into `grad`, layout `φ` then `ψ`).
+    /// The configured contrastive loss over `batch` and its gradient w.r.t. all parameters
+    /// (written, not accumulated, into `grad`, layout `φ` then `ψ`).
+    ///
+    /// Logistic: any mix of labelled tuples. InfoNCE: the batch must be `n` positives
+    /// (label 1) followed by `n·k` negatives (label 0), negatives `i·k .. (i+1)·k` belonging to
+    /// positive `i` — the layout [`train_on_buffer`] builds.
     pub fn loss_and_grad(
         &self,
         batch: &[ContrastiveTuple<'_>],
@@ -267,7 +298,12 @@ impl ContrastiveModel {
             logits[i] = libm::log(f[i].max(F_MIN));
         }
         let mut dz = vec![0.0; n]; // (n,) ∂L/∂z, from the loss
-        let loss = logistic_nce(&logits, &labels, &mut dz)?;
+        let loss = match self.loss {
+            ContrastiveLoss::Logistic => logistic_nce(&logits, &labels, &mut dz)?,
+            ContrastiveLoss::InfoNce { temperature } => {
+                info_nce_logits(&logits, &labels, temperature, &mut dz)?
+            }
+        };
 
         grad.iter_mut().for_each(|g| *g = 0.0);
         let n_phi = self.phi_net.params.len();
@@ -322,6 +358,37 @@ impl ContrastiveModel {
         self.grad = grad;
         result
     }
+}
+
+/// InfoNCE over the positive-then-negatives layout: scores `(n, k+1)` with the positive in
+/// column 0; the score gradient is scattered back to `∂L/∂z` per tuple.
+fn info_nce_logits(
+    logits: &[f64],
+    labels: &[f64],
+    temperature: f64,
+    dz: &mut [f64],
+) -> Result<f64, CucbError> {
+    let n = labels.iter().take_while(|&&y| y == 1.0).count();
+    let total = logits.len();
+    if n == 0 || (total - n) % n != 0 || labels[n..].iter().any(|&y| y != 0.0) {
+        return Err(CucbError::Invalid {
+            what: "InfoNCE needs n positives followed by n·k negatives",
+        });
+    }
+    let k = (total - n) / n;
+    let cols = k + 1;
+    let mut scores = vec![0.0; n * cols]; // (n, k+1)
+    for i in 0..n {
+        scores[i * cols] = logits[i];
+        scores[i * cols + 1..(i + 1) * cols].copy_from_slice(&logits[n + i * k..n + (i + 1) * k]);
+    }
+    let mut g = vec![0.0; n * cols]; // (n, k+1)
+    let loss = info_nce(&scores, n, cols, &vec![0; n], temperature, &mut g)?;
+    for i in 0..n {
+        dz[i] = g[i * cols];
+        dz[n + i * k..n + (i + 1) * k].copy_from_slice(&g[i * cols + 1..(i + 1) * cols]);
+    }
+    Ok(loss)
 }
 
 /// Numerically stable softmax.

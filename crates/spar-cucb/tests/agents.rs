@@ -2,7 +2,7 @@
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use spar_cucb::contrastive::ContrastiveConfig;
+use spar_cucb::contrastive::{ContrastiveConfig, ContrastiveLoss};
 use spar_cucb::contrastive_ucb::{AgentConfig, Backup, ContrastiveUcb, Exploration, FeatureSource};
 use spar_cucb::encoder::EncoderKind;
 use spar_cucb::env::{optimal_value, CombinationLock, LatentMdp, LowRankMarkovGame, LowRankMdp};
@@ -25,6 +25,7 @@ fn lock_agent_config(features: FeatureSource) -> AgentConfig {
 fn learned() -> FeatureSource {
     FeatureSource::Learned(ContrastiveConfig {
         feature_dim: 3,
+        loss: ContrastiveLoss::Logistic,
         encoder: EncoderKind::Linear,
         learning_rate: 0.03,
         weight_decay: 0.1,

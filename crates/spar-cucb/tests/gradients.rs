@@ -3,7 +3,9 @@
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use spar_cucb::contrastive::{ContrastiveConfig, ContrastiveModel, ContrastiveTuple};
+use spar_cucb::contrastive::{
+    ContrastiveConfig, ContrastiveLoss, ContrastiveModel, ContrastiveTuple,
+};
 use spar_cucb::encoder::{Encoder, EncoderKind};
 use spar_cucb::sampling::normal;
 use spar_cucb::CucbError;
@@ -58,11 +60,12 @@ fn mlp_encoder_gradient() {
     check_encoder(EncoderKind::Mlp { hidden: 6 });
 }
 
-fn check_contrastive(kind: EncoderKind) {
+fn check_contrastive(kind: EncoderKind, loss: ContrastiveLoss) {
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     let config = ContrastiveConfig {
         feature_dim: 3,
         encoder: kind,
+        loss,
         ..ContrastiveConfig::default()
     };
     let mut model = ContrastiveModel::new(4, 2, &config, &mut rng).unwrap();
@@ -72,8 +75,12 @@ fn check_contrastive(kind: EncoderKind) {
             obs: &obs[i],
             action: i % 2,
             next_obs: &obs[i + 1],
-            // Soft labels too: the loss accepts y ∈ [0, 1].
-            label: [1.0, 0.0, 1.0, 0.0, 0.3][i],
+            // Logistic: soft labels too (y ∈ [0, 1]). InfoNCE: one positive, then its
+            // four negatives (the layout the trainer builds).
+            label: match loss {
+                ContrastiveLoss::Logistic => [1.0, 0.0, 1.0, 0.0, 0.3][i],
+                ContrastiveLoss::InfoNce { .. } => [1.0, 0.0, 0.0, 0.0, 0.0][i],
+            },
         })
         .collect();
     let n = model.num_params();
@@ -102,12 +109,19 @@ fn check_contrastive(kind: EncoderKind) {
 
 #[test]
 fn contrastive_loss_gradient_linear() {
-    check_contrastive(EncoderKind::Linear);
+    check_contrastive(EncoderKind::Linear, ContrastiveLoss::Logistic);
+}
+
+#[test]
+fn contrastive_info_nce_gradient() {
+    let loss = ContrastiveLoss::InfoNce { temperature: 0.7 };
+    check_contrastive(EncoderKind::Linear, loss);
+    check_contrastive(EncoderKind::Mlp { hidden: 4 }, loss);
 }
 
 #[test]
 fn contrastive_loss_gradient_mlp() {
-    check_contrastive(EncoderKind::Mlp { hidden: 5 });
+    check_contrastive(EncoderKind::Mlp { hidden: 5 }, ContrastiveLoss::Logistic);
 }
 
 #[test]
