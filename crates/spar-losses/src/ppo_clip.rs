@@ -322,9 +322,10 @@ fn rows_loss(
             let a = batch.advantages.get(i, i * t + k);
             let lr = old.map_or(0.0, |o| lp[k] - o[k]);
             let lr_c = lr.clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP);
-            let (ratio, ratio_live) = match seq_ratio {
-                Some(sr) => sr,
-                None => (libm::exp(lr_c), lr == lr_c),
+            let (ratio, ratio_live) = match (seq_ratio, old) {
+                (Some(sr), _) => sr,
+                (None, Some(_)) => (libm::exp(lr_c), lr == lr_c),
+                (None, None) => (1.0, true),
             };
             // approx KL(π_old‖π_θ) = (ρ − 1) − log ρ from the token ratio (also under GSPO).
             p.approx_kl += match seq_ratio {
