@@ -78,7 +78,6 @@ pub(crate) fn check_finite(what: &'static str, values: &[f64]) -> Result<(), Los
 }
 
 /// Checks that a hyper-parameter is finite and lies in `[lo, hi]`.
-#[allow(dead_code)] // used by the policy and preference losses
 pub(crate) fn check_range(
     what: &'static str,
     value: f64,
