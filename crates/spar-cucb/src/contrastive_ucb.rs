@@ -224,7 +224,7 @@ impl ContrastiveUcb {
             FeatureSource::True => env.true_features(h, env.decode(h, obs), a, out),
             FeatureSource::Learned(_) => {
                 let m = &self.models[h];
-                cache.resize(m_cache_len(m), 0.0);
+                cache.resize(m.cache_len(), 0.0);
                 m.phi_unchecked(obs, a, out, cache);
             }
         }
@@ -370,7 +370,7 @@ impl ContrastiveUcb {
                             &self.model_negatives[h][j * self.obs_dim..(j + 1) * self.obs_dim];
                         let v = self.value(env, h + 1, neg, &mut q, &mut phi, &mut cache);
                         let m = &self.models[h];
-                        psi_cache.resize(m_cache_len(m), 0.0);
+                        psi_cache.resize(m.cache_len(), 0.0);
                         m.psi_unchecked(neg, &mut psi, &mut psi_cache);
                         w.iter_mut()
                             .zip(&psi)
@@ -455,8 +455,4 @@ impl ContrastiveUcb {
         }
         Ok(total / episodes as f64)
     }
-}
-
-fn m_cache_len(m: &ContrastiveModel) -> usize {
-    m.cache_len()
 }
