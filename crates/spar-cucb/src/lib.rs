@@ -8,7 +8,7 @@
 //! elliptical bonus `β·sqrt(φᵀΛ⁻¹φ)` ([`gram`], [`contrastive_ucb`]). For two-player zero-sum
 //! Markov games the planner keeps upper and lower values and solves a coarse correlated
 //! equilibrium of every stage game with a dense simplex method ([`ulcb_game`],
-//! [`matrix_game`], [`simplex`]). The environments ([`env`]) know their truth — a random
+//! [`matrix_game`], [`simplex`]). The environments ([`env`](mod@env)) know their truth — a random
 //! low-rank MDP, the combination lock (a block MDP with noisy rich observations) and a random
 //! low-rank Markov game — so the claims can be checked.
 //!
