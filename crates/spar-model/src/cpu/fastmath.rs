@@ -1,15 +1,17 @@
 //! `exp` and `tanh` for the hot loops, branch-free so they vectorise.
 //!
-//! `exp(x) = 2ⁿ·e^r` with `n = round(x·log₂e)`, `r = x − n·ln2` (ln 2 split in two parts for
+//! `exp(x) = 2ⁿ·e^r` with `n = round(x·log₂e)` (nearest), `r = x − n·ln2` (ln 2 split in two parts for
 //! accuracy), `e^r` by its degree-6 Taylor/minimax polynomial on |r| ≤ ln2/2; relative error
-//! below 2e-7 over the clamped range [-87, 88]. `tanh(u) = 1 − 2/(e^{2u} + 1)`.
+//! below 2e-7 over the clamped range [-87.3, 88]. `tanh(u) = 1 − 2/(e^{2u} + 1)`.
 
-/// Fast `e^x` for f32 (inputs clamped to [-87.3, 88.7]; below, the result is ~1e-38, not 0).
+/// Fast `e^x` for f32 (inputs clamped to [-87.3, 88]; below, the result is ~1e-38, not 0).
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
-    let x = x.clamp(-87.3, 88.7);
-    // floor(y) for y in [-126, 129] by truncating the positive y + 128 (vectorises).
-    let n = ((x * core::f32::consts::LOG2_E + 0.5 + 128.0) as i32 - 128) as f32;
+    let x = x.clamp(-87.3, 88.0);
+    // Round-to-nearest by the 1.5·2²³ trick: the integer lands in the low mantissa bits,
+    // read back with integer ops (a float→int cast would not vectorise).
+    let t = x * core::f32::consts::LOG2_E + 12_582_912.0;
+    let n = t - 12_582_912.0;
     let r = x - n * 0.693_145_75 - n * 1.428_606_8e-6;
     // e^r, |r| ≤ 0.35: Horner form of Σ r^k/k!, k ≤ 7.
     let p = 1.0
@@ -17,7 +19,7 @@ pub fn exp(x: f32) -> f32 {
             + r * (0.5
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r / 5040.0))))));
-    let bits = ((n as i32 + 127) as u32) << 23;
+    let bits = t.to_bits().wrapping_sub(0x4B40_0000).wrapping_add(127) << 23;
     p * f32::from_bits(bits)
 }
 

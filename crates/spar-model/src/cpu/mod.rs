@@ -77,25 +77,44 @@ fn some(s: &[f32]) -> Option<&[f32]> {
     (!s.is_empty()).then_some(s)
 }
 
-/// Runs `f` compiled for AVX2 + FMA when the CPU has them (the closure and the kernel it
-/// calls are inlined into a function with those target features, so its loops vectorise
-/// 8 wide), else as is. Without `std` there is no run-time detection: plain build flags apply.
+/// Whether the AVX2 + FMA copies of the kernels may run (run-time detection needs `std`;
+/// without it plain build flags apply).
 #[inline(always)]
-fn simd<R>(f: impl FnOnce() -> R) -> R {
+fn has_avx2() -> bool {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports both features (checked just above).
-            return unsafe { with_avx2(f) };
-        }
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
     }
-    f()
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        false
+    }
 }
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
+/// Calls a kernel (an `#[inline(always)]` function) through a copy compiled for AVX2 + FMA
+/// when the CPU has them, so its loops vectorise 8 wide; else calls it as is.
+macro_rules! simd_call {
+    ($m:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {{
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx2<A: FnOnce()>(a: A) {
+                a()
+            }
+            if has_avx2() {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                unsafe { avx2(#[inline(always)] || $m::$f($($arg),*)) }
+            } else {
+                $m::$f($($arg),*)
+            }
+        }
+        #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+        {
+            let _ = has_avx2;
+            $m::$f($($arg),*)
+        }
+    }};
 }
 
 impl CpuKernels {
@@ -242,7 +261,7 @@ impl Kernels for CpuKernels {
         s: EmbedShape,
     ) {
         let ([o], [wte, wpe], [], [t]) = self.split([out], [wte, wpe], [], [tokens]);
-        simd(|| embedding::embedding_forward(o, t, wte, wpe, s));
+        simd_call!(embedding::embedding_forward(o, t, wte, wpe, s));
     }
 
     fn embedding_backward(
@@ -254,7 +273,7 @@ impl Kernels for CpuKernels {
         s: EmbedShape,
     ) {
         let ([dwte, dwpe], [d], [], [t]) = self.split([dwte, dwpe], [dout], [], [tokens]);
-        simd(|| embedding::embedding_backward(dwte, dwpe, d, t, s));
+        simd_call!(embedding::embedding_backward(dwte, dwpe, d, t, s));
     }
 
     fn layernorm_forward(
@@ -270,7 +289,7 @@ impl Kernels for CpuKernels {
     ) {
         let ([o, m, r], [x, w, b], [], []) =
             self.split([out, mean, rstd], [inp, weight, bias], [], []);
-        simd(|| layernorm::layernorm_forward(o, m, r, x, w, b, s, eps));
+        simd_call!(layernorm::layernorm_forward(o, m, r, x, w, b, s, eps));
     }
 
     fn layernorm_backward(
@@ -291,7 +310,7 @@ impl Kernels for CpuKernels {
             [],
             [],
         );
-        simd(|| layernorm::layernorm_backward(dx, dw, db, dy, x, w, m, r, s));
+        simd_call!(layernorm::layernorm_backward(dx, dw, db, dy, x, w, m, r, s));
     }
 
     fn matmul_forward(
@@ -324,7 +343,7 @@ impl Kernels for CpuKernels {
 
     fn attention_forward(&mut self, out: Slice, att: Slice, qkv: Slice, s: AttnShape) {
         let ([o, a], [q], [], []) = self.split([out, att], [qkv], [], []);
-        simd(|| attention::attention_forward(o, a, q, s));
+        simd_call!(attention::attention_forward(o, a, q, s));
     }
 
     fn attention_backward(
@@ -337,27 +356,31 @@ impl Kernels for CpuKernels {
         s: AttnShape,
     ) {
         let ([dq, da], [dy, q, a], [], []) = self.split([dqkv, datt], [dout, qkv, att], [], []);
-        simd(|| attention::attention_backward(dq, da, dy, q, a, s));
+        simd_call!(attention::attention_backward(dq, da, dy, q, a, s));
     }
 
     fn gelu_forward(&mut self, out: Slice, inp: Slice, n: usize) {
         let ([o], [x], [], []) = self.split([out], [inp], [], []);
-        simd(|| gelu::gelu_forward(&mut o[..n], &x[..n]));
+        simd_call!(gelu::gelu_forward(&mut o[..n], &x[..n]));
     }
 
     fn gelu_backward(&mut self, dinp: Slice, dout: Slice, inp: Slice, n: usize) {
         let ([dx], [dy, x], [], []) = self.split([dinp], [dout, inp], [], []);
-        simd(|| gelu::gelu_backward(&mut dx[..n], &dy[..n], &x[..n]));
+        simd_call!(gelu::gelu_backward(&mut dx[..n], &dy[..n], &x[..n]));
     }
 
     fn residual_forward(&mut self, out: Slice, a: Slice, b: Slice, n: usize) {
         let ([o], [a, b], [], []) = self.split([out], [a, b], [], []);
-        simd(|| gelu::residual_forward(&mut o[..n], &a[..n], &b[..n]));
+        simd_call!(gelu::residual_forward(&mut o[..n], &a[..n], &b[..n]));
     }
 
     fn residual_backward(&mut self, da: Slice, db: Slice, dout: Slice, n: usize) {
         let ([da, db], [dy], [], []) = self.split([da, db], [dout], [], []);
-        simd(|| gelu::residual_backward(&mut da[..n], &mut db[..n], &dy[..n]));
+        simd_call!(gelu::residual_backward(
+            &mut da[..n],
+            &mut db[..n],
+            &dy[..n]
+        ));
     }
 
     fn logprob_forward(
@@ -374,7 +397,7 @@ impl Kernels for CpuKernels {
         let ([lp, h, l, z], [x, w], [], [t]) =
             self.split([logp, opt(entropy), lse, scratch], [x, wte], [], [targets]);
         let h = (!h.is_empty()).then_some(h);
-        simd(|| logprob::logprob_forward(lp, h, l, x, w, t, z, s));
+        simd_call!(logprob::logprob_forward(lp, h, l, x, w, t, z, s));
     }
 
     fn logprob_backward(
@@ -397,7 +420,19 @@ impl Kernels for CpuKernels {
             [],
             [targets],
         );
-        simd(|| logprob::logprob_backward(dx, dw, wt, some(ew), x, w, t, l, some(h), z, s));
+        simd_call!(logprob::logprob_backward(
+            dx,
+            dw,
+            wt,
+            some(ew),
+            x,
+            w,
+            t,
+            l,
+            some(h),
+            z,
+            s
+        ));
     }
 
     fn logits_forward(&mut self, logits: Slice, x: Slice, wte: Slice, s: HeadShape) {
@@ -415,7 +450,7 @@ impl Kernels for CpuKernels {
         s: DecodeShape,
     ) {
         let ([o, kc, vc, a], [q], [], []) = self.split([out, k_cache, v_cache, att], [qkv], [], []);
-        simd(|| attention::attention_decode(o, kc, vc, a, q, s));
+        simd_call!(attention::attention_decode(o, kc, vc, a, q, s));
     }
 
     fn sample(
@@ -467,6 +502,6 @@ impl Kernels for CpuKernels {
     ) {
         let ([p, mm, vv], [g, mask, n], [], []) =
             self.split([params, m, v], [grads, decay_mask, norm_sq], [], []);
-        simd(|| adamw::adamw(p, g, mm, vv, mask, n[0], a));
+        simd_call!(adamw::adamw(p, g, mm, vv, mask, n[0], a));
     }
 }
