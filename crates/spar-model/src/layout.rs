@@ -5,19 +5,19 @@
 //!
 //! | name | shape |
 //! |---|---|
-//! | `wte.weight` | [V, C] (also the output head: tied) |
-//! | `wpe.weight` | [T, C] |
-//! | `h.{i}.ln_1.weight`, `h.{i}.ln_1.bias` | [C] |
-//! | `h.{i}.attn.c_attn.weight` | [C, 3C] |
-//! | `h.{i}.attn.c_attn.bias` | [3C] |
-//! | `h.{i}.attn.c_proj.weight` | [C, C] |
-//! | `h.{i}.attn.c_proj.bias` | [C] |
-//! | `h.{i}.ln_2.weight`, `h.{i}.ln_2.bias` | [C] |
-//! | `h.{i}.mlp.c_fc.weight` | [C, 4C] |
-//! | `h.{i}.mlp.c_fc.bias` | [4C] |
-//! | `h.{i}.mlp.c_proj.weight` | [4C, C] |
-//! | `h.{i}.mlp.c_proj.bias` | [C] |
-//! | `ln_f.weight`, `ln_f.bias` | [C] |
+//! | `wte.weight` | `[V, C]` (also the output head: tied) |
+//! | `wpe.weight` | `[T, C]` |
+//! | `h.{i}.ln_1.weight`, `h.{i}.ln_1.bias` | `[C]` |
+//! | `h.{i}.attn.c_attn.weight` | `[C, 3C]` |
+//! | `h.{i}.attn.c_attn.bias` | `[3C]` |
+//! | `h.{i}.attn.c_proj.weight` | `[C, C]` |
+//! | `h.{i}.attn.c_proj.bias` | `[C]` |
+//! | `h.{i}.ln_2.weight`, `h.{i}.ln_2.bias` | `[C]` |
+//! | `h.{i}.mlp.c_fc.weight` | `[C, 4C]` |
+//! | `h.{i}.mlp.c_fc.bias` | `[4C]` |
+//! | `h.{i}.mlp.c_proj.weight` | `[4C, C]` |
+//! | `h.{i}.mlp.c_proj.bias` | `[C]` |
+//! | `ln_f.weight`, `ln_f.bias` | `[C]` |
 //!
 //! Matmul weights are stored exactly in HF's `Conv1D` orientation `[in, out]`, row-major, so
 //! `y = x·W + b` and a checkpoint tensor is a plain copy. Each tensor starts at an offset
@@ -177,12 +177,12 @@ impl ParamLayout {
         self.len == 0
     }
 
-    /// Offset of `wte.weight` [V, C].
+    /// Offset of `wte.weight` `[V, C]`.
     pub fn wte(&self) -> usize {
         self.tensors[0].offset
     }
 
-    /// Offset of `wpe.weight` [T, C].
+    /// Offset of `wpe.weight` `[T, C]`.
     pub fn wpe(&self) -> usize {
         self.tensors[1].offset
     }
@@ -192,12 +192,12 @@ impl ParamLayout {
         &self.blocks[i]
     }
 
-    /// Offset of `ln_f.weight` [C].
+    /// Offset of `ln_f.weight` `[C]`.
     pub fn ln_f_w(&self) -> usize {
         self.tensors[self.tensors.len() - 2].offset
     }
 
-    /// Offset of `ln_f.bias` [C].
+    /// Offset of `ln_f.bias` `[C]`.
     pub fn ln_f_b(&self) -> usize {
         self.tensors[self.tensors.len() - 1].offset
     }

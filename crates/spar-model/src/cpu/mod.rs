@@ -21,7 +21,7 @@ use alloc::vec::Vec;
 use core::future::{ready, Future};
 
 /// CPU memory and kernels. Buffers are boxed slices whose addresses never move; kernels
-/// borrow disjoint parts of them (checked at run time) through [`CpuKernels::split`].
+/// borrow disjoint parts of them (checked at run time) through `CpuKernels::split`.
 pub struct CpuKernels {
     bufs: Vec<(*mut f32, usize)>,
     ids: Vec<(*mut u32, usize)>,
