@@ -332,28 +332,24 @@ fn rows_loss(
                 None => ratio - 1.0 - lr_c,
                 Some(_) => libm::expm1(lr_c) - lr_c,
             };
+            // Written with selects rather than branches: which side of a clip a token falls
+            // on is data-dependent and would be mispredicted often.
             let l1 = -a * ratio;
             let l2 = -a * ratio.clamp(lo, hi);
             // ∂l_pg/∂ρ: −A on the unclipped branch, 0 where the clip (or dual clip) is active.
-            let (mut l, mut dl_dratio) = if l1 >= l2 { (l1, -a) } else { (l2, 0.0) };
-            if a < 0.0 {
-                if ratio < lo {
-                    p.n_low += 1;
-                }
-                if let Some(c) = config.dual_clip {
-                    let l3 = -a * c;
-                    if l3 < l {
-                        l = l3;
-                        dl_dratio = 0.0;
-                        p.n_dual += 1;
-                    }
-                }
-            } else if a > 0.0 && ratio > hi {
-                p.n_high += 1;
+            let unclipped = l1 >= l2;
+            let mut l = if unclipped { l1 } else { l2 };
+            let mut dl_dratio = if unclipped { -a } else { 0.0 };
+            p.n_low += usize::from((a < 0.0) & (ratio < lo));
+            p.n_high += usize::from((a > 0.0) & (ratio > hi));
+            if let Some(c) = config.dual_clip {
+                let l3 = -a * c;
+                let dual = (a < 0.0) & (l3 < l);
+                l = if dual { l3 } else { l };
+                dl_dratio = if dual { 0.0 } else { dl_dratio };
+                p.n_dual += usize::from(dual);
             }
-            if !ratio_live {
-                dl_dratio = 0.0;
-            }
+            dl_dratio = if ratio_live { dl_dratio } else { 0.0 };
             let mut g = 0.0;
             match seq_ratio {
                 // ∂ρ/∂logp_θ = ρ for a token ratio.

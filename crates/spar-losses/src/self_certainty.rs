@@ -49,7 +49,10 @@ pub fn sequence_self_certainty(
             what: "vocab must be >= 1",
         });
     }
-    check_len("logits", logits.len(), mask.len() * vocab)?;
+    let expected = mask.len().checked_mul(vocab).ok_or(LossError::Invalid {
+        what: "num_tokens * vocab overflows",
+    })?;
+    check_len("logits", logits.len(), expected)?;
     let (mut sum, mut n) = (0.0, 0usize);
     for (row, &m) in logits.chunks_exact(vocab).zip(mask) {
         if m {
