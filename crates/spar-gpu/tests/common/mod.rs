@@ -1,0 +1,128 @@
+//! Shared test helpers: the device (once per test binary), the skip rule, and the
+//! backend-generic upload/download helpers that let one test body run on both backends.
+#![allow(dead_code)]
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use spar_gpu::{GpuContext, GpuKernels};
+use spar_model::kernels::{IdSlice, Kernels, Slice};
+use spar_model::{block_on, CpuKernels};
+use std::sync::{Arc, OnceLock};
+
+/// The shared device, or `None` when there is no adapter and CI did not require one.
+pub fn context() -> Option<Arc<GpuContext>> {
+    static CTX: OnceLock<Option<Arc<GpuContext>>> = OnceLock::new();
+    CTX.get_or_init(|| {
+        if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+            std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
+        }
+        match GpuContext::new_blocking() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                if std::env::var("SPAR_REQUIRE_GPU").as_deref() == Ok("1") {
+                    panic!("SPAR_REQUIRE_GPU=1 but the GPU backend failed: {e}");
+                }
+                None
+            }
+        }
+    })
+    .clone()
+}
+
+/// A fresh GPU backend on the shared device, or returns from the test with the skip line.
+#[macro_export]
+macro_rules! gpu_or_skip {
+    () => {
+        match common::context() {
+            Some(c) => spar_gpu::GpuKernels::new(c),
+            None => {
+                println!("skipped: no GPU adapter");
+                return;
+            }
+        }
+    };
+}
+
+/// Runs one test body on both backends: `$body` is a generic `fn<K: Kernels>(&mut K) -> T`.
+#[macro_export]
+macro_rules! both {
+    ($body:ident) => {{
+        let mut gpu = gpu_or_skip!();
+        let cpu_out = $body(&mut spar_model::CpuKernels::new());
+        let gpu_out = $body(&mut gpu);
+        if let Err(e) = gpu.check() {
+            panic!("GPU error: {e}");
+        }
+        (cpu_out, gpu_out)
+    }};
+}
+
+pub fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// Uniform values in `[-scale, scale)`.
+pub fn rand_vec(rng: &mut ChaCha8Rng, n: usize, scale: f32) -> Vec<f32> {
+    (0..n)
+        .map(|_| ((rng.next_u32() >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0) * scale)
+        .collect()
+}
+
+pub fn rand_ids(rng: &mut ChaCha8Rng, n: usize, below: u32) -> Vec<u32> {
+    (0..n).map(|_| rng.next_u32() % below).collect()
+}
+
+/// Puts `data` at a non-zero, unaligned offset of a fresh buffer (offsets must be honoured).
+pub fn put<K: Kernels>(k: &mut K, data: &[f32]) -> Slice {
+    let b = k.alloc(data.len() + 7);
+    let s = Slice {
+        buf: b,
+        offset: 5,
+        len: data.len(),
+    };
+    k.write(s, data);
+    s
+}
+
+pub fn put_ids<K: Kernels>(k: &mut K, data: &[u32]) -> IdSlice {
+    let b = k.alloc_ids(data.len() + 3);
+    let s = IdSlice {
+        buf: b,
+        offset: 3,
+        len: data.len(),
+    };
+    k.write_ids(s, data);
+    s
+}
+
+pub fn get<K: Kernels>(k: &mut K, s: Slice) -> Vec<f32> {
+    let mut out = vec![0.0; s.len];
+    block_on(k.read(s, &mut out));
+    out
+}
+
+pub fn get_ids<K: Kernels>(k: &mut K, s: IdSlice) -> Vec<u32> {
+    let mut out = vec![0; s.len];
+    block_on(k.read_ids(s, &mut out));
+    out
+}
+
+/// Asserts `|a − b| ≤ tol·(1 + |b|)` elementwise, naming the tensor on failure.
+pub fn close(what: &str, a: &[f32], b: &[f32], tol: f32) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= tol * (1.0 + y.abs()),
+            "{what}[{i}]: cpu {x} vs gpu {y} (tol {tol})"
+        );
+    }
+}
+
+/// Both outputs as lists of named tensors.
+pub fn close_all(cpu: &[(&str, Vec<f32>)], gpu: &[(&str, Vec<f32>)], tol: f32) {
+    for ((name, a), (_, b)) in cpu.iter().zip(gpu) {
+        close(name, a, b, tol);
+    }
+}
+
+pub fn unused(_: &CpuKernels, _: &GpuKernels) {}
