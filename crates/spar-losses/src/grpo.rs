@@ -11,7 +11,8 @@
 //! ```
 //! TRL's `ε` is 1e-4 ([`TRL_STD_EPSILON`]). Decisions for the edge cases: a group whose rewards
 //! are all equal gets exactly 0 (not `0/(0+ε)` rounding noise); a group of size 1 gets 0 (it has
-//! no baseline; verl would return the raw reward). The loss built on these advantages is
+//! no baseline), or its raw reward as in verl with [`SingletonGroup::RawReward`] through
+//! [`grpo_advantages_with`]. The loss built on these advantages is
 //! [`crate::ppo_clip::policy_loss`].
 //!
 //! ```
@@ -40,6 +41,40 @@ pub enum ScaleRewards {
     None,
 }
 
+/// What a group with a single completion gets (it has no baseline of its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SingletonGroup {
+    /// Advantage 0: the completion teaches nothing (spar's default).
+    #[default]
+    Zero,
+    /// The raw reward, as verl does (its group mean is taken as 0 and its std as 1).
+    RawReward,
+}
+
+/// All settings of [`grpo_advantages_with`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GrpoAdvantageConfig {
+    /// Group size `G` (TRL's `num_generations`).
+    pub num_generations: usize,
+    /// Which std scales the centred rewards.
+    pub scale_rewards: ScaleRewards,
+    /// `ε ≥ 0` added to the std.
+    pub std_epsilon: f64,
+    /// Behaviour for `num_generations == 1`.
+    pub singleton: SingletonGroup,
+}
+
+impl Default for GrpoAdvantageConfig {
+    fn default() -> Self {
+        Self {
+            num_generations: 8,
+            scale_rewards: ScaleRewards::Group,
+            std_epsilon: TRL_STD_EPSILON,
+            singleton: SingletonGroup::Zero,
+        }
+    }
+}
+
 /// Unbiased standard deviation; 0 for fewer than two values.
 pub(crate) fn unbiased_std(values: &[f64]) -> f64 {
     let n = values.len();
@@ -65,6 +100,27 @@ pub fn grpo_advantages(
     std_epsilon: f64,
     advantages: &mut [f64],
 ) -> Result<(), LossError> {
+    let config = GrpoAdvantageConfig {
+        num_generations,
+        scale_rewards,
+        std_epsilon,
+        singleton: SingletonGroup::Zero,
+    };
+    grpo_advantages_with(rewards, &config, advantages)
+}
+
+/// [`grpo_advantages`] with every setting explicit, including the size-1 group behaviour.
+pub fn grpo_advantages_with(
+    rewards: &[f64],
+    config: &GrpoAdvantageConfig,
+    advantages: &mut [f64],
+) -> Result<(), LossError> {
+    let GrpoAdvantageConfig {
+        num_generations,
+        scale_rewards,
+        std_epsilon,
+        singleton,
+    } = *config;
     check_per_sequence("rewards", rewards, rewards.len())?;
     check_len("advantages", advantages.len(), rewards.len())?;
     check_groups(rewards.len(), num_generations)?;
@@ -74,6 +130,10 @@ pub fn grpo_advantages(
         .chunks_exact(num_generations)
         .zip(advantages.chunks_exact_mut(num_generations))
     {
+        if num_generations == 1 && singleton == SingletonGroup::RawReward {
+            a[0] = r[0];
+            continue;
+        }
         if num_generations == 1 || all_equal(r) {
             a.iter_mut().for_each(|x| *x = 0.0);
             continue;
@@ -139,6 +199,14 @@ mod tests {
         assert_eq!(&a[..3], &[0.0, 0.0, 0.0]);
         grpo_advantages(&r, 1, ScaleRewards::Group, TRL_STD_EPSILON, &mut a).unwrap();
         assert!(a.iter().all(|&x| x == 0.0));
+        // The configured alternative: verl's raw reward for size-1 groups.
+        let cfg = GrpoAdvantageConfig {
+            num_generations: 1,
+            singleton: SingletonGroup::RawReward,
+            ..GrpoAdvantageConfig::default()
+        };
+        grpo_advantages_with(&r, &cfg, &mut a).unwrap();
+        assert_eq!(a, r);
         // Batch scaling: group mean, batch std.
         grpo_advantages(&r, 3, ScaleRewards::Batch, 0.0, &mut a).unwrap();
         let s = unbiased_std(&r);
