@@ -37,7 +37,7 @@ fn grpo_learns_a_target_string() {
     const L: usize = 3;
     const G: usize = 8;
     let target = [1usize, 3, 2];
-    let mut logits = vec![[0.0f64; V]; L];
+    let mut logits = [[0.0f64; V]; L];
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let cfg = PolicyLossConfig {
         loss_type: LossType::Grpo,
@@ -45,9 +45,9 @@ fn grpo_learns_a_target_string() {
     };
     let start: f64 = (0..L).map(|t| softmax(&logits[t])[target[t]]).product();
     for _step in 0..150 {
-        let mut tokens = vec![0usize; G * L];
-        let mut mask = vec![false; G * L];
-        let mut rewards = vec![0.0; G];
+        let mut tokens = [0usize; G * L];
+        let mut mask = [false; G * L];
+        let mut rewards = [0.0; G];
         for i in 0..G {
             let len = 1 + (rng.next_u64() % L as u64) as usize;
             for t in 0..len {
