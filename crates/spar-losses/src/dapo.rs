@@ -1,4 +1,4 @@
-//! DAPO helpers (Yu et al. 2025, "DAPO: An Open-Source LLM Reinforcement Learning System at
+//! DAPO building blocks (Yu et al. 2025, "DAPO: An Open-Source LLM Reinforcement Learning System at
 //! Scale"; verl `recipe/dapo`): overlong reward shaping, overlong filtering and the zero-spread
 //! group filter of dynamic sampling. DAPO's loss itself is [`crate::ppo_clip::policy_loss`]
 //! with `loss_type = dapo`, `epsilon = 0.2`, `epsilon_high = 0.28`, `beta = 0`.

@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-/// Bad input to a loss, an advantage estimator or a helper. Losses never panic on input; they
+/// Bad input to a loss, an advantage estimator or a utility. Losses never panic on input; they
 /// return one of these.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LossError {

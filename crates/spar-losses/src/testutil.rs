@@ -1,4 +1,4 @@
-//! Test helpers: central finite differences in f64 and a seeded random source.
+//! Test utilities: central finite differences in f64 and a seeded random source.
 
 use alloc::vec::Vec;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
