@@ -3,7 +3,11 @@
 //! Weights are `[in, out]` (HF `Conv1D`): `out = inp·W + b`, so
 //! `dinp = dout·Wᵀ`, `dW = inpᵀ·dout`, `db = Σ_rows dout`.
 
+use super::microgemm;
 use crate::kernels::MatmulShape;
+
+/// Products with at most this many rows go through the packing-free microkernel.
+pub const SMALL_ROWS: usize = 32;
 
 /// `c(m,n) = alpha·a·b + beta·c` with explicit row/column strides (thin wrapper: one place
 /// for the `unsafe` call).
@@ -70,6 +74,11 @@ pub fn matmul_forward(
         }
         None => 0.0,
     };
+    if rows <= SMALL_ROWS {
+        // Few rows (the decode step): packing the weights would cost as much as the product.
+        microgemm::gemm(rows, n, k, inp, k, 1, weight, n, out, n, 1.0, beta != 0.0);
+        return;
+    }
     gemm(rows, k, n, inp, k, 1, weight, n, 1, beta, out, n);
 }
 

@@ -4,6 +4,46 @@
 //! Each kernel family lives in its own file with its forward and backward side by side;
 //! the functions there take ordinary slices and are public for tests and benches.
 
+/// Whether the AVX2 + FMA copies of the kernels may run (run-time detection needs `std`;
+/// without it plain build flags apply).
+#[inline(always)]
+fn has_avx2() -> bool {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+    {
+        false
+    }
+}
+
+/// Calls a kernel (an `#[inline(always)]` function) through a copy compiled for AVX2 + FMA
+/// when the CPU has them, so its loops vectorise 8 wide; else calls it as is.
+macro_rules! simd_call {
+    ($m:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {{
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        {
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx2<A: FnOnce()>(a: A) {
+                a()
+            }
+            if has_avx2() {
+                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                unsafe { avx2(#[inline(always)] || $m::$f($($arg),*)) }
+            } else {
+                $m::$f($($arg),*)
+            }
+        }
+        #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+        {
+            let _ = has_avx2;
+            $m::$f($($arg),*)
+        }
+    }};
+}
+
 pub mod adamw;
 pub mod attention;
 pub mod embedding;
@@ -12,6 +52,8 @@ pub mod gelu;
 pub mod layernorm;
 pub mod logprob;
 pub mod matmul;
+pub mod microgemm;
+pub mod parallel;
 
 use crate::kernels::*;
 use crate::sampling;
@@ -75,46 +117,6 @@ fn opt(s: Option<Slice>) -> Slice {
 
 fn some(s: &[f32]) -> Option<&[f32]> {
     (!s.is_empty()).then_some(s)
-}
-
-/// Whether the AVX2 + FMA copies of the kernels may run (run-time detection needs `std`;
-/// without it plain build flags apply).
-#[inline(always)]
-fn has_avx2() -> bool {
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-    {
-        false
-    }
-}
-
-/// Calls a kernel (an `#[inline(always)]` function) through a copy compiled for AVX2 + FMA
-/// when the CPU has them, so its loops vectorise 8 wide; else calls it as is.
-macro_rules! simd_call {
-    ($m:ident :: $f:ident ( $($arg:expr),* $(,)? )) => {{
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        {
-            #[target_feature(enable = "avx2,fma")]
-            #[allow(clippy::too_many_arguments)]
-            unsafe fn avx2<A: FnOnce()>(a: A) {
-                a()
-            }
-            if has_avx2() {
-                // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-                unsafe { avx2(#[inline(always)] || $m::$f($($arg),*)) }
-            } else {
-                $m::$f($($arg),*)
-            }
-        }
-        #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-        {
-            let _ = has_avx2;
-            $m::$f($($arg),*)
-        }
-    }};
 }
 
 impl CpuKernels {
@@ -343,7 +345,7 @@ impl Kernels for CpuKernels {
 
     fn attention_forward(&mut self, out: Slice, att: Slice, qkv: Slice, s: AttnShape) {
         let ([o, a], [q], [], []) = self.split([out, att], [qkv], [], []);
-        simd_call!(attention::attention_forward(o, a, q, s));
+        attention::attention_forward(o, a, q, s);
     }
 
     fn attention_backward(
@@ -356,7 +358,7 @@ impl Kernels for CpuKernels {
         s: AttnShape,
     ) {
         let ([dq, da], [dy, q, a], [], []) = self.split([dqkv, datt], [dout, qkv, att], [], []);
-        simd_call!(attention::attention_backward(dq, da, dy, q, a, s));
+        attention::attention_backward(dq, da, dy, q, a, s);
     }
 
     fn gelu_forward(&mut self, out: Slice, inp: Slice, n: usize) {
