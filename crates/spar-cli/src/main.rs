@@ -1,0 +1,49 @@
+//! `spar`: train, evaluate, sample from and benchmark the self-improvement loop.
+//!
+//! ```text
+//! spar train                          the main job: SFT on 2 % labels, then Co-Reward vs verifier GRPO
+//! spar train --config configs/X.toml  one run from a config [--resume] [--output DIR]
+//! spar eval --checkpoint DIR          held-out accuracy and pass@k [--num-samples N] [--temperature T]
+//! spar sample --checkpoint DIR PROMPT...   completions [--temperature T] [--top-p P] [--top-k K]
+//!                                     [--max-new-tokens N] [--seed S] (prompts from stdin if none)
+//! spar bench [--config FILE]          train and rollout tokens/s [--steps N]
+//! ```
+
+mod args;
+mod bench;
+mod main_job;
+mod run;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  spar train [--config FILE] [--resume] [--output DIR]
+  spar eval --checkpoint DIR [--num-samples N] [--temperature T] [--top-p P]
+  spar sample --checkpoint DIR [--temperature T] [--top-p P] [--top-k K] [--max-new-tokens N] [--seed S] [PROMPT ...]
+  spar bench [--config FILE] [--steps N]";
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = argv.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let result = match cmd.as_str() {
+        "train" => run::train_command(rest),
+        "eval" => run::eval_command(rest),
+        "sample" => run::sample_command(rest),
+        "bench" => bench::bench_command(rest),
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => Err(format!("unknown command `{other}`\n{USAGE}").into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

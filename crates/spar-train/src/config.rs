@@ -1,0 +1,459 @@
+//! Run configuration: the structs a TOML config file is parsed into (the CLI and the web demo
+//! share them). Option names follow TRL's `GRPOConfig`/`SFTConfig` where TRL has one
+//! (`learning_rate`, `num_generations`, `beta`, `epsilon`, `epsilon_high`, `loss_type`,
+//! `scale_rewards`, `max_completion_length`, `temperature`, `top_p`, `top_k`, `max_steps`,
+//! `per_device_train_batch_size`, `save_steps`, `logging_steps`, `eval_steps`, `seed`).
+//! Every section has a default for every field; an unknown key is an error that names it.
+//!
+//! ```
+//! use spar_train::config::{RewardSource, TrainConfig};
+//! let cfg: TrainConfig = serde_json::from_str(r#"{"grpo": {"reward": "co_reward", "beta": 0.01}}"#).unwrap();
+//! assert_eq!(cfg.grpo.reward, RewardSource::CoReward);
+//! assert_eq!(cfg.grpo.num_generations, 8);
+//! assert!(serde_json::from_str::<TrainConfig>(r#"{"grpo": {"lerning_rate": 1e-3}}"#).is_err());
+//! ```
+
+use crate::TrainError;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use serde::{Deserialize, Serialize};
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Seed of every random stream (problems, batches, sampling, initialisation).
+    pub seed: u64,
+    /// Where checkpoints, metrics and plots go (the CLI's; the library ignores it).
+    pub output_dir: String,
+    /// Write a checkpoint every this many steps (0: only at the end).
+    pub save_steps: u32,
+    /// Print a progress line every this many steps.
+    pub logging_steps: u32,
+    /// Evaluate on the held-out problems every this many steps (0: only before and after).
+    pub eval_steps: u32,
+    /// The model.
+    pub model: ModelSection,
+    /// The task and its labelled/unlabelled split.
+    pub task: TaskSection,
+    /// The supervised warm start.
+    pub sft: SftSection,
+    /// The RL stage.
+    pub grpo: GrpoSection,
+    /// Held-out evaluation.
+    pub eval: EvalSection,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            output_dir: "runs/default".to_string(),
+            save_steps: 0,
+            logging_steps: 10,
+            eval_steps: 0,
+            model: ModelSection::default(),
+            task: TaskSection::default(),
+            sft: SftSection::default(),
+            grpo: GrpoSection::default(),
+            eval: EvalSection::default(),
+        }
+    }
+}
+
+/// The GPT's shape and its character vocabulary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSection {
+    /// Transformer blocks.
+    pub n_layer: usize,
+    /// Width.
+    pub n_embd: usize,
+    /// Attention heads (divides `n_embd`).
+    pub n_head: usize,
+    /// Context length (prompt + completion).
+    pub n_positions: usize,
+    /// The characters of the vocabulary, one token each (plus the end token). Characters
+    /// outside it are dropped when encoding.
+    pub charset: String,
+}
+
+/// The default character set: digits, lower-case letters, space and the punctuation of
+/// spar-tasks' compact formats.
+pub const DEFAULT_CHARSET: &str = "0123456789 abcdefghijklmnopqrstuvwxyz+-*=:%^()[],;>?.";
+
+impl Default for ModelSection {
+    fn default() -> Self {
+        Self {
+            n_layer: 2,
+            n_embd: 64,
+            n_head: 2,
+            n_positions: 24,
+            charset: DEFAULT_CHARSET.to_string(),
+        }
+    }
+}
+
+/// Which problems, how many, and how many carry their answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TaskSection {
+    /// A family of `spar_tasks::TASK_NAMES` (compact format).
+    pub name: String,
+    /// The difficulty levels to draw from; each is one curriculum arm.
+    pub levels: Vec<usize>,
+    /// Size of the training pool (distinct prompts).
+    pub num_train_problems: usize,
+    /// Fraction of the pool whose answers the SFT stage sees (at least one problem).
+    pub labelled_fraction: f64,
+    /// Size of the held-out evaluation set (disjoint from the pool).
+    pub num_eval_problems: usize,
+    /// SFT shows each labelled problem in a random wording (the original or a paraphrase),
+    /// so that the model can read the paraphrases Co-Reward asks about.
+    pub paraphrase_sft: bool,
+}
+
+impl Default for TaskSection {
+    fn default() -> Self {
+        Self {
+            name: "addition".to_string(),
+            levels: vec![1],
+            num_train_problems: 4000,
+            labelled_fraction: 0.02,
+            num_eval_problems: 200,
+            paraphrase_sft: true,
+        }
+    }
+}
+
+/// The supervised warm start on the labelled problems.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SftSection {
+    /// Optimiser steps (0 skips the stage).
+    pub max_steps: u32,
+    /// Sequences per step.
+    pub per_device_train_batch_size: usize,
+    /// Peak learning rate (warm-up then cosine decay to a tenth).
+    pub learning_rate: f32,
+    /// Linear warm-up steps.
+    pub warmup_steps: u32,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f32,
+}
+
+impl Default for SftSection {
+    fn default() -> Self {
+        Self {
+            max_steps: 600,
+            per_device_train_batch_size: 64,
+            learning_rate: 3e-3,
+            warmup_steps: 50,
+            weight_decay: 0.1,
+        }
+    }
+}
+
+/// Where the RL reward comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardSource {
+    /// The task's verifier against the hidden answer (RLVR; needs labels).
+    Verifier,
+    /// TTRL: agreement with the group's majority answer (no labels).
+    MajorityVote,
+    /// Co-Reward: agreement with the majority answer of the paraphrased question (no labels).
+    CoReward,
+    /// Intuitor-style self-certainty of the completion's tokens (no labels, no answers).
+    SelfCertainty,
+}
+
+/// TRL's `loss_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossTypeName {
+    /// Mean over sequences of the token mean (DeepSeekMath).
+    Grpo,
+    /// Token mean over the batch.
+    Bnpo,
+    /// Token sum over `B · max_completion_length` (Dr. GRPO).
+    DrGrpo,
+    /// Token mean over the batch (DAPO; TRL's default).
+    Dapo,
+}
+
+impl From<LossTypeName> for spar_losses::aggregation::LossType {
+    fn from(v: LossTypeName) -> Self {
+        use spar_losses::aggregation::LossType;
+        match v {
+            LossTypeName::Grpo => LossType::Grpo,
+            LossTypeName::Bnpo => LossType::Bnpo,
+            LossTypeName::DrGrpo => LossType::DrGrpo,
+            LossTypeName::Dapo => LossType::Dapo,
+        }
+    }
+}
+
+/// TRL's `scale_rewards`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleRewardsName {
+    /// Divide by the group's std.
+    Group,
+    /// Divide by the batch's std.
+    Batch,
+    /// No division (Dr. GRPO).
+    None,
+}
+
+impl From<ScaleRewardsName> for spar_losses::grpo::ScaleRewards {
+    fn from(v: ScaleRewardsName) -> Self {
+        use spar_losses::grpo::ScaleRewards;
+        match v {
+            ScaleRewardsName::Group => ScaleRewards::Group,
+            ScaleRewardsName::Batch => ScaleRewards::Batch,
+            ScaleRewardsName::None => ScaleRewards::None,
+        }
+    }
+}
+
+/// Which curriculum picks the level of each prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurriculumName {
+    /// Every level equally often.
+    Uniform,
+    /// SEC: TD(0) on the mean absolute advantage, Boltzmann sampling.
+    Sec,
+}
+
+/// The RL stage (GRPO family).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpoSection {
+    /// Optimiser steps (0 skips the stage).
+    pub max_steps: u32,
+    /// Completions per step (prompts per step = this / `num_generations`; Co-Reward adds as
+    /// many again for the paraphrases).
+    pub per_device_train_batch_size: usize,
+    /// Completions per prompt (the group).
+    pub num_generations: usize,
+    /// Learning rate (constant).
+    pub learning_rate: f32,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f32,
+    /// Global gradient-norm clip.
+    pub max_grad_norm: f32,
+    /// KL coefficient against the model at the start of RL (k3 estimator).
+    pub beta: f64,
+    /// Lower clip.
+    pub epsilon: f64,
+    /// Upper clip.
+    pub epsilon_high: f64,
+    /// Loss aggregation.
+    pub loss_type: LossTypeName,
+    /// Advantage scaling.
+    pub scale_rewards: ScaleRewardsName,
+    /// New tokens per completion at most.
+    pub max_completion_length: usize,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Nucleus mass (1: off).
+    pub top_p: f32,
+    /// Top-k (0: off).
+    pub top_k: usize,
+    /// The reward.
+    pub reward: RewardSource,
+    /// The curriculum over `task.levels`.
+    pub curriculum: CurriculumName,
+    /// SEC's TD(0) step size.
+    pub sec_alpha: f64,
+    /// SEC's Boltzmann temperature.
+    pub sec_temperature: f64,
+    /// DAPO dynamic sampling: drop groups whose rewards are all equal and draw more prompts.
+    pub dynamic_sampling: bool,
+    /// Extra sampling rounds at most when dynamic sampling refills the batch.
+    pub max_refill_rounds: u32,
+    /// Draw RL prompts only from the problems without labels (else from the whole pool).
+    pub unlabelled_only: bool,
+    /// Compute the KL to the start-of-RL model even when `beta = 0` (for the metrics).
+    pub log_ref_kl: bool,
+}
+
+impl Default for GrpoSection {
+    fn default() -> Self {
+        Self {
+            max_steps: 300,
+            per_device_train_batch_size: 128,
+            num_generations: 8,
+            learning_rate: 5e-4,
+            weight_decay: 0.0,
+            max_grad_norm: 1.0,
+            beta: 0.0,
+            epsilon: 0.2,
+            epsilon_high: 0.2,
+            loss_type: LossTypeName::Grpo,
+            scale_rewards: ScaleRewardsName::Group,
+            max_completion_length: 6,
+            temperature: 1.0,
+            top_p: 1.0,
+            top_k: 0,
+            reward: RewardSource::Verifier,
+            curriculum: CurriculumName::Uniform,
+            sec_alpha: 0.5,
+            sec_temperature: 0.2,
+            dynamic_sampling: false,
+            max_refill_rounds: 3,
+            unlabelled_only: true,
+            log_ref_kl: true,
+        }
+    }
+}
+
+/// Held-out evaluation: greedy accuracy, and pass@k from `num_samples` samples per problem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalSection {
+    /// Samples per problem for pass@k (k = 1, 2, 4, … ≤ this; at most 64). 0: greedy only.
+    pub num_samples: usize,
+    /// Sampling temperature of the pass@k samples.
+    pub temperature: f32,
+    /// Nucleus mass of the pass@k samples.
+    pub top_p: f32,
+}
+
+impl Default for EvalSection {
+    fn default() -> Self {
+        Self {
+            num_samples: 8,
+            temperature: 1.0,
+            top_p: 1.0,
+        }
+    }
+}
+
+fn bad(field: &str, why: &str) -> TrainError {
+    TrainError::Config(format!("`{field}` {why}"))
+}
+
+impl TrainConfig {
+    /// Checks every value a run depends on; the error names the first bad field.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let m = &self.model;
+        if m.n_layer == 0 || m.n_embd == 0 || m.n_head == 0 || m.n_embd % m.n_head != 0 {
+            return Err(bad(
+                "model.n_head",
+                "must divide model.n_embd (all sizes ≥ 1)",
+            ));
+        }
+        if m.n_positions < 2 {
+            return Err(bad("model.n_positions", "must be at least 2"));
+        }
+        if m.charset.is_empty() {
+            return Err(bad("model.charset", "must not be empty"));
+        }
+        let t = &self.task;
+        if t.levels.is_empty() {
+            return Err(bad("task.levels", "must name at least one level"));
+        }
+        if t.num_train_problems == 0 {
+            return Err(bad("task.num_train_problems", "must be at least 1"));
+        }
+        if t.num_eval_problems == 0 {
+            return Err(bad("task.num_eval_problems", "must be at least 1"));
+        }
+        if !(t.labelled_fraction > 0.0 && t.labelled_fraction <= 1.0) {
+            return Err(bad("task.labelled_fraction", "must be in (0, 1]"));
+        }
+        let s = &self.sft;
+        if s.per_device_train_batch_size == 0 {
+            return Err(bad("sft.per_device_train_batch_size", "must be at least 1"));
+        }
+        if !(s.learning_rate >= 0.0 && s.learning_rate.is_finite()) {
+            return Err(bad("sft.learning_rate", "must be finite and ≥ 0"));
+        }
+        let g = &self.grpo;
+        if g.num_generations < 2 {
+            return Err(bad("grpo.num_generations", "must be at least 2"));
+        }
+        if g.per_device_train_batch_size < g.num_generations
+            || g.per_device_train_batch_size % g.num_generations != 0
+        {
+            return Err(bad(
+                "grpo.per_device_train_batch_size",
+                "must be a positive multiple of grpo.num_generations",
+            ));
+        }
+        if !(g.learning_rate >= 0.0 && g.learning_rate.is_finite()) {
+            return Err(bad("grpo.learning_rate", "must be finite and ≥ 0"));
+        }
+        if !(g.beta >= 0.0 && g.beta.is_finite()) {
+            return Err(bad("grpo.beta", "must be finite and ≥ 0"));
+        }
+        if !(0.0..1.0).contains(&g.epsilon) {
+            return Err(bad("grpo.epsilon", "must be in [0, 1)"));
+        }
+        if !(g.epsilon_high >= 0.0 && g.epsilon_high.is_finite()) {
+            return Err(bad("grpo.epsilon_high", "must be finite and ≥ 0"));
+        }
+        if g.max_completion_length == 0 {
+            return Err(bad("grpo.max_completion_length", "must be at least 1"));
+        }
+        if !(g.temperature > 0.0 && g.temperature.is_finite()) {
+            return Err(bad("grpo.temperature", "must be finite and > 0"));
+        }
+        if !(g.top_p > 0.0 && g.top_p <= 1.0) {
+            return Err(bad("grpo.top_p", "must be in (0, 1]"));
+        }
+        if !(g.sec_alpha > 0.0 && g.sec_alpha <= 1.0) {
+            return Err(bad("grpo.sec_alpha", "must be in (0, 1]"));
+        }
+        if !(g.sec_temperature > 0.0 && g.sec_temperature.is_finite()) {
+            return Err(bad("grpo.sec_temperature", "must be finite and > 0"));
+        }
+        let e = &self.eval;
+        if e.num_samples > 64 {
+            return Err(bad("eval.num_samples", "must be at most 64"));
+        }
+        if !(e.temperature >= 0.0 && e.temperature.is_finite()) {
+            return Err(bad("eval.temperature", "must be finite and ≥ 0"));
+        }
+        if !(e.top_p > 0.0 && e.top_p <= 1.0) {
+            return Err(bad("eval.top_p", "must be in (0, 1]"));
+        }
+        Ok(())
+    }
+
+    /// Parses a TOML config (unknown keys and wrong values are errors naming them) and
+    /// validates it.
+    #[cfg(feature = "std")]
+    pub fn from_toml(text: &str) -> Result<Self, TrainError> {
+        let cfg: TrainConfig =
+            toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The config as TOML text (what a checkpoint stores).
+    #[cfg(feature = "std")]
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a config always serialises")
+    }
+
+    /// Prompts per RL step.
+    pub fn prompts_per_step(&self) -> usize {
+        self.grpo.per_device_train_batch_size / self.grpo.num_generations
+    }
+
+    /// Sequences in the largest RL batch (Co-Reward doubles it).
+    pub fn rl_batch_sequences(&self) -> usize {
+        let b = self.grpo.per_device_train_batch_size;
+        if self.grpo.reward == RewardSource::CoReward {
+            2 * b
+        } else {
+            b
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The self-improvement loop: a tiny GPT learns a verifiable task from a few labelled
+//! examples (SFT), then improves on unlabelled problems by reinforcement learning from
+//! rewards it makes itself — majority votes (TTRL), agreement between paraphrased questions
+//! (Co-Reward), its own certainty — or from the task's verifier (the RLVR baseline).
+//!
+//! The crate composes the others along the design's one data flow: spar-tasks draws
+//! problems, spar-bandits picks their levels, spar-bpe tokenizes, spar-model samples with a
+//! key/value cache and back-propagates per-token weights, spar-losses turns rewards into
+//! advantages and those weights. It is generic over the model's backend
+//! ([`spar_model::Kernels`]); the step is `async` (the browser awaits GPU read-backs; native
+//! code uses [`spar_model::block_on`]). No threads, files or clocks on the library path:
+//! [`native`] (feature `std`) adds checkpoint files.
+//!
+//! ```
+//! use spar_model::{block_on, CpuKernels};
+//! use spar_train::{config::TrainConfig, Trainer};
+//!
+//! let mut cfg = TrainConfig::default();
+//! cfg.model.n_embd = 16;
+//! cfg.task.num_train_problems = 50;
+//! cfg.task.num_eval_problems = 10;
+//! cfg.sft.max_steps = 2;
+//! cfg.sft.per_device_train_batch_size = 4;
+//! cfg.grpo.max_steps = 1;
+//! cfg.grpo.per_device_train_batch_size = 8;
+//! cfg.grpo.num_generations = 4;
+//! let mut trainer = Trainer::new(cfg, Box::new(CpuKernels::new))?;
+//! while trainer.step() < trainer.total_steps() {
+//!     let m = block_on(trainer.train_step())?;
+//!     assert!(m.loss.is_finite());
+//! }
+//! let report = block_on(trainer.evaluate())?;
+//! assert!((0.0..=1.0).contains(&report.accuracy));
+//! # Ok::<(), spar_train::TrainError>(())
+//! ```
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub mod config;
+pub mod data;
+mod error;
+pub mod eval;
+#[cfg(feature = "std")]
+pub mod native;
+pub mod rewards;
+pub mod trainer;
+pub mod vocab;
+
+pub use config::TrainConfig;
+pub use error::TrainError;
+pub use eval::{EvalOptions, EvalReport};
+pub use trainer::{Phase, Snapshot, StepMetrics, TrainState, Trainer};
+pub use vocab::CharVocab;

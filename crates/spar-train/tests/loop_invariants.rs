@@ -1,0 +1,133 @@
+//! Resume gives the same metrics as an uninterrupted run; a NaN is caught with its step and
+//! never reaches a checkpoint.
+#![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
+
+use spar_model::{block_on, CpuKernels, Kernels};
+use spar_train::config::{CurriculumName, RewardSource};
+use spar_train::native::{load_checkpoint, save_checkpoint};
+use spar_train::{StepMetrics, TrainConfig, TrainError, Trainer};
+
+fn tiny(reward: RewardSource) -> TrainConfig {
+    let mut c = TrainConfig::default();
+    c.seed = 11;
+    c.model.n_embd = 16;
+    c.model.n_positions = 16;
+    c.model.charset = "0123456789+= adsum:".into();
+    c.task.levels = vec![0, 1];
+    c.task.num_train_problems = 60;
+    c.task.labelled_fraction = 0.5;
+    c.task.num_eval_problems = 10;
+    c.sft.max_steps = 4;
+    c.sft.per_device_train_batch_size = 8;
+    c.grpo.max_steps = 6;
+    c.grpo.per_device_train_batch_size = 16;
+    c.grpo.num_generations = 4;
+    c.grpo.max_completion_length = 4;
+    c.grpo.beta = 0.01;
+    c.grpo.reward = reward;
+    c.grpo.curriculum = CurriculumName::Sec;
+    c.grpo.dynamic_sampling = true;
+    c
+}
+
+fn trainer(c: TrainConfig) -> Trainer<CpuKernels> {
+    Trainer::new(c, Box::new(CpuKernels::new)).unwrap()
+}
+
+fn run(t: &mut Trainer<CpuKernels>, until: u32) -> Vec<StepMetrics> {
+    let mut out = Vec::new();
+    while t.step() < until {
+        out.push(block_on(t.train_step()).unwrap());
+    }
+    out
+}
+
+#[test]
+fn resumed_run_matches_the_uninterrupted_one() {
+    for reward in [RewardSource::CoReward, RewardSource::SelfCertainty] {
+        let cfg = tiny(reward);
+        let mut full = trainer(cfg.clone());
+        let total = full.total_steps();
+        let expected = run(&mut full, total);
+        // Stop inside RL (the reference model and the curriculum are part of the state).
+        let k = cfg.sft.max_steps + 2;
+        let mut first = trainer(cfg.clone());
+        let mut got = run(&mut first, k);
+        let dir = std::env::temp_dir().join(format!(
+            "spar-train-resume-{}-{reward:?}",
+            std::process::id()
+        ));
+        block_on(save_checkpoint(&mut first, &dir)).unwrap();
+        drop(first);
+        let ck = load_checkpoint(&dir).unwrap();
+        assert_eq!(ck.config, cfg);
+        let mut second = trainer(ck.config.clone());
+        second.restore(&ck.snapshot).unwrap();
+        assert_eq!(second.step(), k);
+        got.extend(run(&mut second, total));
+        assert_eq!(got, expected, "{reward:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[test]
+fn a_nan_is_caught_with_its_step_and_never_saved() {
+    let cfg = tiny(RewardSource::Verifier);
+    let mut t = trainer(cfg.clone());
+    run(&mut t, 3);
+    let before = block_on(t.snapshot()).unwrap();
+    // Poison one parameter, as a diverging update would.
+    let p = t.model().param_buffers().params;
+    t.model().kernels.write(p.sub(5, 1), &[f32::NAN]);
+    let err = block_on(t.train_step()).unwrap_err();
+    assert!(
+        matches!(err, TrainError::NonFinite { step: 3, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("step 3"));
+    assert_eq!(t.step(), 3, "the failed step is not counted");
+    let dir = std::env::temp_dir().join(format!("spar-train-nan-{}", std::process::id()));
+    let saved = block_on(save_checkpoint(&mut t, &dir));
+    assert!(matches!(
+        saved,
+        Err(TrainError::NonFinite {
+            step: 3,
+            what: "parameters"
+        })
+    ));
+    assert!(!dir.join("latest").exists(), "nothing was written");
+    // The state before the poison still saves and loads.
+    t.restore(&before).unwrap();
+    block_on(save_checkpoint(&mut t, &dir)).unwrap();
+    let ck = load_checkpoint(&dir).unwrap();
+    assert!(ck.snapshot.params.iter().all(|x| x.is_finite()));
+    assert_eq!(ck.snapshot, before);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_wrong_key_or_value_is_named() {
+    let e = TrainConfig::from_toml("[grpo]\nlerning_rate = 1e-3\n").unwrap_err();
+    assert!(e.to_string().contains("lerning_rate"), "{e}");
+    let e = TrainConfig::from_toml("[grpo]\nloss_type = \"ppo\"\n").unwrap_err();
+    assert!(e.to_string().contains("ppo"), "{e}");
+    let e = TrainConfig::from_toml("[grpo]\nnum_generations = 1\n").unwrap_err();
+    assert!(e.to_string().contains("grpo.num_generations"), "{e}");
+    let e = TrainConfig::from_toml("[task]\nlevels = []\n").unwrap_err();
+    assert!(e.to_string().contains("task.levels"), "{e}");
+}
+
+#[test]
+fn every_shipped_config_parses() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            TrainConfig::from_toml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            n += 1;
+        }
+    }
+    assert!(n >= 4, "one config per reward source at least");
+}
