@@ -100,3 +100,51 @@ fn fast_attention_matches_the_sgemm_reference() {
         close("dqkv", &dq1, &dq2, 2e-5);
     }
 }
+
+#[test]
+fn deferred_zero_fills_behave_like_immediate_ones() {
+    use spar_model::kernels::{Kernels, MatmulShape, Slice};
+    use spar_model::{block_on, CpuKernels};
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let s = MatmulShape {
+        rows: 6,
+        k: 5,
+        n: 7,
+    };
+    let (x, w, dy) = (
+        uniform(&mut rng, 30),
+        uniform(&mut rng, 35),
+        uniform(&mut rng, 42),
+    );
+    let mut k = CpuKernels::new();
+    let buf = k.alloc(200);
+    let at = |offset: usize, len: usize| Slice { buf, offset, len };
+    let (sx, sw, sdy, sdx, sdw) = (at(0, 30), at(30, 35), at(65, 42), at(107, 30), at(137, 35));
+    k.write(sx, &x);
+    k.write(sw, &w);
+    k.write(sdy, &dy);
+    k.write(sdx, &[9.0; 30]);
+    k.write(sdw, &[0.0; 35]);
+    // Two fills in a row, then a kernel that accumulates into the second one.
+    k.fill(sdw, 0.0);
+    k.fill(sdx, 0.0);
+    k.matmul_backward(sdx, sdw, None, sdy, sx, sw, s);
+    let (mut dx, mut dw) = (vec![0.0; 30], vec![0.0; 35]);
+    block_on(k.read(sdx, &mut dx));
+    block_on(k.read(sdw, &mut dw));
+    let (mut dx_ref, mut dw_ref) = (vec![0.0; 30], vec![0.0; 35]);
+    spar_model::cpu::matmul::matmul_backward(&mut dx_ref, &mut dw_ref, None, &dy, &x, &w, s);
+    close("dinp", &dx, &dx_ref, 0.0);
+    close("dweight", &dw, &dw_ref, 0.0);
+    // A fill followed by a read or by a kernel that only reads the slice.
+    k.fill(sx, 0.0);
+    let mut back = vec![1.0; 30];
+    block_on(k.read(sx, &mut back));
+    assert!(back.iter().all(|&v| v == 0.0));
+    k.write(sx, &x);
+    k.fill(sdx, 0.0);
+    k.gelu_forward(at(172, 28), sdx.sub(0, 28), 28);
+    let mut g = vec![1.0; 28];
+    block_on(k.read(at(172, 28), &mut g));
+    assert!(g.iter().all(|&v| v == 0.0));
+}

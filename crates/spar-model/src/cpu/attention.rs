@@ -237,13 +237,7 @@ pub fn forward_seq(out: &mut [f32], att: &mut [f32], qkv: &[f32], s: AttnShape) 
             );
             for i in i0..i0 + mr {
                 let row = &mut a[i * t..][..t];
-                let mx = row[..=i].iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-                let mut sum = 0.0;
-                for v in row[..=i].iter_mut() {
-                    *v = exp((*v - mx) * scale);
-                    sum += *v;
-                }
-                let inv = 1.0 / sum;
+                let inv = softmax_in_place(&mut row[..=i], scale);
                 for v in row[..=i].iter_mut() {
                     *v *= inv;
                 }
@@ -277,8 +271,24 @@ pub fn attention_backward(
     att: &[f32],
     s: AttnShape,
 ) {
+    attention_backward_into(dqkv, true, datt, dout, qkv, att, s);
+}
+
+/// [`attention_backward`] that overwrites `dqkv` instead when `accumulate` is false.
+pub fn attention_backward_into(
+    dqkv: &mut [f32],
+    accumulate: bool,
+    datt: &mut [f32],
+    dout: &[f32],
+    qkv: &[f32],
+    att: &[f32],
+    s: AttnShape,
+) {
     let AttnShape { b, t, c, nh } = s;
     if (c / nh) * t > TRANSPOSED_MAX {
+        if !accumulate {
+            dqkv[..b * t * 3 * c].fill(0.0);
+        }
         return simd_call!(attention::attention_backward_gemm(
             dqkv, datt, dout, qkv, att, s
         ));
@@ -296,6 +306,7 @@ pub fn attention_backward(
                 let bi = b0 + i;
                 simd_call!(attention::backward_seq(
                     &mut dqkv[i * t * 3 * c..][..t * 3 * c],
+                    accumulate,
                     &mut datt[i * nh * t * t..][..nh * t * t],
                     &dout[bi * t * c..][..t * c],
                     &qkv[bi * t * 3 * c..][..t * 3 * c],
@@ -307,11 +318,13 @@ pub fn attention_backward(
     );
 }
 
-/// [`attention_backward`] for one sequence: `dqkv(T,3C)`, `datt(NH,T,T)`, `dout(T,C)`,
+/// [`attention_backward_into`] for one sequence (each element of `dqkv` is written by one
+/// product, so `accumulate = false` overwrites it): `dqkv(T,3C)`, `datt(NH,T,T)`, `dout(T,C)`,
 /// `qkv(T,3C)`, `att(NH,T,T)`.
 #[inline(always)]
 pub fn backward_seq(
     dqkv: &mut [f32],
+    accumulate: bool,
     datt: &mut [f32],
     dout: &[f32],
     qkv: &[f32],
@@ -375,7 +388,7 @@ pub fn backward_seq(
                 &mut dqkv[i0 * 3 * c + h * hs..],
                 3 * c,
                 1.0,
-                true,
+                accumulate,
             );
         }
         let dp = &datt[h * t * t..][..t * t];
@@ -395,7 +408,7 @@ pub fn backward_seq(
                 &mut dqkv[j0 * 3 * c + 2 * c + h * hs..],
                 3 * c,
                 1.0,
-                true,
+                accumulate,
             );
             // dk(j0.., hs) += dp(j0.., j0..)ᵀ · q(j0.., hs)
             microgemm::gemm(
@@ -410,7 +423,7 @@ pub fn backward_seq(
                 &mut dqkv[j0 * 3 * c + c + h * hs..],
                 3 * c,
                 1.0,
-                true,
+                accumulate,
             );
         }
     }

@@ -29,6 +29,18 @@ pub fn gelu_backward(dinp: &mut [f32], dout: &[f32], inp: &[f32]) {
     }
 }
 
+/// `dinp = gelu'(inp)·dout` (overwrites, for a gradient buffer not yet written). `dinp`'s
+/// length sets the count.
+#[inline(always)]
+pub fn gelu_backward_set(dinp: &mut [f32], dout: &[f32], inp: &[f32]) {
+    for ((d, &g), &x) in dinp.iter_mut().zip(dout).zip(inp) {
+        let u = SQRT_2_OVER_PI * (x + K * x * x * x);
+        let th = tanh(u);
+        let du = SQRT_2_OVER_PI * (1.0 + 3.0 * K * x * x);
+        *d = g * (0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du);
+    }
+}
+
 /// `out = a + b`.
 #[inline(always)]
 pub fn residual_forward(out: &mut [f32], a: &[f32], b: &[f32]) {

@@ -92,9 +92,24 @@ pub fn matmul_backward(
     weight: &[f32],
     s: MatmulShape,
 ) {
+    matmul_backward_beta(dinp, 1.0, dweight, dbias, dout, inp, weight, s);
+}
+
+/// [`matmul_backward`] with `dinp = dout·weightᵀ + beta·dinp` (`beta = 0` overwrites it).
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_backward_beta(
+    dinp: &mut [f32],
+    beta: f32,
+    dweight: &mut [f32],
+    dbias: Option<&mut [f32]>,
+    dout: &[f32],
+    inp: &[f32],
+    weight: &[f32],
+    s: MatmulShape,
+) {
     let MatmulShape { rows, k, n } = s;
-    // dinp(rows,k) += dout(rows,n) · weight(k,n)ᵀ
-    gemm(rows, n, k, dout, n, 1, weight, 1, n, 1.0, dinp, k);
+    // dinp(rows,k) = dout(rows,n) · weight(k,n)ᵀ + beta·dinp
+    gemm(rows, n, k, dout, n, 1, weight, 1, n, beta, dinp, k);
     // dweight(k,n) += inp(rows,k)ᵀ · dout(rows,n)
     gemm(k, rows, n, inp, 1, k, dout, n, 1, 1.0, dweight, n);
     if let Some(db) = dbias {

@@ -69,6 +69,10 @@ pub struct CpuKernels {
     ids: Vec<(*mut u32, usize)>,
     /// Index scratch for top-k/top-p sorting (grown once, reused).
     order: Vec<u32>,
+    /// A zero-fill not yet written: the next kernel that accumulates into exactly this
+    /// slice overwrites it instead (saving a pass over memory); any other access writes
+    /// the zeros first (in `split`), so the effect is that of an immediate fill.
+    pending_zero: Option<Slice>,
 }
 
 // SAFETY: the raw pointers are uniquely owned boxed slices (like `Vec`), only reached
@@ -126,7 +130,25 @@ impl CpuKernels {
             bufs: Vec::new(),
             ids: Vec::new(),
             order: Vec::new(),
+            pending_zero: None,
         }
+    }
+
+    /// Writes a deferred zero-fill.
+    fn flush_zero(&mut self) {
+        if let Some(s) = self.pending_zero.take() {
+            self.slice_mut(s).fill(0.0);
+        }
+    }
+
+    /// Whether `s` is exactly the deferred zero-fill (which the caller then overwrites
+    /// instead of accumulating into); clears it if so.
+    fn take_zero(&mut self, s: Slice) -> bool {
+        let hit = self.pending_zero == Some(s);
+        if hit {
+            self.pending_zero = None;
+        }
+        hit
     }
 
     /// Borrows output slices mutably and input slices shared, all at once, after checking
@@ -139,6 +161,7 @@ impl CpuKernels {
         iw: [IdSlice; IW],
         ir: [IdSlice; IR],
     ) -> ([&mut [f32]; W], [&[f32]; R], [&mut [u32]; IW], [&[u32]; IR]) {
+        self.flush_zero();
         for s in w.iter().chain(&r) {
             if s.len > 0 {
                 let (_, n) = self.bufs[s.buf.0 as usize];
@@ -246,7 +269,14 @@ impl Kernels for CpuKernels {
     }
 
     fn fill(&mut self, dst: Slice, value: f32) {
-        self.slice_mut(dst).fill(value);
+        self.flush_zero();
+        if value == 0.0 && dst.len > 0 {
+            // Checked now, written later (see `pending_zero`).
+            let _ = self.slice_mut(dst);
+            self.pending_zero = Some(dst);
+        } else {
+            self.slice_mut(dst).fill(value);
+        }
     }
 
     fn copy(&mut self, dst: Slice, src: Slice) {
@@ -337,10 +367,11 @@ impl Kernels for CpuKernels {
         weight: Slice,
         s: MatmulShape,
     ) {
+        let fresh = self.take_zero(dinp);
         let ([dx, dw, db], [dy, x, w], [], []) =
             self.split([dinp, dweight, opt(dbias)], [dout, inp, weight], [], []);
         let db = (!db.is_empty()).then_some(db);
-        matmul::matmul_backward(dx, dw, db, dy, x, w, s);
+        matmul::matmul_backward_beta(dx, if fresh { 0.0 } else { 1.0 }, dw, db, dy, x, w, s);
     }
 
     fn attention_forward(&mut self, out: Slice, att: Slice, qkv: Slice, s: AttnShape) {
@@ -357,8 +388,9 @@ impl Kernels for CpuKernels {
         att: Slice,
         s: AttnShape,
     ) {
+        let fresh = self.take_zero(dqkv);
         let ([dq, da], [dy, q, a], [], []) = self.split([dqkv, datt], [dout, qkv, att], [], []);
-        attention::attention_backward(dq, da, dy, q, a, s);
+        attention::attention_backward_into(dq, !fresh, da, dy, q, a, s);
     }
 
     fn gelu_forward(&mut self, out: Slice, inp: Slice, n: usize) {
@@ -367,8 +399,13 @@ impl Kernels for CpuKernels {
     }
 
     fn gelu_backward(&mut self, dinp: Slice, dout: Slice, inp: Slice, n: usize) {
+        let fresh = self.take_zero(dinp);
         let ([dx], [dy, x], [], []) = self.split([dinp], [dout, inp], [], []);
-        simd_call!(gelu::gelu_backward(&mut dx[..n], &dy[..n], &x[..n]));
+        if fresh {
+            simd_call!(gelu::gelu_backward_set(dx, &dy[..n], &x[..n]));
+        } else {
+            simd_call!(gelu::gelu_backward(&mut dx[..n], &dy[..n], &x[..n]));
+        }
     }
 
     fn residual_forward(&mut self, out: Slice, a: Slice, b: Slice, n: usize) {
