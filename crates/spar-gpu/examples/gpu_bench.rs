@@ -1,0 +1,159 @@
+//! Throughput of the wgpu backend, printed as `RESULT {json}` lines like the project's
+//! PyTorch reference script (`benches/gpt_bench.py`), so both sides of a comparison come
+//! from the same run on the same machine.
+//!
+//! ```text
+//! cargo run -p spar-gpu --release --example gpu_bench -- sgemm 4096
+//! cargo run -p spar-gpu --release --example gpu_bench -- train C1
+//! cargo run -p spar-gpu --release --example gpu_bench -- genkv C1
+//! ```
+//! `train`: tokens (batch × ctx) per second of forward + backward + AdamW on random tokens,
+//! at the preset's batch. `genkv`: 16 prompts of 16 tokens, 64 new tokens each, greedy, with
+//! the KV cache (one submission per rollout). `sgemm`: `N×N·N×N` through the matmul kernel.
+
+use spar_gpu::{GpuContext, GpuKernels};
+use spar_model::kernels::{Kernels, MatmulShape, Slice};
+use spar_model::{block_on, AdamWConfig, Gpt, GptConfig, SampleConfig};
+use std::time::Instant;
+
+fn lcg(state: &mut u64) -> u32 {
+    *state = state
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (*state >> 33) as u32
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn sgemm(ctx: std::sync::Arc<GpuContext>, n: usize) {
+    let mut k = GpuKernels::new(ctx.clone());
+    let mut s = 1u64;
+    let data: Vec<f32> = (0..n * n)
+        .map(|_| lcg(&mut s) as f32 / u32::MAX as f32 - 0.5)
+        .collect();
+    let whole = |b| Slice {
+        buf: b,
+        offset: 0,
+        len: n * n,
+    };
+    let (a, b, c) = (
+        whole(k.alloc(n * n)),
+        whole(k.alloc(n * n)),
+        whole(k.alloc(n * n)),
+    );
+    k.write(a, &data);
+    k.write(b, &data);
+    let shape = MatmulShape { rows: n, k: n, n };
+    let reps = (2e11 / (2.0 * (n as f64).powi(3))).clamp(1.0, 50.0) as usize;
+    let mut one = [0.0f32];
+    let mut times = Vec::new();
+    for round in 0..4 {
+        let t0 = Instant::now();
+        for _ in 0..reps {
+            k.matmul_forward(c, a, b, None, shape);
+        }
+        block_on(k.read(c.sub(0, 1), &mut one));
+        if round > 0 {
+            times.push(t0.elapsed().as_secs_f64());
+        }
+    }
+    let t = median(times);
+    let gflops = 2.0 * (n as f64).powi(3) * reps as f64 / t / 1e9;
+    println!(
+        "RESULT {{\"bench\":\"sgemm\",\"impl\":\"spar-gpu-wgsl\",\"n\":{n},\"gflops\":{gflops:.2},\"device\":\"{}\"}}",
+        ctx.adapter_name()
+    );
+    k.check().expect("GPU error");
+}
+
+fn train(ctx: std::sync::Arc<GpuContext>, name: &str) {
+    let p = GptConfig::preset(name).expect("preset C0..C3");
+    let (b, t) = (p.batch, p.config.n_positions);
+    let mut g = Gpt::new(GpuKernels::new(ctx.clone()), p.config, b, t).expect("model");
+    g.init_params(0);
+    let mut s = 7u64;
+    let v = p.config.vocab_size as u32;
+    let tokens: Vec<u32> = (0..b * t).map(|_| lcg(&mut s) % v).collect();
+    let targets: Vec<u32> = (0..b * t).map(|_| lcg(&mut s) % v).collect();
+    let opt = AdamWConfig::default();
+    // One warm-up step sizes the rounds to about a second each.
+    let t0 = Instant::now();
+    block_on(g.train_step_sft(&tokens, &targets, b, &opt, 1e-4)).expect("step");
+    g.kernels.submit();
+    g.kernels.wait_idle();
+    let steps = (1.0 / t0.elapsed().as_secs_f64()).clamp(1.0, 50.0) as usize;
+    let mut rates = Vec::new();
+    for round in 0..4 {
+        let t0 = Instant::now();
+        for _ in 0..steps {
+            block_on(g.train_step_sft(&tokens, &targets, b, &opt, 1e-4)).expect("step");
+        }
+        // The last step's backward and AdamW are still recorded: submit and wait for them.
+        g.kernels.submit();
+        g.kernels.wait_idle();
+        if round > 0 {
+            rates.push((b * t * steps) as f64 / t0.elapsed().as_secs_f64());
+        }
+    }
+    let tps = median(rates);
+    let gflops = tps * p.config.train_flops_per_token() / 1e9;
+    println!(
+        "RESULT {{\"bench\":\"train\",\"impl\":\"spar-gpu\",\"cfg\":\"{name}\",\"batch\":{b},\"tokens_per_s\":{tps:.1},\"model_gflops\":{gflops:.1},\"device\":\"{}\"}}",
+        ctx.adapter_name()
+    );
+    g.kernels.check().expect("GPU error");
+}
+
+fn genkv(ctx: std::sync::Arc<GpuContext>, name: &str) {
+    let p = GptConfig::preset(name).expect("preset C0..C3");
+    let (nprompt, plen, new) = (16, 16, 64);
+    let mut g = Gpt::new(GpuKernels::new(ctx.clone()), p.config, 1, 1).expect("model");
+    g.init_params(0);
+    let mut s = 3u64;
+    let v = p.config.vocab_size as u32;
+    let prompts: Vec<Vec<u32>> = (0..nprompt)
+        .map(|_| (0..plen).map(|_| lcg(&mut s) % v).collect())
+        .collect();
+    let refs: Vec<&[u32]> = prompts.iter().map(|x| x.as_slice()).collect();
+    let cfg = SampleConfig {
+        max_new_tokens: new,
+        temperature: 0.0,
+        ..Default::default()
+    };
+    let mut rates = Vec::new();
+    for round in 0..4 {
+        let t0 = Instant::now();
+        let out = block_on(g.generate(&refs, &cfg, round)).expect("generate");
+        // New tokens actually made (the context can cut a rollout short, e.g. C0's 64).
+        let made: usize = out.iter().map(|o| o.tokens.len()).sum();
+        if round > 0 {
+            rates.push(made as f64 / t0.elapsed().as_secs_f64());
+        }
+    }
+    println!(
+        "RESULT {{\"bench\":\"genkv\",\"impl\":\"spar-gpu\",\"cfg\":\"{name}\",\"new_tokens_per_s\":{:.1},\"device\":\"{}\"}}",
+        median(rates),
+        ctx.adapter_name()
+    );
+    g.kernels.check().expect("GPU error");
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let ctx = match GpuContext::new_blocking() {
+        Ok(c) => c,
+        Err(e) => {
+            println!("skipped: {e}");
+            return;
+        }
+    };
+    match (args.first().map(String::as_str), args.get(1)) {
+        (Some("sgemm"), n) => sgemm(ctx, n.map_or(1024, |x| x.parse().expect("size"))),
+        (Some("train"), c) => train(ctx, c.map_or("C1", |x| x.as_str())),
+        (Some("genkv"), c) => genkv(ctx, c.map_or("C1", |x| x.as_str())),
+        _ => eprintln!("usage: gpu_bench sgemm N | train C0..C3 | genkv C0..C3"),
+    }
+}
