@@ -407,3 +407,57 @@ fn a_buffer_over_the_device_limit_is_an_error_value() {
     }
     gpu.check().unwrap();
 }
+
+/// Random shapes (tile edges, one-row and one-column products, strided batches): the matmul
+/// forward and both backward products agree with the CPU.
+#[test]
+fn matmul_random_shapes_proptest() {
+    use proptest::prelude::*;
+    let Some(ctx) = common::context() else {
+        println!("skipped: no GPU adapter");
+        return;
+    };
+    let gpu = std::cell::RefCell::new(spar_gpu::GpuKernels::new(ctx));
+    let cpu = std::cell::RefCell::new(spar_model::CpuKernels::new());
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(24));
+    runner
+        .run(
+            &(1usize..90, 1usize..40, 1usize..90, any::<u64>()),
+            |(rows, kk, n, seed)| {
+                fn body<K: Kernels>(
+                    k: &mut K,
+                    rows: usize,
+                    kk: usize,
+                    n: usize,
+                    seed: u64,
+                ) -> Named {
+                    let mut r = rng(seed);
+                    let inp = put(k, &rand_vec(&mut r, rows * kk, 1.0));
+                    let w = put(k, &rand_vec(&mut r, kk * n, 1.0));
+                    let b = put(k, &rand_vec(&mut r, n, 1.0));
+                    let out = put(k, &vec![0.0; rows * n]);
+                    let s = MatmulShape { rows, k: kk, n };
+                    k.matmul_forward(out, inp, w, Some(b), s);
+                    let dout = put(k, &rand_vec(&mut r, rows * n, 1.0));
+                    let (dinp, dw, db) = (
+                        put(k, &vec![0.0; rows * kk]),
+                        put(k, &vec![0.0; kk * n]),
+                        put(k, &vec![0.0; n]),
+                    );
+                    k.matmul_backward(dinp, dw, Some(db), dout, inp, w, s);
+                    vec![
+                        ("out", get(k, out)),
+                        ("dinp", get(k, dinp)),
+                        ("dweight", get(k, dw)),
+                        ("dbias", get(k, db)),
+                    ]
+                }
+                let c = body(&mut *cpu.borrow_mut(), rows, kk, n, seed);
+                let g = body(&mut *gpu.borrow_mut(), rows, kk, n, seed);
+                close_all(&c, &g, TOL);
+                Ok(())
+            },
+        )
+        .unwrap();
+    gpu.borrow_mut().check().unwrap();
+}
