@@ -235,6 +235,8 @@ pub(crate) struct MapState {
 /// drives the device itself (`poll(Wait)`), since nothing else would.
 pub(crate) struct MapWait {
     pub(crate) state: Arc<Mutex<MapState>>,
+    // Natively the future polls the device; the browser drives mapping on its own.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     pub(crate) device: wgpu::Device,
 }
 
