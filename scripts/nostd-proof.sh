@@ -9,7 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-crates=(spar-bpe spar-tasks spar-losses spar-bandits spar-cucb spar-model spar-plot)
+# spar-train is not marked no_std in the design, but its library (the loop without file
+# helpers) must build for wasm32 for the web demo: building it with core+alloc proves more.
+crates=(spar-bpe spar-tasks spar-losses spar-bandits spar-cucb spar-model spar-plot spar-train)
 args=()
 for c in "${crates[@]}"; do args+=(-p "$c"); done
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/nostd"
