@@ -77,6 +77,38 @@ pub fn uniform(seed: u64, step: u32, seq: u32, pos: u32) -> f32 {
 pub fn sample_row(z: &[f32], u: f32, a: &SampleArgs, order: &mut [u32]) -> (u32, f32) {
     let v = z.len();
     let mx = z.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+    let filtered = (a.top_k > 0 && a.top_k < v) || a.top_p < 1.0;
+    if a.temperature > 0.0 && !filtered {
+        // Unfiltered draw: each p_i is computed once and kept (as bits) in `order`, which
+        // this branch does not otherwise need; at temperature 1 the same numbers
+        // e^{z_i − max} also give the log-sum-exp. Same values, same summation order as
+        // computing them again, so the draw is unchanged.
+        let inv_t = 1.0 / a.temperature;
+        let zmax = mx * inv_t;
+        let mut total = 0.0f32;
+        for (o, &x) in order.iter_mut().zip(z) {
+            let p = libm::expf(x * inv_t - zmax);
+            *o = p.to_bits();
+            total += p;
+        }
+        let lse_sum = if inv_t == 1.0 {
+            total
+        } else {
+            z.iter().map(|&x| libm::expf(x - mx)).sum::<f32>()
+        };
+        let lse = mx + libm::logf(lse_sum);
+        let target = u * total;
+        let mut acc = 0.0;
+        let mut pick = v - 1;
+        for (i, &bits) in order[..v].iter().enumerate() {
+            acc += f32::from_bits(bits);
+            if acc > target {
+                pick = i;
+                break;
+            }
+        }
+        return (pick as u32, z[pick] - lse);
+    }
     let lse = mx + libm::logf(z.iter().map(|&x| libm::expf(x - mx)).sum::<f32>());
     let tok = if a.temperature <= 0.0 {
         let mut best = 0;
@@ -90,52 +122,35 @@ pub fn sample_row(z: &[f32], u: f32, a: &SampleArgs, order: &mut [u32]) -> (u32,
         let inv_t = 1.0 / a.temperature;
         let zmax = mx * inv_t;
         let p = |i: usize| libm::expf(z[i] * inv_t - zmax);
-        let filtered = (a.top_k > 0 && a.top_k < v) || a.top_p < 1.0;
-        if !filtered {
-            let total: f32 = (0..v).map(p).sum();
-            let target = u * total;
-            let mut acc = 0.0;
-            let mut pick = v - 1;
-            for i in 0..v {
-                acc += p(i);
-                if acc > target {
-                    pick = i;
-                    break;
-                }
-            }
-            pick
-        } else {
-            for (i, o) in order.iter_mut().enumerate() {
-                *o = i as u32;
-            }
-            order
-                .sort_unstable_by(|&i, &j| z[j as usize].total_cmp(&z[i as usize]).then(i.cmp(&j)));
-            let k = if a.top_k == 0 { v } else { a.top_k.min(v) };
-            let mass: f32 = order[..k].iter().map(|&i| p(i as usize)).sum();
-            let mut keep = k;
-            if a.top_p < 1.0 {
-                let mut acc = 0.0;
-                for (n, &i) in order[..k].iter().enumerate() {
-                    acc += p(i as usize);
-                    if acc >= a.top_p * mass {
-                        keep = n + 1;
-                        break;
-                    }
-                }
-            }
-            let total: f32 = order[..keep].iter().map(|&i| p(i as usize)).sum();
-            let target = u * total;
-            let mut acc = 0.0;
-            let mut pick = order[keep - 1] as usize;
-            for &i in &order[..keep] {
-                acc += p(i as usize);
-                if acc > target {
-                    pick = i as usize;
-                    break;
-                }
-            }
-            pick
+        for (i, o) in order.iter_mut().enumerate() {
+            *o = i as u32;
         }
+        order.sort_unstable_by(|&i, &j| z[j as usize].total_cmp(&z[i as usize]).then(i.cmp(&j)));
+        let k = if a.top_k == 0 { v } else { a.top_k.min(v) };
+        let mass: f32 = order[..k].iter().map(|&i| p(i as usize)).sum();
+        let mut keep = k;
+        if a.top_p < 1.0 {
+            let mut acc = 0.0;
+            for (n, &i) in order[..k].iter().enumerate() {
+                acc += p(i as usize);
+                if acc >= a.top_p * mass {
+                    keep = n + 1;
+                    break;
+                }
+            }
+        }
+        let total: f32 = order[..keep].iter().map(|&i| p(i as usize)).sum();
+        let target = u * total;
+        let mut acc = 0.0;
+        let mut pick = order[keep - 1] as usize;
+        for &i in &order[..keep] {
+            acc += p(i as usize);
+            if acc > target {
+                pick = i as usize;
+                break;
+            }
+        }
+        pick
     };
     (tok as u32, z[tok] - lse)
 }
