@@ -45,8 +45,9 @@
 use crate::aggregation::{AggWeights, LossType};
 use crate::error::{check_len, check_range, LossError};
 use crate::gspo::sequence_log_ratio;
-use crate::kl::{kl_penalty, KlEstimator};
+use crate::kl::{kl_penalty, KlEstimator, K3_LOG_RATIO_CLAMP, K3_VALUE_CLAMP};
 use crate::layout::{check_finite_masked, check_groups, check_per_sequence, check_tokens};
+use crate::math::exp_reduced;
 
 /// Bound on `|logp_θ − logp_old|` before the exponential (verl); keeps `ρ` finite.
 pub const LOG_RATIO_CLAMP: f64 = 20.0;
@@ -188,16 +189,11 @@ fn validate(
     check_tokens("logprobs", batch.logprobs.len(), b, t)?;
     check_len("mask", batch.mask.len(), batch.logprobs.len())?;
     check_len("grad", grad.len(), batch.logprobs.len())?;
-    check_finite_masked("logprobs", batch.logprobs, batch.mask)?;
     if let Some(old) = batch.old_logprobs {
         check_len("old_logprobs", old.len(), batch.logprobs.len())?;
-        check_finite_masked("old_logprobs", old, batch.mask)?;
     }
     match batch.ref_logprobs {
-        Some(r) => {
-            check_len("ref_logprobs", r.len(), batch.logprobs.len())?;
-            check_finite_masked("ref_logprobs", r, batch.mask)?;
-        }
+        Some(r) => check_len("ref_logprobs", r.len(), batch.logprobs.len())?,
         None if config.beta > 0.0 => {
             return Err(LossError::Invalid {
                 what: "beta > 0 needs ref_logprobs",
@@ -207,12 +203,26 @@ fn validate(
     }
     match batch.advantages {
         Advantages::PerSequence(a) => check_per_sequence("advantages", a, b)?,
-        Advantages::PerToken(a) => {
-            check_len("advantages", a.len(), batch.logprobs.len())?;
-            check_finite_masked("advantages", a, batch.mask)?;
-        }
+        Advantages::PerToken(a) => check_len("advantages", a.len(), batch.logprobs.len())?,
     }
     check_groups(b, batch.num_generations)
+}
+
+/// Checks that every unmasked per-token input is finite, in argument order (the first
+/// offending slice and index are reported). The token-level pass folds the same check into
+/// its arithmetic and calls this only when it saw a non-finite value.
+fn check_finite_tokens(batch: &PolicyBatch<'_>) -> Result<(), LossError> {
+    check_finite_masked("logprobs", batch.logprobs, batch.mask)?;
+    if let Some(old) = batch.old_logprobs {
+        check_finite_masked("old_logprobs", old, batch.mask)?;
+    }
+    if let Some(r) = batch.ref_logprobs {
+        check_finite_masked("ref_logprobs", r, batch.mask)?;
+    }
+    if let Advantages::PerToken(a) = batch.advantages {
+        check_finite_masked("advantages", a, batch.mask)?;
+    }
+    Ok(())
 }
 
 /// Fraction of groups whose advantages are all equal: per-completion advantages are compared
@@ -262,6 +272,8 @@ struct Partial {
     n_high: usize,
     n_dual: usize,
     n_tok: usize,
+    /// Some unmasked input was NaN or infinite (the token-level pass checks as it goes).
+    non_finite: bool,
 }
 
 impl Partial {
@@ -275,11 +287,14 @@ impl Partial {
         self.n_high += o.n_high;
         self.n_dual += o.n_dual;
         self.n_tok += o.n_tok;
+        self.non_finite |= o.non_finite;
     }
 }
 
-/// Loss, gradient and counters for rows `first_row..first_row + grad.len()/max_len`.
-fn rows_loss(
+/// Loss, gradient and counters for rows `first_row..first_row + grad.len()/max_len`, one token
+/// at a time with the reference formulas; used for GSPO's sequence ratio (and by the tests as
+/// the reference for the fused token-level pass). Inputs must have been checked finite.
+fn rows_loss_general(
     config: &PolicyLossConfig,
     batch: &PolicyBatch<'_>,
     agg: &AggWeights,
@@ -382,6 +397,316 @@ fn rows_loss(
     p
 }
 
+/// Loss, gradient and counters for rows `first_row..first_row + grad.len()/max_len`.
+fn rows_loss(
+    config: &PolicyLossConfig,
+    batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    first_row: usize,
+    grad: &mut [f64],
+) -> Partial {
+    match config.importance_sampling_level {
+        ImportanceSamplingLevel::Token => rows_token(config, batch, agg, first_row, grad),
+        ImportanceSamplingLevel::Sequence => rows_loss_general(config, batch, agg, first_row, grad),
+    }
+}
+
+/// Tokens handled together by the fused pass: one group of lanes per step, each lane with its
+/// own partial sums, so the compiler can vectorise the step (a single running float sum
+/// would force one token at a time).
+const LANES: usize = 16;
+
+/// Loop-invariant numbers of the fused pass.
+#[derive(Clone, Copy)]
+struct TokenConsts {
+    lo: f64,
+    hi: f64,
+    /// Dual-clip constant, `+∞` when dual clip is off (then `−A·c < l` never holds for `A < 0`).
+    dual: f64,
+    beta: f64,
+}
+
+/// Per-lane partial sums of the fused pass; counts are kept as exact small integers in f64.
+#[derive(Clone, Copy, Default)]
+struct Lanes {
+    loss: [f64; LANES],
+    approx_kl: [f64; LANES],
+    ref_kl: [f64; LANES],
+    advantage: [f64; LANES],
+    n_low: [f64; LANES],
+    n_high: [f64; LANES],
+    n_dual: [f64; LANES],
+    /// Σ (v − v) over the unmasked inputs: 0 while all are finite, NaN after any NaN or ±∞.
+    check: [f64; LANES],
+}
+
+/// Which KL estimator the fused pass computes (a const parameter, so each variant is a
+/// branch-free loop): none (no reference), k1, k2, k3.
+const KL_NONE: u8 = 0;
+const KL_K1: u8 = 1;
+const KL_K2: u8 = 2;
+const KL_K3: u8 = 3;
+
+/// `0` for a finite `x`, NaN for NaN and ±∞: summed over the inputs, it is a finiteness check
+/// that costs one subtraction and one addition per value and vectorises.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+fn finite_probe(x: f64) -> f64 {
+    x - x
+}
+
+/// One token of the fused pass, written with selects only (the same formulas as
+/// [`rows_loss_general`] and [`kl_penalty`]); returns the gradient, adds to lane `j`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn token_step<const OLD: bool, const KL: u8, const PT: bool>(
+    c: &TokenConsts,
+    w: f64,
+    m: bool,
+    a: f64,
+    lp: f64,
+    old: f64,
+    rf: f64,
+    acc: &mut Lanes,
+    j: usize,
+) -> f64 {
+    let mut check = finite_probe(lp);
+    let (ratio, lr_c, live) = if OLD {
+        check += finite_probe(old);
+        let lr = lp - old;
+        let lr_c = lr.clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP);
+        (exp_reduced(lr_c), lr_c, lr == lr_c)
+    } else {
+        (1.0, 0.0, true)
+    };
+    if PT {
+        check += finite_probe(a);
+    }
+    let l1 = -a * ratio;
+    let rc = if ratio < c.lo {
+        c.lo
+    } else if ratio > c.hi {
+        c.hi
+    } else {
+        ratio
+    };
+    let l2 = -a * rc;
+    let unclipped = l1 >= l2;
+    let l = if unclipped { l1 } else { l2 };
+    let dl = if unclipped { -a } else { 0.0 };
+    let neg = a < 0.0;
+    let low = neg & (ratio < c.lo);
+    let high = (a > 0.0) & (ratio > c.hi);
+    let l3 = -a * c.dual;
+    let dual = neg & (l3 < l);
+    let mut l = if dual { l3 } else { l };
+    let dl = if dual | !live { 0.0 } else { dl };
+    let mut g = dl * ratio;
+    if KL != KL_NONE {
+        check += finite_probe(rf);
+        let (kl, dkl) = match KL {
+            KL_K1 => (lp - rf, 1.0),
+            KL_K2 => {
+                let d = lp - rf;
+                (0.5 * d * d, d)
+            }
+            _ => {
+                let x = rf - lp;
+                let xc = x.clamp(-K3_LOG_RATIO_CLAMP, K3_LOG_RATIO_CLAMP);
+                let e = exp_reduced(xc);
+                let k = e - xc - 1.0;
+                let over = k > K3_VALUE_CLAMP;
+                let kl = if over { K3_VALUE_CLAMP } else { k };
+                let dkl = if over | (x != xc) { 0.0 } else { 1.0 - e };
+                (kl, dkl)
+            }
+        };
+        acc.ref_kl[j] += if m { kl } else { 0.0 };
+        l += c.beta * kl;
+        g += c.beta * dkl;
+    }
+    let on = |v: f64| if m { v } else { 0.0 };
+    acc.loss[j] += on(w * l);
+    acc.approx_kl[j] += on(ratio - 1.0 - lr_c);
+    if PT {
+        acc.advantage[j] += on(a);
+    }
+    acc.n_low[j] += on(if low { 1.0 } else { 0.0 });
+    acc.n_high[j] += on(if high { 1.0 } else { 0.0 });
+    acc.n_dual[j] += on(if dual { 1.0 } else { 0.0 });
+    acc.check[j] += on(check);
+    on(w * g)
+}
+
+/// The fused token-level pass over rows `first_row..`: checks finiteness, computes ratio,
+/// clip, KL, loss, gradient and diagnostics, and applies the aggregation weight, in one sweep
+/// over the four input streams. Only the span up to a row's last unmasked token is computed;
+/// the rest of the row's gradient is zeroed.
+#[inline(always)]
+fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool>(
+    c: &TokenConsts,
+    batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    first_row: usize,
+    grad: &mut [f64],
+) -> Partial {
+    let t = batch.max_len;
+    let mut acc = Lanes::default();
+    let mut p = Partial::default();
+    for (r, g_row) in grad.chunks_exact_mut(t).enumerate() {
+        let base = (first_row + r) * t;
+        let mask = &batch.mask[base..base + t];
+        let len = mask.iter().filter(|&&m| m).count();
+        let end = mask.iter().rposition(|&m| m).map_or(0, |e| e + 1);
+        g_row[end..].iter_mut().for_each(|g| *g = 0.0);
+        if len == 0 {
+            continue;
+        }
+        let w = agg.token_weight(len);
+        p.n_tok += len;
+        let span = base..base + end;
+        let lp = &batch.logprobs[span.clone()];
+        // Streams a variant does not read are aliased to `lp` (never loaded after inlining).
+        let old = match batch.old_logprobs {
+            Some(o) if OLD => &o[span.clone()],
+            _ => lp,
+        };
+        let rf = match batch.ref_logprobs {
+            Some(o) if KL != KL_NONE => &o[span.clone()],
+            _ => lp,
+        };
+        let (a_seq, adv) = match batch.advantages {
+            Advantages::PerSequence(a) => (a[first_row + r], lp),
+            Advantages::PerToken(a) => (0.0, &a[span.clone()]),
+        };
+        if !PT {
+            p.advantage += a_seq * len as f64;
+        }
+        let mask = &mask[..end];
+        let g = &mut g_row[..end];
+        let chunks = g
+            .chunks_exact_mut(LANES)
+            .zip(mask.chunks_exact(LANES))
+            .zip(lp.chunks_exact(LANES))
+            .zip(old.chunks_exact(LANES))
+            .zip(rf.chunks_exact(LANES))
+            .zip(adv.chunks_exact(LANES));
+        for (((((g, m), lp), old), rf), adv) in chunks {
+            for j in 0..LANES {
+                let a = if PT { adv[j] } else { a_seq };
+                g[j] = token_step::<OLD, KL, PT>(c, w, m[j], a, lp[j], old[j], rf[j], &mut acc, j);
+            }
+        }
+        for k in end - end % LANES..end {
+            let a = if PT { adv[k] } else { a_seq };
+            g[k] = token_step::<OLD, KL, PT>(c, w, mask[k], a, lp[k], old[k], rf[k], &mut acc, 0);
+        }
+    }
+    let sum = |v: &[f64; LANES]| v.iter().sum::<f64>();
+    p.loss = sum(&acc.loss);
+    p.approx_kl = sum(&acc.approx_kl);
+    p.ref_kl = sum(&acc.ref_kl);
+    if PT {
+        p.advantage = sum(&acc.advantage);
+    }
+    p.n_low = sum(&acc.n_low) as usize;
+    p.n_high = sum(&acc.n_high) as usize;
+    p.n_dual = sum(&acc.n_dual) as usize;
+    p.non_finite = sum(&acc.check) != 0.0;
+    p
+}
+
+/// The fused pass, using AVX2 where the CPU has it (detected at run time; the build itself
+/// targets the x86-64 baseline, SSE2, where the compiler keeps this loop scalar).
+fn rows_token(
+    config: &PolicyLossConfig,
+    batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    first_row: usize,
+    grad: &mut [f64],
+) -> Partial {
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: `rows_token_avx512` only needs AVX-512F, which the CPU was just found to have.
+        return unsafe { rows_token_avx512(config, batch, agg, first_row, grad) };
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: `rows_token_avx2` only needs AVX2, which the CPU was just found to have.
+        return unsafe { rows_token_avx2(config, batch, agg, first_row, grad) };
+    }
+    rows_token_any(config, batch, agg, first_row, grad)
+}
+
+/// [`rows_token_any`] compiled for AVX2 (4 doubles per instruction); same operations, so the
+/// same results bit for bit (no fused multiply-add is formed).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+fn rows_token_avx2(
+    config: &PolicyLossConfig,
+    batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    first_row: usize,
+    grad: &mut [f64],
+) -> Partial {
+    rows_token_any(config, batch, agg, first_row, grad)
+}
+
+/// [`rows_token_any`] compiled for AVX-512F (8 doubles per instruction, 32 registers).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f")]
+fn rows_token_avx512(
+    config: &PolicyLossConfig,
+    batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    first_row: usize,
+    grad: &mut [f64],
+) -> Partial {
+    rows_token_any(config, batch, agg, first_row, grad)
+}
+
+/// Picks the fused-pass variant for this batch (old log-probs or not, KL estimator,
+/// per-token or per-sequence advantages).
+#[inline(always)]
+fn rows_token_any(
+    config: &PolicyLossConfig,
+    batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    first_row: usize,
+    grad: &mut [f64],
+) -> Partial {
+    let c = TokenConsts {
+        lo: 1.0 - config.epsilon,
+        hi: 1.0 + config.epsilon_high,
+        dual: config.dual_clip.unwrap_or(f64::INFINITY),
+        beta: config.beta,
+    };
+    let kl = match (batch.ref_logprobs, config.kl_estimator) {
+        (None, _) => KL_NONE,
+        (Some(_), KlEstimator::K1) => KL_K1,
+        (Some(_), KlEstimator::K2) => KL_K2,
+        (Some(_), KlEstimator::K3) => KL_K3,
+    };
+    let old = batch.old_logprobs.is_some();
+    let pt = matches!(batch.advantages, Advantages::PerToken(_));
+    macro_rules! by_kl {
+        ($old:literal, $pt:literal) => {
+            match kl {
+                KL_NONE => rows_token_kernel::<$old, KL_NONE, $pt>(&c, batch, agg, first_row, grad),
+                KL_K1 => rows_token_kernel::<$old, KL_K1, $pt>(&c, batch, agg, first_row, grad),
+                KL_K2 => rows_token_kernel::<$old, KL_K2, $pt>(&c, batch, agg, first_row, grad),
+                _ => rows_token_kernel::<$old, KL_K3, $pt>(&c, batch, agg, first_row, grad),
+            }
+        };
+    }
+    match (old, pt) {
+        (false, false) => by_kl!(false, false),
+        (false, true) => by_kl!(false, true),
+        (true, false) => by_kl!(true, false),
+        (true, true) => by_kl!(true, true),
+    }
+}
+
 /// Batches with at least this many token slots are split over threads (feature `threads`).
 #[cfg(feature = "threads")]
 const PARALLEL_MIN_TOKENS: usize = 1 << 15;
@@ -432,6 +757,8 @@ fn all_rows(
 /// Clipped policy-gradient loss with KL penalty; writes `∂L/∂logprobs` into `grad`
 /// (`[num_sequences * max_len]`, overwritten, zero on padding).
 ///
+/// On error the contents of `grad` are unspecified.
+///
 /// Allocates nothing (with feature `threads`, large batches are split over the available
 /// cores, and the partial sums are combined in row order). An all-masked batch returns loss
 /// 0, gradient 0 and zero diagnostics.
@@ -441,6 +768,9 @@ pub fn policy_loss(
     grad: &mut [f64],
 ) -> Result<PolicyLossOutput, LossError> {
     validate(config, batch, grad)?;
+    if config.importance_sampling_level == ImportanceSamplingLevel::Sequence {
+        check_finite_tokens(batch)?;
+    }
     let agg = AggWeights::new(
         batch.mask,
         batch.num_sequences,
@@ -458,6 +788,10 @@ pub fn policy_loss(
         });
     }
     let p = all_rows(config, batch, &agg, grad);
+    if p.non_finite {
+        check_finite_tokens(batch)?;
+        unreachable!("the fused pass saw a non-finite input that the check did not find");
+    }
     let mut d = PolicyDiagnostics::default();
     if p.n_tok > 0 {
         let n = p.n_tok as f64;
