@@ -725,23 +725,45 @@ fn all_rows(
     if threads < 2 || b * t < PARALLEL_MIN_TOKENS {
         return rows_loss(config, batch, agg, 0, grad);
     }
-    let rows_per = b.div_ceil(threads);
-    let mut parts = alloc::vec![Partial::default(); threads];
-    std::thread::scope(|scope| {
-        for (c, (chunk, part)) in grad
-            .chunks_mut(rows_per * t)
-            .zip(parts.iter_mut())
-            .enumerate()
-        {
-            scope.spawn(move || *part = rows_loss(config, batch, agg, c * rows_per, chunk));
-        }
-    });
-    // Combined in row order: the result depends on the thread count, never on timing.
-    let mut total = Partial::default();
-    for p in &parts {
-        total.add(p);
+    split_rows(config, batch, agg, 0, grad, threads)
+}
+
+/// Splits rows `first_row..` into `parts` nearly equal runs: the first `parts / 2` go to one
+/// new thread (recursively), the rest are done on this thread, so `parts` runs use exactly
+/// `parts` threads and nothing is allocated besides the threads themselves. Partial sums are
+/// combined in row order: the result depends on the thread count, never on timing.
+#[cfg(feature = "threads")]
+fn split_rows(
+    config: &PolicyLossConfig,
+    batch: &PolicyBatch<'_>,
+    agg: &AggWeights,
+    first_row: usize,
+    grad: &mut [f64],
+    parts: usize,
+) -> Partial {
+    let t = batch.max_len;
+    let rows = grad.len() / t;
+    if parts < 2 || rows < 2 {
+        return rows_loss(config, batch, agg, first_row, grad);
     }
-    total
+    let left_parts = parts / 2;
+    let mid = (rows * left_parts / parts).max(1);
+    let (left_grad, right_grad) = grad.split_at_mut(mid * t);
+    std::thread::scope(|scope| {
+        let left =
+            scope.spawn(move || split_rows(config, batch, agg, first_row, left_grad, left_parts));
+        let right = split_rows(
+            config,
+            batch,
+            agg,
+            first_row + mid,
+            right_grad,
+            parts - left_parts,
+        );
+        let mut total = left.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        total.add(&right);
+        total
+    })
 }
 
 #[cfg(not(feature = "threads"))]
