@@ -1,0 +1,186 @@
+//! What the page needs from a trainer, generic over the backend: the parity batch and its
+//! log-probabilities, sampled completions for the panel, the downloadable checkpoint and a
+//! C0 training-step benchmark.
+
+use serde::Serialize;
+use spar_model::{checkpoint, hf_config, AdamWConfig, Gpt, GptConfig, Kernels, SampleConfig};
+use spar_train::{TrainConfig, TrainError, Trainer};
+
+/// The tiny run the browser test trains (also the page's "tiny" preset): 20 SFT steps and one
+/// RL step of a 1-layer, 32-wide GPT on 1-digit addition.
+pub const TINY_CONFIG_JSON: &str = include_str!("../tests/tiny.json");
+
+/// Parses a run configuration from JSON (the `TrainConfig` fields; missing ones default).
+pub fn parse_config(json: &str) -> Result<TrainConfig, String> {
+    let cfg: TrainConfig = serde_json::from_str(json).map_err(|e| format!("config: {e}"))?;
+    cfg.validate().map_err(|e| e.to_string())?;
+    Ok(cfg)
+}
+
+/// A fixed batch for the parity check: the first (up to) four labelled problems, prompt then
+/// reference completion then the end token, padded to the longest. Returns
+/// `(tokens, targets, mask, batch)`, `batch × T` row-major.
+pub fn parity_batch<K: Kernels>(trainer: &Trainer<K>) -> (Vec<u32>, Vec<u32>, Vec<bool>, usize) {
+    let vocab = trainer.vocab();
+    let seqs: Vec<Vec<u32>> = trainer
+        .data()
+        .pool
+        .iter()
+        .take(4)
+        .map(|p| {
+            let mut ids = vocab.encode(&p.prompt);
+            ids.extend(vocab.encode(&p.completion));
+            ids.push(vocab.eos());
+            ids.truncate(trainer.config().model.n_positions + 1);
+            ids
+        })
+        .collect();
+    let t = seqs.iter().map(|s| s.len() - 1).max().unwrap_or(1).max(1);
+    let b = seqs.len();
+    let mut tokens = vec![0u32; b * t];
+    let mut targets = vec![0u32; b * t];
+    let mut mask = vec![false; b * t];
+    for (i, s) in seqs.iter().enumerate() {
+        let n = s.len() - 1;
+        tokens[i * t..][..n].copy_from_slice(&s[..n]);
+        targets[i * t..][..n].copy_from_slice(&s[1..]);
+        mask[i * t..][..n].fill(true);
+    }
+    (tokens, targets, mask, b)
+}
+
+/// The model's per-token log-probabilities of [`parity_batch`] (masked positions are 0).
+pub async fn parity_logprobs<K: Kernels>(trainer: &mut Trainer<K>) -> Result<Vec<f32>, String> {
+    let (tokens, targets, mask, b) = parity_batch(trainer);
+    let mut out = vec![0.0f32; tokens.len()];
+    trainer
+        .model()
+        .logprobs(&tokens, &targets, Some(&mask), b, &mut out, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// One row of the samples panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleRow {
+    /// The held-out prompt.
+    pub prompt: String,
+    /// The greedy completion.
+    pub completion: String,
+    /// The reference completion.
+    pub reference: String,
+    /// Whether the task's verifier accepts the completion.
+    pub correct: bool,
+}
+
+/// Greedy completions of the first `n` held-out problems.
+pub async fn sample_rows<K: Kernels>(
+    trainer: &mut Trainer<K>,
+    n: usize,
+) -> Result<Vec<SampleRow>, TrainError> {
+    let problems: Vec<_> = trainer.data().eval.iter().take(n).cloned().collect();
+    let prompts: Vec<&str> = problems.iter().map(|p| p.prompt.as_str()).collect();
+    let cfg = SampleConfig {
+        max_new_tokens: trainer.config().grpo.max_completion_length,
+        temperature: 0.0,
+        stop_tokens: vec![trainer.vocab().eos()],
+        seed: 7,
+        ..SampleConfig::default()
+    };
+    let outs = trainer.sample(&prompts, &cfg).await?;
+    Ok(problems
+        .iter()
+        .zip(outs)
+        .map(|(p, completion)| SampleRow {
+            correct: trainer.task().verify(p, &completion) > 0.5,
+            prompt: p.prompt.clone(),
+            reference: p.completion.clone(),
+            completion,
+        })
+        .collect())
+}
+
+/// The files of a checkpoint directory that `spar eval` loads.
+#[derive(Debug, Clone)]
+pub struct ExportFiles {
+    /// `model.safetensors` (GPT-2 names).
+    pub model_safetensors: Vec<u8>,
+    /// `config.json` (Hugging Face GPT-2 config).
+    pub config_json: String,
+    /// `tokenizer.json` (byte-level BPE layout, one token per character).
+    pub tokenizer_json: String,
+    /// `train.toml` (the run's config).
+    pub train_toml: String,
+    /// `state.json` (step counters; marks the directory as a checkpoint for `spar eval`).
+    pub state_json: String,
+}
+
+/// The trainer's current model as checkpoint files.
+pub async fn export<K: Kernels>(trainer: &mut Trainer<K>) -> Result<ExportFiles, String> {
+    let cfg = *trainer.model().config();
+    // The snapshot refuses non-finite parameters, so a download never holds one.
+    let snap = trainer.snapshot().await.map_err(|e| e.to_string())?;
+    let model_safetensors = checkpoint::to_bytes(&cfg, &snap.params).map_err(|e| e.to_string())?;
+    let state_json = serde_json::to_string_pretty(&snap.state).map_err(|e| e.to_string())?;
+    Ok(ExportFiles {
+        model_safetensors,
+        config_json: hf_config::to_json(&cfg),
+        tokenizer_json: trainer.vocab().to_json(),
+        train_toml: train_toml(trainer.config()),
+        state_json,
+    })
+}
+
+/// The run's config as TOML (what `spar eval` reads beside the model).
+pub fn train_toml(cfg: &TrainConfig) -> String {
+    cfg.to_toml()
+}
+
+/// A GPT of the C0 reference shape (BASELINES.md: V 64, T 64, C 64, 2 layers, 2 heads,
+/// batch 32) on `kernels`, initialised from seed 0, with a fixed random batch.
+pub struct C0Bench<K: Kernels> {
+    gpt: Gpt<K>,
+    tokens: Vec<u32>,
+    targets: Vec<u32>,
+    batch: usize,
+}
+
+impl<K: Kernels> C0Bench<K> {
+    /// Builds the model and its batch.
+    pub fn new(kernels: K) -> Result<Self, String> {
+        let cfg = GptConfig::C0;
+        let batch = 32;
+        let mut gpt = Gpt::new(kernels, cfg, batch, cfg.n_positions).map_err(|e| e.to_string())?;
+        gpt.init_params(0);
+        // A small LCG: the batch only needs to be fixed, not good randomness.
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let n = batch * cfg.n_positions + 1;
+        let ids: Vec<u32> = (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                ((s >> 33) % cfg.vocab_size as u64) as u32
+            })
+            .collect();
+        Ok(Self {
+            gpt,
+            tokens: ids[..n - 1].to_vec(),
+            targets: ids[1..].to_vec(),
+            batch,
+        })
+    }
+
+    /// One forward + backward + AdamW step; returns the loss.
+    pub async fn step(&mut self) -> Result<f32, String> {
+        let opt = AdamWConfig::default();
+        self.gpt
+            .train_step_sft(&self.tokens, &self.targets, self.batch, &opt, 1e-3)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The model (for backend checks).
+    pub fn gpt(&mut self) -> &mut Gpt<K> {
+        &mut self.gpt
+    }
+}

@@ -1,0 +1,302 @@
+//! The wasm-bindgen surface the page calls. Every method that touches the model returns a
+//! `Promise`; the trainer is taken out of its slot for the duration of one call, so a second
+//! call while one is running gets a plain "busy" error instead of a panic.
+
+use crate::demo::{export, parity_logprobs, parse_config, sample_rows, C0Bench};
+use spar_gpu::{GpuContext, GpuKernels};
+use spar_model::CpuKernels;
+use spar_train::{TrainError, Trainer};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = globalThis, js_name = sparPanic)]
+    fn spar_panic(msg: &str);
+}
+
+/// Routes Rust panics to the page (`globalThis.sparPanic`) before the module traps.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.to_string();
+        web_sys::console::error_1(&JsValue::from_str(&msg));
+        spar_panic(&msg);
+    }));
+}
+
+enum AnyTrainer {
+    Cpu(Trainer<CpuKernels>),
+    Gpu(Trainer<GpuKernels>),
+}
+
+macro_rules! with {
+    ($t:expr, $x:ident => $body:expr) => {
+        match $t {
+            AnyTrainer::Cpu($x) => $body,
+            AnyTrainer::Gpu($x) => $body,
+        }
+    };
+}
+
+impl AnyTrainer {
+    /// Surfaces an asynchronous GPU error (validation, out of memory, device lost).
+    fn check(&mut self) -> Result<(), JsValue> {
+        if let AnyTrainer::Gpu(t) = self {
+            t.model()
+                .kernels
+                .check()
+                .map_err(|e| err(format!("WebGPU: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+fn err(msg: impl std::fmt::Display) -> JsValue {
+    js_sys::Error::new(&msg.to_string()).into()
+}
+
+fn train_err(e: TrainError) -> JsValue {
+    err(e)
+}
+
+type Slot = Rc<RefCell<Option<AnyTrainer>>>;
+
+fn take(slot: &Slot) -> Result<AnyTrainer, JsValue> {
+    slot.borrow_mut()
+        .take()
+        .ok_or_else(|| err("busy: another call on this trainer is still running"))
+}
+
+/// A trainer on one backend.
+#[wasm_bindgen]
+pub struct Demo {
+    slot: Slot,
+    backend: String,
+    adapter: String,
+}
+
+/// A WebGPU device with the kernels' pipelines compiled, shared by the trainers made from it.
+#[wasm_bindgen]
+pub struct Gpu {
+    ctx: Arc<GpuContext>,
+}
+
+#[wasm_bindgen]
+impl Gpu {
+    /// Requests a WebGPU adapter and device and compiles the pipelines.
+    pub async fn create() -> Result<Gpu, JsValue> {
+        let ctx = GpuContext::new().await.map_err(err)?;
+        Ok(Gpu { ctx })
+    }
+
+    /// Another handle on the same device (the trainer constructors consume theirs).
+    pub fn handle(&self) -> Gpu {
+        Gpu {
+            ctx: self.ctx.clone(),
+        }
+    }
+
+    /// The adapter's name as wgpu reports it (the browser gives little).
+    pub fn adapter(&self) -> String {
+        self.ctx.adapter_name()
+    }
+}
+
+#[wasm_bindgen]
+impl Demo {
+    /// A trainer for `config_json` (a `TrainConfig` as JSON) on `gpu` if given, else on the
+    /// CPU backend.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str, gpu: Option<Gpu>) -> Result<Demo, JsValue> {
+        let cfg = parse_config(config_json).map_err(err)?;
+        let (inner, backend, adapter) = match gpu {
+            Some(g) => {
+                let adapter = g.ctx.adapter_name();
+                let ctx = g.ctx.clone();
+                let t = Trainer::new(cfg, Box::new(move || GpuKernels::new(ctx.clone())))
+                    .map_err(train_err)?;
+                let mut any = AnyTrainer::Gpu(t);
+                any.check()?;
+                (any, "webgpu", adapter)
+            }
+            None => {
+                let t = Trainer::new(cfg, Box::new(CpuKernels::new)).map_err(train_err)?;
+                (AnyTrainer::Cpu(t), "cpu", "CPU (wasm)".to_string())
+            }
+        };
+        Ok(Demo {
+            slot: Rc::new(RefCell::new(Some(inner))),
+            backend: backend.into(),
+            adapter,
+        })
+    }
+
+    /// `"webgpu"` or `"cpu"`.
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// The adapter's name (wgpu's view) or `"CPU (wasm)"`.
+    pub fn adapter(&self) -> String {
+        self.adapter.clone()
+    }
+
+    fn run<F, Fut>(&self, f: F) -> js_sys::Promise
+    where
+        F: FnOnce(AnyTrainer) -> Fut + 'static,
+        Fut: std::future::Future<Output = (AnyTrainer, Result<JsValue, JsValue>)> + 'static,
+    {
+        let slot = self.slot.clone();
+        future_to_promise(async move {
+            let t = take(&slot)?;
+            let (mut t, r) = f(t).await;
+            let checked = t.check();
+            *slot.borrow_mut() = Some(t);
+            checked?;
+            r
+        })
+    }
+
+    /// Steps done so far.
+    pub fn step_index(&self) -> Result<u32, JsValue> {
+        let b = self.slot.borrow();
+        let t = b.as_ref().ok_or_else(|| err("busy"))?;
+        Ok(with!(t, t => t.step()))
+    }
+
+    /// Steps in the whole run (SFT + RL).
+    pub fn total_steps(&self) -> Result<u32, JsValue> {
+        let b = self.slot.borrow();
+        let t = b.as_ref().ok_or_else(|| err("busy"))?;
+        Ok(with!(t, t => t.total_steps()))
+    }
+
+    /// One training step: resolves to the step's metrics as JSON (spar-train's
+    /// `StepMetrics`).
+    pub fn step(&self) -> js_sys::Promise {
+        self.run(|mut t| async move {
+            let r = with!(&mut t, x => x.train_step().await);
+            let r = r
+                .map_err(train_err)
+                .and_then(|m| serde_json::to_string(&m).map_err(err))
+                .map(JsValue::from);
+            (t, r)
+        })
+    }
+
+    /// Held-out evaluation: resolves to spar-train's `EvalReport` as JSON.
+    pub fn evaluate(&self) -> js_sys::Promise {
+        self.run(|mut t| async move {
+            let r = with!(&mut t, x => x.evaluate().await);
+            let r = r
+                .map_err(train_err)
+                .and_then(|m| serde_json::to_string(&m).map_err(err))
+                .map(JsValue::from);
+            (t, r)
+        })
+    }
+
+    /// Greedy completions of the first `n` held-out problems, as JSON rows.
+    pub fn samples(&self, n: usize) -> js_sys::Promise {
+        self.run(move |mut t| async move {
+            let r = with!(&mut t, x => sample_rows(x, n).await);
+            let r = r
+                .map_err(train_err)
+                .and_then(|m| serde_json::to_string(&m).map_err(err))
+                .map(JsValue::from);
+            (t, r)
+        })
+    }
+
+    /// The log-probabilities of the parity batch (a `Float32Array`).
+    pub fn parity_logprobs(&self) -> js_sys::Promise {
+        self.run(|mut t| async move {
+            let r = with!(&mut t, x => parity_logprobs(x).await);
+            let r = r
+                .map_err(err)
+                .map(|v| js_sys::Float32Array::from(&v[..]).into());
+            (t, r)
+        })
+    }
+
+    /// The checkpoint: resolves to `{model, config, tokenizer, train, state}` (`model` a
+    /// `Uint8Array` of safetensors, the rest text).
+    pub fn export(&self) -> js_sys::Promise {
+        self.run(|mut t| async move {
+            let r = with!(&mut t, x => export(x).await);
+            let r = r.map_err(err).and_then(|f| {
+                let o = js_sys::Object::new();
+                let set = |k: &str, v: JsValue| js_sys::Reflect::set(&o, &k.into(), &v);
+                set(
+                    "model",
+                    js_sys::Uint8Array::from(&f.model_safetensors[..]).into(),
+                )?;
+                set("config", f.config_json.into())?;
+                set("tokenizer", f.tokenizer_json.into())?;
+                set("train", f.train_toml.into())?;
+                set("state", f.state_json.into())?;
+                Ok(o.into())
+            });
+            (t, r)
+        })
+    }
+}
+
+/// The C0 training-step benchmark on one backend.
+#[wasm_bindgen]
+pub struct Bench {
+    slot: Rc<RefCell<Option<BenchAny>>>,
+}
+
+enum BenchAny {
+    Cpu(C0Bench<CpuKernels>),
+    Gpu(C0Bench<GpuKernels>),
+}
+
+#[wasm_bindgen]
+impl Bench {
+    /// A C0 model on `gpu` if given, else on the CPU backend.
+    #[wasm_bindgen(constructor)]
+    pub fn new(gpu: Option<Gpu>) -> Result<Bench, JsValue> {
+        let b = match gpu {
+            Some(g) => BenchAny::Gpu(C0Bench::new(GpuKernels::new(g.ctx.clone())).map_err(err)?),
+            None => BenchAny::Cpu(C0Bench::new(CpuKernels::new()).map_err(err)?),
+        };
+        Ok(Bench {
+            slot: Rc::new(RefCell::new(Some(b))),
+        })
+    }
+
+    /// One step; resolves to the loss.
+    pub fn step(&self) -> js_sys::Promise {
+        let slot = self.slot.clone();
+        future_to_promise(async move {
+            let mut b = slot.borrow_mut().take().ok_or_else(|| err("busy"))?;
+            let r = match &mut b {
+                BenchAny::Cpu(x) => x.step().await,
+                BenchAny::Gpu(x) => {
+                    let r = x.step().await;
+                    r.and_then(|l| {
+                        x.gpt()
+                            .kernels
+                            .check()
+                            .map(|_| l)
+                            .map_err(|e| e.to_string())
+                    })
+                }
+            };
+            *slot.borrow_mut() = Some(b);
+            r.map(|l| JsValue::from_f64(l as f64)).map_err(err)
+        })
+    }
+}
+
+/// The tiny run's config (tests/tiny.json), the page's "tiny" size.
+#[wasm_bindgen]
+pub fn tiny_config() -> String {
+    crate::demo::TINY_CONFIG_JSON.to_string()
+}

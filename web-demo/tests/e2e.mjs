@@ -1,0 +1,138 @@
+// The browser test of the web demo: drives the real page in headless Chromium (the system's,
+// with WebGPU on its software adapter) through Playwright.
+//
+//   BASE_URL=http://127.0.0.1:PORT/ REF_JSON=ref.json OUT_DIR=dir node tests/e2e.mjs
+//
+// Asserts: WebGPU ran (the adapter is shown); the first log-probabilities match the native
+// CPU backend's (REF_JSON, from `cargo run --example reference`) within LOGPROB_TOL; the SFT
+// loss falls over its 20 steps; the RL step completes; Download gives the five checkpoint
+// files (saved under OUT_DIR/checkpoint for the native loader); a failed start shows a message
+// and leaves the page usable. Writes OUT_DIR/e2e.png and OUT_DIR/e2e-result.json.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8000/';
+const OUT_DIR = process.env.OUT_DIR || 'target-e2e';
+const REF = JSON.parse(fs.readFileSync(process.env.REF_JSON || 'ref.json', 'utf8'));
+// E2E_BACKEND=cpu runs the same checks on the CPU backend compiled to wasm.
+const BACKEND = process.env.E2E_BACKEND || 'webgpu';
+const BENCH_STEPS = Number(process.env.BENCH_STEPS || 0);
+// f32 on two backends with different summation orders: agreement to 1e-3 nats per token.
+const LOGPROB_TOL = 1e-3;
+
+// Playwright passes its own --enable-features; Chromium keeps only one such switch, so ours
+// are merged into it (none are needed today: --enable-unsafe-webgpu is a plain switch).
+const OUR_FEATURES = [];
+const ARGS = [
+  '--enable-unsafe-webgpu', '--no-sandbox', '--disable-gpu-sandbox', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
+];
+
+function check(cond, msg) {
+  if (!cond) throw new Error(`FAILED: ${msg}`);
+  console.log(`ok: ${msg}`);
+}
+
+fs.mkdirSync(path.join(OUT_DIR, 'checkpoint'), { recursive: true });
+const result = {};
+const t0 = Date.now();
+const launchOpts = { executablePath: '/usr/bin/chromium', args: ARGS, headless: true };
+if (OUR_FEATURES.length) {
+  launchOpts.ignoreDefaultArgs = ['--enable-features'];
+  launchOpts.args = [...ARGS, `--enable-features=${OUR_FEATURES.join(',')}`];
+}
+const browser = await chromium.launch(launchOpts);
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
+  page.on('console', (m) => { if (m.type() === 'error') console.log(`[page] ${m.text()}`); });
+  page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+
+  await page.goto(`${BASE_URL}?size=tiny${BACKEND === 'cpu' ? '&backend=cpu' : ''}`);
+  await page.waitForSelector('body[data-ready]', { timeout: 60000 });
+  check(await page.getAttribute('body', 'data-ready') === '1', 'the page loaded');
+  const backend = await page.getAttribute('#adapter', 'data-backend');
+  const adapter = await page.textContent('#adapter');
+  result.adapter = adapter;
+  console.log(`adapter: ${adapter}`);
+  if (BACKEND === 'webgpu') check(backend === 'webgpu' && adapter && adapter !== 'none', `WebGPU ran (adapter shown: "${adapter}")`);
+  else check(backend === 'cpu', 'the CPU backend was picked');
+  result.backend = backend;
+
+  const lp = await page.evaluate(() => window.sparApp.parity());
+  check(lp.length === REF.logprobs.length, `parity batch has ${lp.length} positions like the native one`);
+  let maxDiff = 0, counted = 0;
+  for (let i = 0; i < lp.length; i++) {
+    if (!REF.mask[i]) continue;
+    maxDiff = Math.max(maxDiff, Math.abs(lp[i] - REF.logprobs[i]));
+    counted++;
+  }
+  result.logprob_max_abs_diff = maxDiff;
+  check(counted > 0 && maxDiff <= LOGPROB_TOL, `first-step log-probs match the native CPU backend on ${backend} (max |diff| ${maxDiff.toExponential(2)} over ${counted} tokens, tolerance ${LOGPROB_TOL})`);
+
+  const tTrain = Date.now();
+  await page.click('#train');
+  await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 240000 });
+  const state = await page.getAttribute('#status', 'data-state');
+  const err = await page.textContent('#error');
+  check(state === 'done', `the tiny run finished (state ${state}${err ? ': ' + err : ''})`);
+  result.train_wall_s = (Date.now() - tTrain) / 1000;
+  const app = await page.evaluate(() => ({ history: window.sparApp.history, timing: window.sparApp.timing, evals: window.sparApp.evals }));
+  result.first_step_ms = app.timing.firstStepMs;
+  result.wasm_ready_ms = app.timing.wasmReadyMs;
+  const sft = app.history.filter((m) => m.phase === 'sft').map((m) => m.loss);
+  const rl = app.history.filter((m) => m.phase === 'rl');
+  result.sft_losses = sft;
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+  check(sft.length === 20, 'twenty SFT steps ran');
+  check(mean(sft.slice(-5)) < mean(sft.slice(0, 5)) - 0.2, `SFT loss falls (first five mean ${mean(sft.slice(0, 5)).toFixed(3)}, last five ${mean(sft.slice(-5)).toFixed(3)})`);
+  check(rl.length === 1 && Number.isFinite(rl[0].loss) && Number.isFinite(rl[0].reward), `one RL step completed (reward ${rl[0] && rl[0].reward})`);
+  const refSft = REF.sft_losses;
+  result.sft_loss_max_diff_vs_native = Math.max(...sft.map((x, i) => Math.abs(x - refSft[i])));
+  console.log(`SFT losses vs native: max |diff| ${result.sft_loss_max_diff_vs_native.toExponential(2)}`);
+  check(app.evals.before && app.evals.after, 'the before/after table is filled');
+
+  const downloads = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.click('#download');
+  for (let i = 0; i < 100 && downloads.length < 5; i++) await page.waitForTimeout(100);
+  check(downloads.length === 5, 'Download gives five files');
+  for (const d of downloads) await d.saveAs(path.join(OUT_DIR, 'checkpoint', d.suggestedFilename()));
+  const names = fs.readdirSync(path.join(OUT_DIR, 'checkpoint')).sort();
+  check(['config.json', 'model.safetensors', 'state.json', 'tokenizer.json', 'train.toml'].every((n) => names.includes(n)), `checkpoint files: ${names.join(', ')}`);
+
+  await page.screenshot({ path: path.join(OUT_DIR, 'e2e.png'), fullPage: true });
+
+  if (BENCH_STEPS > 0) {
+    if (BACKEND === 'webgpu') result.c0_webgpu = await page.evaluate((n) => window.sparApp.benchC0(n, 'webgpu'), BENCH_STEPS);
+    result.c0_wasm_cpu = await page.evaluate((n) => window.sparApp.benchC0(n, 'cpu'), BENCH_STEPS);
+    result.c0_native_cpu_steps_per_s = REF.c0_steps_per_s;
+    console.log(`C0 steps/s: WebGPU ${result.c0_webgpu ? result.c0_webgpu.stepsPerS.toFixed(2) : '-'}, wasm CPU ${result.c0_wasm_cpu.stepsPerS.toFixed(2)}, native CPU ${REF.c0_steps_per_s.toFixed(2)}`);
+  }
+
+  // A failure shows a message and leaves the page usable: a run config the trainer rejects.
+  await page.click('#reset');
+  await page.evaluate(() => { document.getElementById('task').innerHTML += '<option value="no-such-task">x</option>'; });
+  await page.selectOption('#task', 'no-such-task');
+  await page.click('#train');
+  await page.waitForSelector('#error:not([hidden])', { timeout: 10000 });
+  const msg = await page.textContent('#error');
+  check(/no-such-task|task/.test(msg), `a failed start shows a message ("${msg.split('\n')[0]}")`);
+  check(!(await page.isDisabled('#reset')) && !(await page.isDisabled('#train')), 'the page stays usable after it');
+
+  // Without WebGPU the page says so and trains on the CPU backend.
+  const cpu = await browser.newPage();
+  await cpu.goto(`${BASE_URL}?size=tiny&backend=cpu`);
+  await cpu.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  const notice = await cpu.textContent('#notice');
+  check((await cpu.getAttribute('#adapter', 'data-backend')) === 'cpu' && /CPU backend/.test(notice), 'without WebGPU the page says so and uses the CPU backend');
+  const cpuLp = await cpu.evaluate(() => window.sparApp.parity());
+  const cpuDiff = Math.max(...cpuLp.map((x, i) => (REF.mask[i] ? Math.abs(x - REF.logprobs[i]) : 0)));
+  result.wasm_cpu_logprob_max_abs_diff = cpuDiff;
+  check(cpuDiff <= LOGPROB_TOL, `the wasm CPU backend matches the native one (max |diff| ${cpuDiff.toExponential(2)})`);
+} finally {
+  await browser.close();
+  result.wall_s = (Date.now() - t0) / 1000;
+  fs.writeFileSync(path.join(OUT_DIR, 'e2e-result.json'), JSON.stringify(result, null, 2));
+}
+console.log('e2e: all checks passed');
