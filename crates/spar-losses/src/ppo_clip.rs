@@ -459,7 +459,7 @@ fn finite_probe(x: f64) -> f64 {
 /// [`rows_loss_general`] and [`kl_penalty`]); returns the gradient, adds to lane `j`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn token_step<const OLD: bool, const KL: u8, const PT: bool>(
+fn token_step<const OLD: bool, const KL: u8, const PT: bool, const FMA: bool>(
     c: &TokenConsts,
     w: f64,
     m: bool,
@@ -475,7 +475,7 @@ fn token_step<const OLD: bool, const KL: u8, const PT: bool>(
         check += finite_probe(old);
         let lr = lp - old;
         let lr_c = lr.clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP);
-        (exp_reduced(lr_c), lr_c, lr == lr_c)
+        (exp_reduced::<FMA>(lr_c), lr_c, lr == lr_c)
     } else {
         (1.0, 0.0, true)
     };
@@ -513,7 +513,7 @@ fn token_step<const OLD: bool, const KL: u8, const PT: bool>(
             _ => {
                 let x = rf - lp;
                 let xc = x.clamp(-K3_LOG_RATIO_CLAMP, K3_LOG_RATIO_CLAMP);
-                let e = exp_reduced(xc);
+                let e = exp_reduced::<FMA>(xc);
                 let k = e - xc - 1.0;
                 let over = k > K3_VALUE_CLAMP;
                 let kl = if over { K3_VALUE_CLAMP } else { k };
@@ -543,7 +543,7 @@ fn token_step<const OLD: bool, const KL: u8, const PT: bool>(
 /// over the four input streams. Only the span up to a row's last unmasked token is computed;
 /// the rest of the row's gradient is zeroed.
 #[inline(always)]
-fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool>(
+fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool, const FMA: bool>(
     c: &TokenConsts,
     batch: &PolicyBatch<'_>,
     agg: &AggWeights,
@@ -594,12 +594,15 @@ fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool>(
         for (((((g, m), lp), old), rf), adv) in chunks {
             for j in 0..LANES {
                 let a = if PT { adv[j] } else { a_seq };
-                g[j] = token_step::<OLD, KL, PT>(c, w, m[j], a, lp[j], old[j], rf[j], &mut acc, j);
+                g[j] = token_step::<OLD, KL, PT, FMA>(
+                    c, w, m[j], a, lp[j], old[j], rf[j], &mut acc, j,
+                );
             }
         }
         for k in end - end % LANES..end {
             let a = if PT { adv[k] } else { a_seq };
-            g[k] = token_step::<OLD, KL, PT>(c, w, mask[k], a, lp[k], old[k], rf[k], &mut acc, 0);
+            g[k] =
+                token_step::<OLD, KL, PT, FMA>(c, w, mask[k], a, lp[k], old[k], rf[k], &mut acc, 0);
         }
     }
     let sum = |v: &[f64; LANES]| v.iter().sum::<f64>();
@@ -626,22 +629,23 @@ fn rows_token(
     grad: &mut [f64],
 ) -> Partial {
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: `rows_token_avx512` only needs AVX-512F, which the CPU was just found to have.
+    if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: `rows_token_avx512` needs AVX-512F and FMA, which the CPU was just found to
+        // have.
         return unsafe { rows_token_avx512(config, batch, agg, first_row, grad) };
     }
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: `rows_token_avx2` only needs AVX2, which the CPU was just found to have.
+    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        // SAFETY: `rows_token_avx2` needs AVX2 and FMA, which the CPU was just found to have.
         return unsafe { rows_token_avx2(config, batch, agg, first_row, grad) };
     }
-    rows_token_any(config, batch, agg, first_row, grad)
+    rows_token_any::<false>(config, batch, agg, first_row, grad)
 }
 
-/// [`rows_token_any`] compiled for AVX2 (4 doubles per instruction); same operations, so the
-/// same results bit for bit (no fused multiply-add is formed).
+/// [`rows_token_any`] compiled for AVX2 (4 doubles per instruction), with fused multiply-adds
+/// in the exponentials (results differ from the portable build only by rounding).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn rows_token_avx2(
     config: &PolicyLossConfig,
     batch: &PolicyBatch<'_>,
@@ -649,12 +653,13 @@ fn rows_token_avx2(
     first_row: usize,
     grad: &mut [f64],
 ) -> Partial {
-    rows_token_any(config, batch, agg, first_row, grad)
+    rows_token_any::<true>(config, batch, agg, first_row, grad)
 }
 
-/// [`rows_token_any`] compiled for AVX-512F (8 doubles per instruction, 32 registers).
+/// [`rows_token_any`] compiled for AVX-512F (8 doubles per instruction, 32 registers), with
+/// fused multiply-adds as in [`rows_token_avx2`].
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 fn rows_token_avx512(
     config: &PolicyLossConfig,
     batch: &PolicyBatch<'_>,
@@ -662,13 +667,13 @@ fn rows_token_avx512(
     first_row: usize,
     grad: &mut [f64],
 ) -> Partial {
-    rows_token_any(config, batch, agg, first_row, grad)
+    rows_token_any::<true>(config, batch, agg, first_row, grad)
 }
 
 /// Picks the fused-pass variant for this batch (old log-probs or not, KL estimator,
 /// per-token or per-sequence advantages).
 #[inline(always)]
-fn rows_token_any(
+fn rows_token_any<const FMA: bool>(
     config: &PolicyLossConfig,
     batch: &PolicyBatch<'_>,
     agg: &AggWeights,
@@ -692,10 +697,16 @@ fn rows_token_any(
     macro_rules! by_kl {
         ($old:literal, $pt:literal) => {
             match kl {
-                KL_NONE => rows_token_kernel::<$old, KL_NONE, $pt>(&c, batch, agg, first_row, grad),
-                KL_K1 => rows_token_kernel::<$old, KL_K1, $pt>(&c, batch, agg, first_row, grad),
-                KL_K2 => rows_token_kernel::<$old, KL_K2, $pt>(&c, batch, agg, first_row, grad),
-                _ => rows_token_kernel::<$old, KL_K3, $pt>(&c, batch, agg, first_row, grad),
+                KL_NONE => {
+                    rows_token_kernel::<$old, KL_NONE, $pt, FMA>(&c, batch, agg, first_row, grad)
+                }
+                KL_K1 => {
+                    rows_token_kernel::<$old, KL_K1, $pt, FMA>(&c, batch, agg, first_row, grad)
+                }
+                KL_K2 => {
+                    rows_token_kernel::<$old, KL_K2, $pt, FMA>(&c, batch, agg, first_row, grad)
+                }
+                _ => rows_token_kernel::<$old, KL_K3, $pt, FMA>(&c, batch, agg, first_row, grad),
             }
         };
     }
