@@ -29,6 +29,28 @@ pub fn tanh(u: f32) -> f32 {
     1.0 - 2.0 / (exp(2.0 * u) + 1.0)
 }
 
+/// `tanh(u)` as a rational function, `u·P(u²)/Q(u²)` with `P` of degree 6 and `Q` of degree
+/// 3 in `u²` on `|u| ≤ 7.9053` (beyond, `tanh` rounds to ±1 in f32); the coefficients are
+/// Eigen's `ptanh_float` minimax fit. Absolute error below 4e-7, with one division and no
+/// exponential: cheaper than [`tanh`] for GELU.
+#[inline(always)]
+pub fn tanh_rational(u: f32) -> f32 {
+    let x = u.clamp(-7.905_311, 7.905_311);
+    let x2 = x * x;
+    let p = -2.760_768_5e-16_f32;
+    let p = p * x2 + 2.000_188e-13;
+    let p = p * x2 + -8.604_672e-11;
+    let p = p * x2 + 5.122_297e-8;
+    let p = p * x2 + 1.485_722_4e-5;
+    let p = p * x2 + 6.372_619_3e-4;
+    let p = p * x2 + 4.893_524_6e-3;
+    let q = 1.198_258_4e-6_f32;
+    let q = q * x2 + 1.185_347_1e-4;
+    let q = q * x2 + 2.268_434_7e-3;
+    let q = q * x2 + 4.893_525e-3;
+    x * p / q
+}
+
 /// `Σ a·b` with eight independent accumulators (so the loop vectorises; the summation
 /// order differs from a left fold by rounding only).
 #[inline(always)]
@@ -90,6 +112,12 @@ mod tests {
             let (a, b) = (super::tanh(u), libm::tanhf(u));
             assert!((a - b).abs() < 3e-7, "tanh({u}) = {a} vs {b}");
             u += 0.00731;
+        }
+        let mut u = -20.0f32;
+        while u < 20.0 {
+            let (a, b) = (super::tanh_rational(u), libm::tanhf(u));
+            assert!((a - b).abs() < 5e-7, "tanh_rational({u}) = {a} vs {b}");
+            u += 0.000_731;
         }
     }
 }

@@ -4,7 +4,7 @@
 //! `gelu(x) = ½x(1 + tanh u)`, `u = √(2/π)(x + 0.044715x³)`;
 //! `gelu'(x) = ½(1 + tanh u) + ½x(1 − tanh²u)·√(2/π)(1 + 3·0.044715x²)`.
 
-use super::fastmath::tanh;
+use super::fastmath::tanh_rational as tanh;
 
 const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 const K: f32 = 0.044_715;

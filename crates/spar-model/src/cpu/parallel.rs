@@ -95,6 +95,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use alloc::vec;
+
     #[test]
     fn split_runs_give_the_same_result_as_one() {
         // Each item's outputs depend on its index only, so any split must agree exactly.
