@@ -119,6 +119,8 @@ function drawChart(canvas, points, color = '#2266cc') {
   ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.beginPath();
   points.forEach((p, i) => (i ? ctx.lineTo(sx(p[0]), sy(p[1])) : ctx.moveTo(sx(p[0]), sy(p[1]))));
   ctx.stroke();
+  ctx.fillStyle = color; // dots, so that a single step shows too
+  if (points.length < 60) for (const p of points) { ctx.beginPath(); ctx.arc(sx(p[0]), sy(p[1]), 2.5, 0, 2 * Math.PI); ctx.fill(); }
 }
 function redraw() {
   const sft = app.history.filter((m) => m.phase === 'sft'), rl = app.history.filter((m) => m.phase === 'rl');

@@ -59,7 +59,13 @@ try {
   else check(backend === 'cpu', 'the CPU backend was picked');
   result.backend = backend;
 
-  const lp = await page.evaluate(() => window.sparApp.parity());
+  let lp;
+  try {
+    lp = await page.evaluate(() => window.sparApp.parity());
+  } catch (e) {
+    await page.screenshot({ path: path.join(OUT_DIR, 'e2e-failure.png'), fullPage: true });
+    check(false, `the first forward ran on ${backend}: ${e.message.split('\n')[0]}`);
+  }
   check(lp.length === REF.logprobs.length, `parity batch has ${lp.length} positions like the native one`);
   let maxDiff = 0, counted = 0;
   for (let i = 0; i < lp.length; i++) {
