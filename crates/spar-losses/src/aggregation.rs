@@ -27,7 +27,7 @@
 //! ```
 
 use crate::error::{check_len, LossError};
-use crate::layout::{check_finite_masked, check_tokens};
+use crate::layout::{check_finite_masked, check_tokens, count_true};
 
 /// How per-token losses are reduced to one number (TRL's `loss_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,7 +62,7 @@ impl AggWeights {
     ) -> Result<Self, LossError> {
         let scale = match loss_type {
             LossType::Bnpo | LossType::Dapo => {
-                let n = mask.iter().filter(|&&m| m).count();
+                let n = count_true(mask);
                 if n == 0 {
                     0.0
                 } else {

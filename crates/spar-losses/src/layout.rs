@@ -40,6 +40,27 @@ pub(crate) fn check_finite_masked(
     }
 }
 
+/// Number of `true` entries, counted in byte lanes (255 at a time, so a lane never overflows):
+/// several times faster than `filter(..).count()` on long masks.
+#[inline]
+pub(crate) fn count_true(mask: &[bool]) -> usize {
+    mask.chunks(255)
+        .map(|c| c.iter().fold(0u8, |n, &m| n + u8::from(m)) as usize)
+        .sum()
+}
+
+/// One past the index of the last `true` entry (0 if there is none), scanning 32 entries at a
+/// time from the end: padding usually fills a row's tail.
+#[inline]
+pub(crate) fn end_of_mask(mask: &[bool]) -> usize {
+    const STEP: usize = 32;
+    let mut end = mask.len();
+    while end >= STEP && !mask[end - STEP..end].iter().fold(false, |a, &m| a | m) {
+        end -= STEP;
+    }
+    mask[..end].iter().rposition(|&m| m).map_or(0, |e| e + 1)
+}
+
 /// Checks that `num_generations ≥ 1` divides `num_sequences` (groups are consecutive runs of
 /// `num_generations` sequences, TRL's layout).
 pub(crate) fn check_groups(num_items: usize, num_generations: usize) -> Result<(), LossError> {
@@ -69,5 +90,36 @@ pub fn sequence_lengths(mask: &[bool], max_len: usize, lengths: &mut [usize]) {
     }
     for (l, row) in lengths.iter_mut().zip(mask.chunks_exact(max_len)) {
         *l = row.iter().filter(|&&m| m).count();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn mask_counts_and_ends_match_the_plain_scans() {
+        let mut state = 12345u64;
+        for len in [0usize, 1, 31, 32, 33, 254, 255, 256, 600, 2000] {
+            for density in [0u64, 1, 50, 100] {
+                let mask: Vec<bool> = (0..len)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        (state >> 33) % 100 < density
+                    })
+                    .collect();
+                let count = mask.iter().filter(|&&m| m).count();
+                let end = mask.iter().rposition(|&m| m).map_or(0, |e| e + 1);
+                assert_eq!(count_true(&mask), count, "{len} {density}");
+                assert_eq!(end_of_mask(&mask), end, "{len} {density}");
+                // A prefix mask (the usual padding layout).
+                let prefix: Vec<bool> = (0..len).map(|k| k < len / 3).collect();
+                assert_eq!(end_of_mask(&prefix), len / 3);
+                assert_eq!(count_true(&prefix), len / 3);
+            }
+        }
     }
 }

@@ -46,7 +46,9 @@ use crate::aggregation::{AggWeights, LossType};
 use crate::error::{check_len, check_range, LossError};
 use crate::gspo::sequence_log_ratio;
 use crate::kl::{kl_penalty, KlEstimator, K3_LOG_RATIO_CLAMP, K3_VALUE_CLAMP};
-use crate::layout::{check_finite_masked, check_groups, check_per_sequence, check_tokens};
+use crate::layout::{
+    check_finite_masked, check_groups, check_per_sequence, check_tokens, count_true, end_of_mask,
+};
 use crate::math::exp_reduced;
 
 /// Bound on `|logp_θ − logp_old|` before the exponential (verl); keeps `ρ` finite.
@@ -556,8 +558,8 @@ fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool, const FMA: b
     for (r, g_row) in grad.chunks_exact_mut(t).enumerate() {
         let base = (first_row + r) * t;
         let mask = &batch.mask[base..base + t];
-        let len = mask.iter().filter(|&&m| m).count();
-        let end = mask.iter().rposition(|&m| m).map_or(0, |e| e + 1);
+        let end = end_of_mask(mask);
+        let len = count_true(&mask[..end]);
         g_row[end..].iter_mut().for_each(|g| *g = 0.0);
         if len == 0 {
             continue;
