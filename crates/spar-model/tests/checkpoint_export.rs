@@ -10,6 +10,7 @@
 //! (`model.safetensors` + `config.json`), and writes the logits spar's forward computes for
 //! the fixture's tokens as `spar_logits.json`. The script loads the directory with
 //! `GPT2LMHeadModel.from_pretrained` and compares its logits with spar's.
+#![cfg(feature = "std")]
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

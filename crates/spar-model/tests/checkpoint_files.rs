@@ -1,4 +1,5 @@
 //! Checkpoint round trips, HF-layout variants, and every way a checkpoint can be wrong.
+#![cfg(feature = "std")]
 
 use proptest::prelude::*;
 use rand_chacha::rand_core::{RngCore, SeedableRng};

@@ -8,6 +8,7 @@
 //! f32, so the expected error is a few f32 ulps of the largest intermediate), and 1e-4
 //! absolute plus 1e-4 relative on each gradient element. Measured on the CPU backend: at
 //! most 1.2e-6 on logits and log-probs and 2.7e-6 on gradients (`--nocapture` prints it).
+#![cfg(feature = "std")]
 
 use serde::Deserialize;
 use spar_model::cpu::CpuKernels;
