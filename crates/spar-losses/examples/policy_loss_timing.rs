@@ -7,7 +7,7 @@
 //! (`/proc/thread-self/schedstat` for one thread, utime + stime from `/proc/self/stat` for all
 //! threads), so the cost on an idle core can be estimated on a busy one. Linux only.
 //!
-//! `cargo run --release -p spar-losses --example policy_loss_timing [--features threads] [calls]`
+//! `cargo run --release -p spar-losses --example policy_loss_timing [--features threads] [calls [groups]]`
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -64,7 +64,12 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let (groups, g, t) = (64, 8, 512);
+    // Optional second argument: number of groups (default 64, the bench's batch).
+    let groups: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64);
+    let (g, t) = (8, 512);
     let b = groups * g;
     let lp: Vec<f64> = (0..b * t)
         .map(|_| -3.0 * uniform(&mut rng) - 0.01)

@@ -542,8 +542,8 @@ fn token_step<const OLD: bool, const KL: u8, const PT: bool, const FMA: bool>(
 
 /// The fused token-level pass over rows `first_row..`: checks finiteness, computes ratio,
 /// clip, KL, loss, gradient and diagnostics, and applies the aggregation weight, in one sweep
-/// over the four input streams. Only the span up to a row's last unmasked token is computed;
-/// the rest of the row's gradient is zeroed.
+/// over the four input streams. Only the span up to a row's last unmasked token (rounded up to
+/// whole lane groups) is computed; the rest of the row's gradient is zeroed.
 #[inline(always)]
 fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool, const FMA: bool>(
     c: &TokenConsts,
@@ -558,8 +558,12 @@ fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool, const FMA: b
     for (r, g_row) in grad.chunks_exact_mut(t).enumerate() {
         let base = (first_row + r) * t;
         let mask = &batch.mask[base..base + t];
-        let end = end_of_mask(mask);
-        let len = count_true(&mask[..end]);
+        let last = end_of_mask(mask);
+        let len = count_true(&mask[..last]);
+        // Round the span up to whole lane groups where the row allows: the extra slots are
+        // padding, whose values are never used (selects give them gradient 0), and the
+        // vector loop is much cheaper than one-at-a-time tail tokens.
+        let end = last.next_multiple_of(LANES).min(t);
         g_row[end..].iter_mut().for_each(|g| *g = 0.0);
         if len == 0 {
             continue;
