@@ -41,6 +41,7 @@ pub mod config;
 pub mod data;
 mod error;
 pub mod eval;
+pub mod kuhn_selfplay;
 #[cfg(feature = "std")]
 pub mod native;
 pub mod rewards;

@@ -168,15 +168,15 @@ struct Unit {
 }
 
 /// A padded batch: `tokens`, `targets`, `mask` are `B × T` row-major.
-struct Batch {
-    b: usize,
-    t: usize,
-    tokens: Vec<u32>,
-    targets: Vec<u32>,
-    mask: Vec<bool>,
+pub(crate) struct Batch {
+    pub(crate) b: usize,
+    pub(crate) t: usize,
+    pub(crate) tokens: Vec<u32>,
+    pub(crate) targets: Vec<u32>,
+    pub(crate) mask: Vec<bool>,
 }
 
-fn pad_batch(seqs: &[(&[u32], usize)], max_t: usize) -> Batch {
+pub(crate) fn pad_batch(seqs: &[(&[u32], usize)], max_t: usize) -> Batch {
     let t = seqs
         .iter()
         .map(|(s, _)| s.len().saturating_sub(1))

@@ -4,6 +4,7 @@
 
 use spar_model::{block_on, CpuKernels, Kernels};
 use spar_train::config::{CurriculumName, RewardSource};
+use spar_train::kuhn_selfplay::KuhnConfig;
 use spar_train::native::{load_checkpoint, save_checkpoint};
 use spar_train::{StepMetrics, TrainConfig, TrainError, Trainer};
 
@@ -125,7 +126,13 @@ fn every_shipped_config_parses() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
             let text = std::fs::read_to_string(&path).unwrap();
-            TrainConfig::from_toml(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let name = path.file_name().unwrap().to_string_lossy();
+            let parsed = if name.starts_with("kuhn") {
+                KuhnConfig::from_toml(&text).map(drop)
+            } else {
+                TrainConfig::from_toml(&text).map(drop)
+            };
+            parsed.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             n += 1;
         }
     }

@@ -1,0 +1,442 @@
+//! Kuhn-poker self-play with role-conditioned advantages (SPIRAL, Liu et al. 2025,
+//! "SPIRAL: Self-Play on Zero-Sum Games Incentivizes Reasoning via Multi-Agent Multi-Turn
+//! Reinforcement Learning").
+//!
+//! One GPT plays both seats through spar-tasks' text protocol: the player to move sees
+//! `"kuhn Q pb:"` (own card, public history, `-` for none) and answers with one token, read
+//! by [`spar_tasks::kuhn::parse_action`] (`b` bets or calls, `p` passes or folds). A token
+//! that is not an action forfeits: the mover loses 1 (the ante), the other seat wins 1. The
+//! game outcome `R₁` (player 1's payoff, `R₂ = −R₁`) is the only reward. Advantages are
+//! role-conditioned (RAE, [`spar_losses::rae::RoleBaselines`]):
+//!
+//! ```text
+//! A_p = R_p − b_p          b_p ← γ b_p + (1 − γ) R_p     (γ = 0.95, per game, per seat)
+//! ```
+//! spread over the player's action tokens, and trained with the same clipped policy loss as
+//! GRPO ([`spar_losses::ppo_clip::policy_loss`], on-policy: one update per batch of games).
+//!
+//! Evaluation reads the model's next-token distribution at each of the 12 information sets
+//! (6 per seat: 3 cards × 2 histories) and takes `P(bet) = p(b) / (p(b) + p(p))`, the policy
+//! conditioned on a legal answer; [`spar_tasks::kuhn::exploitability`] of that policy is 0
+//! exactly at a Nash equilibrium (uniform play: 0.458).
+
+use crate::config::ModelSection;
+use crate::trainer::pad_batch;
+use crate::vocab::CharVocab;
+use crate::TrainError;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+use spar_losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossConfig};
+use spar_losses::rae::RoleBaselines;
+use spar_model::optim::AdamWConfig;
+use spar_model::{Gpt, GptConfig, Kernels};
+use spar_tasks::kuhn::{
+    exploitability, information_sets, parse_action, History, KuhnPolicy, KuhnState,
+};
+
+/// Characters of the Kuhn protocol (one token each, plus the end token).
+pub const KUHN_CHARSET: &str = "kuhnJQKpb-: ";
+
+/// A Kuhn self-play run (`configs/kuhn_selfplay.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KuhnConfig {
+    /// Seed of the initialisation, the deals and the action draws.
+    pub seed: u64,
+    /// Where the CLI writes metrics (the library ignores it).
+    pub output_dir: String,
+    /// The model (its `charset` must hold [`KUHN_CHARSET`]).
+    pub model: ModelSection,
+    /// Optimiser steps.
+    pub max_steps: u32,
+    /// Games per step (each gives one to three decisions).
+    pub games_per_step: usize,
+    /// Learning rate (constant).
+    pub learning_rate: f32,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f32,
+    /// Global gradient-norm clip.
+    pub max_grad_norm: f32,
+    /// PPO clip (irrelevant on-policy, kept for the loss's bookkeeping).
+    pub epsilon: f64,
+    /// SPIRAL's `role_baseline_ema_gamma`.
+    pub role_baseline_ema_gamma: f64,
+    /// Sampling temperature of the players.
+    pub temperature: f32,
+    /// Entropy bonus: `− entropy_coef · mean_t H_t` is added to the loss (0: off).
+    pub entropy_coef: f64,
+}
+
+impl Default for KuhnConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            output_dir: "runs/kuhn_selfplay".to_string(),
+            model: ModelSection {
+                n_layer: 1,
+                n_embd: 16,
+                n_head: 2,
+                n_positions: 12,
+                charset: KUHN_CHARSET.to_string(),
+            },
+            max_steps: 300,
+            games_per_step: 64,
+            learning_rate: 3e-3,
+            weight_decay: 0.0,
+            max_grad_norm: 1.0,
+            epsilon: 0.2,
+            role_baseline_ema_gamma: spar_losses::rae::ROLE_BASELINE_EMA_GAMMA,
+            temperature: 1.0,
+            entropy_coef: 0.3,
+        }
+    }
+}
+
+impl KuhnConfig {
+    /// Checks the values a run depends on; the error names the field.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |f: &str, why: &str| Err(TrainError::Config(alloc::format!("`{f}` {why}")));
+        if self.games_per_step == 0 {
+            return bad("games_per_step", "must be at least 1");
+        }
+        if !(self.learning_rate >= 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning_rate", "must be finite and ≥ 0");
+        }
+        if !(0.0..=1.0).contains(&self.role_baseline_ema_gamma) {
+            return bad("role_baseline_ema_gamma", "must be in [0, 1]");
+        }
+        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
+            return bad("temperature", "must be finite and > 0");
+        }
+        if let Some(c) = KUHN_CHARSET
+            .chars()
+            .find(|&c| !self.model.charset.contains(c))
+        {
+            return bad("model.charset", &alloc::format!("lacks {c:?}"));
+        }
+        // The longest prompt, "kuhn J pb:", plus the answer.
+        if self.model.n_positions < 11 {
+            return bad("model.n_positions", "must be at least 11");
+        }
+        Ok(())
+    }
+
+    /// Parses and validates a TOML config.
+    #[cfg(feature = "std")]
+    pub fn from_toml(text: &str) -> Result<Self, TrainError> {
+        let cfg: KuhnConfig =
+            toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+/// One self-play step's metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct KuhnMetrics {
+    /// The step (0-based).
+    pub step: u32,
+    /// Exploitability of the induced policy before the step's update.
+    pub exploitability: f64,
+    /// Mean probability mass on the two legal answers over the 12 information sets.
+    pub legal_mass: f64,
+    /// Player 1's mean payoff over the step's games.
+    pub mean_payoff_p1: f64,
+    /// Fraction of games ended by an illegal answer.
+    pub forfeit_fraction: f64,
+    /// The policy loss.
+    pub loss: f64,
+    /// The two seats' baselines after the step.
+    pub baselines: [f64; 2],
+}
+
+/// One decision on its way to the loss.
+struct Decision {
+    seq: Vec<u32>,
+    prompt_len: usize,
+    seat: usize,
+    game: usize,
+}
+
+/// The self-play loop over a backend `K`.
+pub struct KuhnSelfPlay<K: Kernels> {
+    config: KuhnConfig,
+    model: Gpt<K>,
+    vocab: CharVocab,
+    rae: RoleBaselines,
+    rng: ChaCha8Rng,
+    step: u32,
+    /// Token ids of `b` and `p`.
+    bet_id: u32,
+    pass_id: u32,
+}
+
+/// The prompt of an information set (the protocol of [`KuhnState::prompt`]).
+fn prompt_of(history: History, card: spar_tasks::kuhn::Card) -> String {
+    let h = match history {
+        History::Start => "-",
+        History::P => "p",
+        History::B => "b",
+        History::PB => "pb",
+    };
+    let c = ['J', 'Q', 'K'][card as usize];
+    alloc::format!("kuhn {c} {h}:")
+}
+
+impl<K: Kernels> KuhnSelfPlay<K> {
+    /// A fresh model (initialised from the seed) and zero baselines.
+    pub fn new(config: KuhnConfig, kernels: K) -> Result<Self, TrainError> {
+        config.validate()?;
+        let vocab = CharVocab::new(&config.model.charset)?;
+        let m = &config.model;
+        let gpt = GptConfig::new(
+            vocab.vocab_size(),
+            m.n_positions,
+            m.n_embd,
+            m.n_layer,
+            m.n_head,
+        );
+        // Room for every decision of a step (at most three per game) and the 12 info sets.
+        let cap = (3 * config.games_per_step).max(12);
+        let mut model = Gpt::new(kernels, gpt, cap, m.n_positions)?;
+        model.init_params(config.seed);
+        let id = |c: &str| vocab.encode(c)[0];
+        let (bet_id, pass_id) = (id("b"), id("p"));
+        let rae = RoleBaselines::new(2, config.role_baseline_ema_gamma)?;
+        let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        Ok(Self {
+            config,
+            model,
+            vocab,
+            rae,
+            rng,
+            step: 0,
+            bet_id,
+            pass_id,
+        })
+    }
+
+    /// Steps done.
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+    /// The config.
+    pub fn config(&self) -> &KuhnConfig {
+        &self.config
+    }
+
+    /// The next-token distribution (at the config's temperature) at each information set,
+    /// in [`information_sets`] order.
+    async fn distributions(&mut self, temperature: f32) -> Result<Vec<Vec<f64>>, TrainError> {
+        let sets: Vec<(History, spar_tasks::kuhn::Card)> = information_sets().collect();
+        let v = self.vocab.vocab_size();
+        let mut out = vec![Vec::new(); sets.len()];
+        // Prompts of equal length share one forward.
+        for pb in [false, true] {
+            let idx: Vec<usize> = (0..sets.len())
+                .filter(|&i| (sets[i].0 == History::PB) == pb)
+                .collect();
+            let ids: Vec<u32> = idx
+                .iter()
+                .flat_map(|&i| self.vocab.encode(&prompt_of(sets[i].0, sets[i].1)))
+                .collect();
+            let mut logits = vec![0.0f32; idx.len() * v];
+            self.model
+                .next_token_logits(&ids, idx.len(), &mut logits)
+                .await?;
+            for (k, &i) in idx.iter().enumerate() {
+                let z: Vec<f64> = logits[k * v..][..v]
+                    .iter()
+                    .map(|&x| x as f64 / temperature as f64)
+                    .collect();
+                if z.iter().any(|x| !x.is_finite()) {
+                    return Err(TrainError::NonFinite {
+                        step: self.step,
+                        what: "logits",
+                    });
+                }
+                let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = z.iter().map(|&x| libm::exp(x - m)).collect();
+                let s: f64 = e.iter().sum();
+                out[i] = e.into_iter().map(|x| x / s).collect();
+            }
+        }
+        Ok(out)
+    }
+
+    /// The policy the model induces (P(bet) given a legal answer at each information set)
+    /// and the mean mass it puts on legal answers.
+    pub async fn induced_policy(&mut self) -> Result<(KuhnPolicy, f64), TrainError> {
+        let d = self.distributions(1.0).await?;
+        self.policy_from(&d)
+    }
+
+    fn policy_from(&self, d: &[Vec<f64>]) -> Result<(KuhnPolicy, f64), TrainError> {
+        let mut bet = [[0.0f64; 3]; 4];
+        let mut legal = 0.0;
+        for ((h, c), p) in information_sets().zip(d) {
+            let (b, q) = (p[self.bet_id as usize], p[self.pass_id as usize]);
+            bet[h as usize][c as usize] = if b + q > 0.0 { b / (b + q) } else { 0.5 };
+            legal += b + q;
+        }
+        Ok((KuhnPolicy::new(bet)?, legal / 12.0))
+    }
+
+    /// Exploitability of the induced policy.
+    pub async fn exploitability(&mut self) -> Result<f64, TrainError> {
+        Ok(exploitability(&self.induced_policy().await?.0))
+    }
+
+    fn draw(&mut self, p: &[f64]) -> u32 {
+        let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let mut acc = 0.0;
+        for (i, &x) in p.iter().enumerate() {
+            acc += x;
+            if u < acc {
+                return i as u32;
+            }
+        }
+        (p.len() - 1) as u32
+    }
+
+    /// Plays `games_per_step` games against itself and takes one policy-gradient step.
+    pub async fn train_step(&mut self) -> Result<KuhnMetrics, TrainError> {
+        let temp = self.config.temperature;
+        let d = self.distributions(temp).await?;
+        let (policy_t1, legal) = if temp == 1.0 {
+            self.policy_from(&d)?
+        } else {
+            let d1 = self.distributions(1.0).await?;
+            self.policy_from(&d1)?
+        };
+        let sets: Vec<(History, spar_tasks::kuhn::Card)> = information_sets().collect();
+        let n = self.config.games_per_step;
+        let mut decisions: Vec<Decision> = Vec::with_capacity(3 * n);
+        let mut payoffs = Vec::with_capacity(n);
+        let mut forfeits = 0usize;
+        for game in 0..n {
+            let mut s = KuhnState::deal(&mut self.rng);
+            let payoff = loop {
+                if let Some(r) = s.payoff() {
+                    break r;
+                }
+                let (Some(h), Some(seat)) = (s.history(), s.to_move()) else {
+                    unreachable!("a game that is not over has a history and a mover");
+                };
+                let set = sets
+                    .iter()
+                    .position(|&(sh, sc)| sh == h && sc == s.cards[seat])
+                    .expect("every history and card is an information set");
+                let prompt = s.prompt(false).expect("the game is not over");
+                let mut seq = self.vocab.encode(&prompt);
+                let prompt_len = seq.len();
+                let tok = self.draw(&d[set]);
+                seq.push(tok);
+                decisions.push(Decision {
+                    seq,
+                    prompt_len,
+                    seat,
+                    game,
+                });
+                match parse_action(&self.vocab.decode(&[tok])) {
+                    Ok(a) => s.apply(a).expect("the game is not over"),
+                    Err(_) => {
+                        // Forfeit: the mover loses the ante.
+                        forfeits += 1;
+                        break if seat == 0 { -1.0 } else { 1.0 };
+                    }
+                }
+            };
+            payoffs.push(payoff);
+        }
+        // RAE: one advantage per game and seat that acted, baselines updated game by game.
+        let mut adv_of = vec![[0.0f64; 2]; n];
+        for (game, (&r1, adv)) in payoffs.iter().zip(&mut adv_of).enumerate() {
+            for (seat, a) in adv.iter_mut().enumerate() {
+                if decisions.iter().any(|x| x.game == game && x.seat == seat) {
+                    let r = if seat == 0 { r1 } else { -r1 };
+                    *a = self.rae.advantage(seat, r)?;
+                }
+            }
+        }
+        let adv: Vec<f64> = decisions.iter().map(|x| adv_of[x.game][x.seat]).collect();
+        let refs: Vec<(&[u32], usize)> = decisions
+            .iter()
+            .map(|x| (x.seq.as_slice(), x.prompt_len))
+            .collect();
+        let batch = pad_batch(&refs, self.config.model.n_positions);
+        let (b, t) = (batch.b, batch.t);
+        let mut lp = vec![0.0f32; b * t];
+        let mut ent = vec![0.0f32; b * t];
+        let bonus = self.config.entropy_coef > 0.0;
+        self.model
+            .logprobs(
+                &batch.tokens,
+                &batch.targets,
+                Some(&batch.mask),
+                b,
+                &mut lp,
+                bonus.then_some(ent.as_mut_slice()),
+            )
+            .await?;
+        let logprobs: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
+        let loss_cfg = PolicyLossConfig {
+            epsilon: self.config.epsilon,
+            epsilon_high: self.config.epsilon,
+            ..PolicyLossConfig::default()
+        };
+        let pb = PolicyBatch {
+            num_sequences: b,
+            max_len: t,
+            num_generations: 1,
+            logprobs: &logprobs,
+            old_logprobs: None,
+            ref_logprobs: None,
+            mask: &batch.mask,
+            advantages: Advantages::PerSequence(&adv),
+        };
+        let mut grad = vec![0.0f64; b * t];
+        let out = policy_loss(&loss_cfg, &pb, &mut grad)?;
+        if !out.loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "loss",
+            });
+        }
+        let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
+        // ∂L/∂H_t of the bonus `− c · mean_t H_t` over the action tokens.
+        let ntok = batch.mask.iter().filter(|&&m| m).count().max(1) as f64;
+        let e = (-self.config.entropy_coef / ntok) as f32;
+        for (w, &m) in ent.iter_mut().zip(&batch.mask) {
+            *w = if m { e } else { 0.0 };
+        }
+        self.model
+            .backward(&weights, bonus.then_some(ent.as_slice()))?;
+        let opt = AdamWConfig {
+            weight_decay: self.config.weight_decay,
+            max_grad_norm: self.config.max_grad_norm,
+            ..AdamWConfig::default()
+        };
+        self.model.step(&opt, self.config.learning_rate);
+        let m = KuhnMetrics {
+            step: self.step,
+            exploitability: exploitability(&policy_t1),
+            legal_mass: legal,
+            mean_payoff_p1: payoffs.iter().sum::<f64>() / n as f64,
+            forfeit_fraction: forfeits as f64 / n as f64,
+            loss: out.loss,
+            baselines: [self.rae.baseline(0), self.rae.baseline(1)],
+        };
+        self.step += 1;
+        Ok(m)
+    }
+
+    /// The model.
+    pub fn model(&mut self) -> &mut Gpt<K> {
+        &mut self.model
+    }
+}
