@@ -7,12 +7,14 @@
 //! spar sample --checkpoint DIR PROMPT...   completions [--temperature T] [--top-p P] [--top-k K]
 //!                                     [--max-new-tokens N] [--seed S] (prompts from stdin if none)
 //! spar bench [--config FILE]          train and rollout tokens/s [--steps N]
+//! spar selfplay [--config FILE]       Kuhn-poker self-play, exploitability [--output DIR]
 //! ```
 
 mod args;
 mod bench;
 mod main_job;
 mod run;
+mod selfplay;
 
 use std::process::ExitCode;
 
@@ -20,7 +22,8 @@ const USAGE: &str = "usage:
   spar train [--config FILE] [--resume] [--output DIR]
   spar eval --checkpoint DIR [--num-samples N] [--temperature T] [--top-p P]
   spar sample --checkpoint DIR [--temperature T] [--top-p P] [--top-k K] [--max-new-tokens N] [--seed S] [PROMPT ...]
-  spar bench [--config FILE] [--steps N]";
+  spar bench [--config FILE] [--steps N]
+  spar selfplay [--config FILE] [--output DIR]";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         "eval" => run::eval_command(rest),
         "sample" => run::sample_command(rest),
         "bench" => bench::bench_command(rest),
+        "selfplay" => selfplay::selfplay_command(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
