@@ -20,6 +20,8 @@ struct Params {
     b_off: u32, b_rs: u32, b_cs: u32, b_bo: u32, b_bi: u32,
     c_off: u32, c_rs: u32, c_bo: u32, c_bi: u32,
     bias_off: u32,
+    b_in_a: u32,       // 1: B's elements live in binding `a` (A and B overlap in one buffer;
+                       //    WebGPU forbids two overlapping writable bindings in a dispatch)
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -61,7 +63,10 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l:
             As[kk * TILE + mm] = av;
             let gj = col0 + mm;
             var bv = 0.0;
-            if (gj < P.n && gk < P.k) { bv = b[b0 + gk * P.b_rs + gj * P.b_cs]; }
+            if (gj < P.n && gk < P.k) {
+                let bi = b0 + gk * P.b_rs + gj * P.b_cs;
+                if (P.b_in_a == 1u) { bv = a[bi]; } else { bv = b[bi]; }
+            }
             Bs[kk * TILE + mm] = bv;
         }
         workgroupBarrier();

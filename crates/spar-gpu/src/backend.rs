@@ -6,9 +6,23 @@
 //! to an upload arena and a copy to the list, so writes stay ordered with the kernels around
 //! them without a submission of their own. A read submits the list once (the compute passes,
 //! the copies and the copy into the read-back buffer), then awaits `map_async`.
+//!
+//! Bindings: every slice is bound as its own window of its buffer, starting at the slice's
+//! byte offset rounded down to `min_storage_buffer_offset_alignment`; the rest of the offset
+//! reaches the shader as an element offset in the parameters. All storage bindings are
+//! writable (`read_write`): the model keeps inputs and outputs of one kernel in one arena,
+//! and WebGPU's usage rules forbid one buffer to be bound both writable and read-only in a
+//! dispatch. WebGPU also forbids a writable binding to overlap any other binding of the same
+//! dispatch, which native Vulkan does not check; so [`GpuKernels::dispatch`] checks it here,
+//! on every backend, and reports a violation as [`GpuError::BindingOverlap`]. What keeps
+//! windows apart: the model pads every tensor to 64 floats (256 bytes, WebGPU's largest
+//! allowed offset alignment), so a window rounded down never reaches the tensor before it;
+//! absent operands get their own window of the dummy buffer per binding index; and a
+//! product whose two inputs overlap (q·kᵀ from one qkv tensor) binds their union once.
 
+use crate::context::MAX_STORAGE_BINDINGS;
 use crate::context::{GpuContext, MapWait};
-use crate::shaders::Pipe;
+use crate::shaders::{Pipe, PIPELINES};
 use crate::GpuError;
 use spar_model::kernels::{BufId, IdBufId, IdSlice, Slice};
 use std::collections::HashMap;
@@ -17,11 +31,22 @@ use std::sync::Arc;
 /// Bytes of uniform parameters one submission can hold; a longer recording is split into
 /// several submissions (e.g. a long rollout of a large model).
 const UNIFORM_CAP: u64 = 4 << 20;
-/// Bytes of one dispatch's parameters (the largest `Params` struct is 84 bytes).
+/// Bytes of one dispatch's parameters (the largest `Params` struct is 88 bytes).
 const PARAMS_BYTES: u64 = 128;
 
 /// A storage binding: buffer, byte offset, byte size.
 pub(crate) type Bind = (u32, u64, u64);
+
+/// Bytes of one window of the dummy buffer (one per binding index, so that absent operands
+/// of one dispatch never share bytes); a multiple of every allowed offset alignment.
+const DUMMY_WINDOW: u64 = 256;
+
+/// Whether two bindings share a byte of one buffer: the shared range when they do.
+pub(crate) fn overlap(x: Bind, y: Bind) -> Option<(u64, u64)> {
+    let start = x.1.max(y.1);
+    let end = (x.1 + x.2).min(y.1 + y.2);
+    (x.0 == y.0 && start < end).then_some((start, end))
+}
 
 enum Op {
     Dispatch {
@@ -63,6 +88,7 @@ pub struct GpuKernels {
     bind_groups: Vec<wgpu::BindGroup>,
     error: Option<GpuError>,
     submissions: u64,
+    same_buffer_pairs: u64,
 }
 
 impl std::fmt::Debug for GpuKernels {
@@ -102,8 +128,9 @@ impl GpuKernels {
             bind_groups: Vec::new(),
             error: None,
             submissions: 0,
+            same_buffer_pairs: 0,
         };
-        k.dummy = k.create_buffer(64 * 4);
+        k.dummy = k.create_buffer(DUMMY_WINDOW * (MAX_STORAGE_BINDINGS as u64 + 1));
         k.partials = k.create_buffer(256 * 4);
         k
     }
@@ -121,6 +148,12 @@ impl GpuKernels {
     /// Queue submissions made so far (a train step makes two, a rollout one plus its reads).
     pub fn submissions(&self) -> u64 {
         self.submissions
+    }
+
+    /// Pairs of storage bindings, over all dispatches recorded so far, that shared a buffer
+    /// and were checked to cover disjoint bytes (tests use it to show the check ran).
+    pub fn same_buffer_binding_pairs(&self) -> u64 {
+        self.same_buffer_pairs
     }
 
     /// Takes the first error since the last call: this backend's (a shape over a limit, a
@@ -189,33 +222,41 @@ impl GpuKernels {
     }
 
     /// The binding for `len` elements at `offset` of internal buffer `buf`, and the element
-    /// offset of the range inside it: the whole buffer when it fits the binding limit, else
-    /// a window starting at the aligned offset below.
+    /// offset of the range inside it: a window from the aligned byte offset at or below the
+    /// range's start to the range's end (never the whole buffer: two slices of one buffer in
+    /// one dispatch must not overlap, see the module docs).
     pub(crate) fn bind_raw(&mut self, buf: u32, offset: usize, len: usize) -> (Bind, u32) {
         let size = self.bufs[buf as usize].size();
         let limit = self.ctx.limits.max_storage_buffer_binding_size;
-        if size <= limit {
-            return ((buf, 0, size), offset as u32);
-        }
         let align = self.ctx.limits.min_storage_buffer_offset_alignment as u64;
         let start = offset as u64 * 4;
         let base = start / align * align;
         let end = ((offset + len.max(1)) as u64 * 4).min(size);
+        if base >= end {
+            // Out of the buffer (a stand-in after a failed allocation): bind nothing real.
+            return (self.dummy_bind(), 0);
+        }
         if end - base > limit {
             self.fail(GpuError::LimitExceeded {
                 what: "max_storage_buffer_binding_size",
                 needed: end - base,
                 limit,
             });
-            return ((self.dummy, 0, 256), 0);
+            return (self.dummy_bind(), 0);
         }
         ((buf, base, end - base), ((start - base) / 4) as u32)
+    }
+
+    /// The binding of an absent operand; [`GpuKernels::dispatch`] moves it to the dummy
+    /// buffer's window for its binding index.
+    pub(crate) fn dummy_bind(&self) -> Bind {
+        (self.dummy, 0, DUMMY_WINDOW)
     }
 
     /// Binding of an `f32` slice (a zero-length slice binds the dummy buffer).
     pub(crate) fn bind(&mut self, s: Slice) -> (Bind, u32) {
         if s.len == 0 {
-            return ((self.dummy, 0, 256), 0);
+            return (self.dummy_bind(), 0);
         }
         let b = self.f32_bufs[s.buf.0 as usize];
         self.bind_raw(b, s.offset, s.len)
@@ -224,7 +265,7 @@ impl GpuKernels {
     /// Binding of a `u32` slice.
     pub(crate) fn bind_ids(&mut self, s: IdSlice) -> (Bind, u32) {
         if s.len == 0 {
-            return ((self.dummy, 0, 256), 0);
+            return (self.dummy_bind(), 0);
         }
         let b = self.id_bufs[s.buf.0 as usize];
         self.bind_raw(b, s.offset, s.len)
@@ -253,6 +294,31 @@ impl GpuKernels {
         }
         let n = self.ctx.pipes[&pipe].1;
         debug_assert_eq!(binds.len(), n as usize, "{pipe:?} binds");
+        let mut binds = binds.to_vec();
+        for (i, b) in binds.iter_mut().enumerate() {
+            if b.0 == self.dummy {
+                *b = (self.dummy, i as u64 * DUMMY_WINDOW, DUMMY_WINDOW);
+            }
+        }
+        // WebGPU's rule (writable storage bindings must not alias): checked here, on every
+        // backend, so that native tests catch what only the browser would reject.
+        for i in 0..binds.len() {
+            for j in i + 1..binds.len() {
+                if binds[i].0 != binds[j].0 {
+                    continue;
+                }
+                if let Some(bytes) = overlap(binds[i], binds[j]) {
+                    let kernel = PIPELINES.iter().find(|p| p.0 == pipe).map_or("?", |p| p.2);
+                    self.fail(GpuError::BindingOverlap {
+                        kernel,
+                        bindings: (i as u32 + 1, j as u32 + 1),
+                        bytes,
+                    });
+                    return;
+                }
+                self.same_buffer_pairs += 1;
+            }
+        }
         if self.uniform_bytes.len() as u64 + self.slot > UNIFORM_CAP {
             self.flush(None);
         }
@@ -263,7 +329,7 @@ impl GpuKernels {
             .extend_from_slice(bytemuck::cast_slice(&words));
         self.uniform_bytes
             .resize(dyn_offset as usize + self.slot as usize, 0);
-        let key = (n, binds.to_vec());
+        let key = (n, binds.clone());
         let bind_group = match self.bind_group_ids.get(&key) {
             Some(&i) => i,
             None => {

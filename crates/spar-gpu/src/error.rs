@@ -36,6 +36,18 @@ pub enum GpuError {
     Validation(String),
     /// Mapping a buffer for reading failed.
     ReadbackFailed,
+    /// Two storage bindings of one dispatch would cover overlapping bytes of one buffer
+    /// (every binding here is writable, and WebGPU forbids a writable binding to overlap any
+    /// other binding of the same dispatch). The dispatch is dropped: the kernel was handed
+    /// overlapping slices, or a slice layout is not padded to the offset alignment.
+    BindingOverlap {
+        /// The kernel (entry point).
+        kernel: &'static str,
+        /// The two binding indices.
+        bindings: (u32, u32),
+        /// The shared byte range's start and end.
+        bytes: (u64, u64),
+    },
 }
 
 impl fmt::Display for GpuError {
@@ -60,6 +72,15 @@ impl fmt::Display for GpuError {
             Self::DeviceLost(m) => write!(f, "GPU device lost: {m}"),
             Self::Validation(m) => write!(f, "GPU validation error: {m}"),
             Self::ReadbackFailed => write!(f, "mapping a GPU buffer for reading failed"),
+            Self::BindingOverlap {
+                kernel,
+                bindings,
+                bytes,
+            } => write!(
+                f,
+                "{kernel}: storage bindings {} and {} overlap in bytes {}..{} of one buffer",
+                bindings.0, bindings.1, bytes.0, bytes.1
+            ),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The [`Kernels`] methods: each kernel call becomes one or a few recorded dispatches of the
 //! WGSL in `shaders/` (see the file named in each method's comment).
 
-use crate::backend::{Bind, GpuKernels};
+use crate::backend::{overlap, Bind, GpuKernels};
 use crate::shaders::Pipe;
 use spar_model::kernels::*;
 use std::future::Future;
@@ -57,8 +57,22 @@ impl GpuKernels {
         }
     }
 
-    fn gemm(&mut self, g: Gemm) {
-        let (bias_bind, bias_off) = g.bias.unwrap_or(((self.dummy, 0, 256), 0));
+    fn gemm(&mut self, mut g: Gemm) {
+        let (bias_bind, bias_off) = g.bias.unwrap_or((self.dummy_bind(), 0));
+        // Two inputs in overlapping windows (q and k of one qkv tensor): bind their union
+        // once as `a` and let the shader read `b` from it, since two bindings of one dispatch
+        // must not overlap (see backend.rs).
+        let b_in_a = overlap(g.a.bind, g.b.bind).is_some();
+        if b_in_a {
+            let (buf, a0, asz) = g.a.bind;
+            let (_, b0, bsz) = g.b.bind;
+            let base = a0.min(b0);
+            let end = (a0 + asz).max(b0 + bsz);
+            g.a.off += u(((a0 - base) / 4) as usize);
+            g.b.off += u(((b0 - base) / 4) as usize);
+            g.a.bind = (buf, base, end - base);
+            g.b.bind = self.dummy_bind();
+        }
         let params = [
             u(g.m),
             u(g.n),
@@ -81,6 +95,7 @@ impl GpuKernels {
             u(g.c.bo),
             u(g.c.bi),
             bias_off,
+            b_in_a as u32,
         ];
         let groups = [
             u(g.n.div_ceil(64)),
@@ -180,7 +195,7 @@ impl Kernels for GpuKernels {
     fn fill(&mut self, dst: Slice, value: f32) {
         let (d, o) = self.bind(dst);
         let g = self.groups_1d(dst.len);
-        self.dispatch(Pipe::Fill, &[d, d], &[u(dst.len), o, 0, value.to_bits()], g);
+        self.dispatch(Pipe::Fill, &[d], &[u(dst.len), o, 0, value.to_bits()], g);
     }
 
     fn copy(&mut self, dst: Slice, src: Slice) {

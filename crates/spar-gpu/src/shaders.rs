@@ -24,7 +24,7 @@ pub const SAMPLE: &str = include_str!("../../../shaders/sample.wgsl");
 
 /// Every compute pipeline: (name, source, entry point, storage bindings `1..=n` it uses).
 pub(crate) const PIPELINES: &[(Pipe, &str, &str, u32)] = &[
-    (Pipe::Fill, UTIL, "fill", 2),
+    (Pipe::Fill, UTIL, "fill", 1),
     (Pipe::Copy, UTIL, "copy", 2),
     (Pipe::ResidualForward, RESIDUAL, "residual_forward", 3),
     (Pipe::ResidualBackward, RESIDUAL, "residual_backward", 3),

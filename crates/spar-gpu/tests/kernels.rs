@@ -461,3 +461,60 @@ fn matmul_random_shapes_proptest() {
         .unwrap();
     gpu.borrow_mut().check().unwrap();
 }
+
+/// Slices of one buffer, each in its own 64-float (256-byte) padded region and at unaligned
+/// offsets inside it, bound together in one dispatch: the windows stay apart (the check in
+/// the binding code counts the pairs it compared) and the result matches the CPU.
+#[test]
+fn padded_slices_of_one_buffer_bind_apart() {
+    fn body<K: Kernels>(k: &mut K) -> Vec<f32> {
+        let mut r = rng(31);
+        let buf = k.alloc(3 * 128);
+        let all = Slice {
+            buf,
+            offset: 0,
+            len: 3 * 128,
+        };
+        k.write(all, &rand_vec(&mut r, 3 * 128, 1.0));
+        let (out, a, b) = (all.sub(256 + 5, 60), all.sub(3, 60), all.sub(128 + 7, 60));
+        k.residual_forward(out, a, b, 60);
+        k.residual_backward(a, b, out, 60);
+        get(k, all)
+    }
+    let mut gpu = gpu_or_skip!();
+    let cpu_out = body(&mut spar_model::CpuKernels::new());
+    let gpu_out = body(&mut gpu);
+    gpu.check().unwrap();
+    close("buffer", &cpu_out, &gpu_out, 0.0);
+    // Two dispatches of three bindings of one buffer: three pairs each.
+    assert_eq!(gpu.same_buffer_binding_pairs(), 6);
+}
+
+/// Overlapping slices handed to one kernel are what WebGPU rejects (a writable binding may
+/// not overlap another binding of its dispatch); the backend reports it on every platform
+/// instead of leaving it to the browser, and drops the dispatch.
+#[test]
+fn overlapping_slices_in_one_dispatch_are_an_error_value() {
+    let mut gpu = gpu_or_skip!();
+    let buf = gpu.alloc(300);
+    let all = Slice {
+        buf,
+        offset: 0,
+        len: 300,
+    };
+    gpu.copy(all.sub(0, 100), all.sub(50, 100));
+    match gpu.take_error() {
+        Some(spar_gpu::GpuError::BindingOverlap {
+            kernel, bindings, ..
+        }) => {
+            assert_eq!(kernel, "copy");
+            assert_eq!(bindings, (1, 2));
+        }
+        other => panic!("expected BindingOverlap, got {other:?}"),
+    }
+    // Unpadded neighbours overlap once the second window's start (byte 280) is rounded
+    // down to the offset alignment, unless the alignment divides it.
+    let align = gpu.context().limits().min_storage_buffer_offset_alignment;
+    gpu.copy(all.sub(0, 70), all.sub(70, 70));
+    assert_eq!(gpu.take_error().is_some(), 280 % align != 0);
+}

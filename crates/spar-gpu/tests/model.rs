@@ -111,6 +111,32 @@ fn a_train_step_is_one_submission_per_read() {
     g.kernels.check().unwrap();
 }
 
+/// A train step and a rollout bind many slices of the parameter buffer and of the
+/// activation arena together; no two bindings of one dispatch overlap (WebGPU's rule, which
+/// the backend checks on every platform), and the check did compare such pairs.
+#[test]
+fn no_two_bindings_of_a_dispatch_overlap_in_training_and_rollouts() {
+    let gpu = gpu_or_skip!();
+    let (b, t) = (2, 8);
+    let mut r = rng(23);
+    let tokens = rand_ids(&mut r, b * t, CFG.vocab_size as u32);
+    let mut g = model(gpu, b, t);
+    let opt = AdamWConfig::default();
+    for _ in 0..2 {
+        block_on(g.train_step_sft(&tokens, &tokens, b, &opt, 1e-3)).unwrap();
+    }
+    g.kernels.check().unwrap();
+    let after_train = g.kernels.same_buffer_binding_pairs();
+    assert!(after_train > 0);
+    let cfg = SampleConfig {
+        max_new_tokens: 4,
+        ..Default::default()
+    };
+    let (_, mut k) = rollout(g.kernels, &cfg);
+    k.check().unwrap();
+    assert!(k.same_buffer_binding_pairs() > after_train);
+}
+
 fn rollout<K: Kernels>(k: K, cfg: &SampleConfig) -> (Vec<spar_model::Generation>, K) {
     let mut g = model(k, 3, 16);
     let prompts: [&[u32]; 3] = [&[1, 2, 3], &[4], &[5, 6, 7, 8, 9]];
