@@ -4,21 +4,26 @@
 //!
 //! One GPT plays both seats through spar-tasks' text protocol: the player to move sees
 //! `"kuhn Q pb:"` (own card, public history, `-` for none) and answers with one token, read
-//! by [`spar_tasks::kuhn::parse_action`] (`b` bets or calls, `p` passes or folds). A token
-//! that is not an action forfeits: the mover loses 1 (the ante), the other seat wins 1. The
-//! game outcome `R₁` (player 1's payoff, `R₂ = −R₁`) is the only reward. Advantages are
+//! by [`spar_tasks::kuhn::parse_action`] (`b` bets or calls, `p` passes or folds). The game
+//! outcome `R₁` (player 1's payoff, `R₂ = −R₁`) is the only reward. Advantages are
 //! role-conditioned (RAE, [`spar_losses::rae::RoleBaselines`]):
 //!
 //! ```text
 //! A_p = R_p − b_p          b_p ← γ b_p + (1 − γ) R_p     (γ = 0.95, per game, per seat)
 //! ```
-//! spread over the player's action tokens, and trained with the same clipped policy loss as
-//! GRPO ([`spar_losses::ppo_clip::policy_loss`], on-policy: one update per batch of games).
+//! given to the player's action tokens and trained with the same clipped policy loss as GRPO
+//! ([`spar_losses::ppo_clip::policy_loss`], on-policy: one update per batch of games).
+//!
+//! By default (`mask_illegal`) the answer is drawn from the model's distribution restricted
+//! to the two legal tokens, `q = p(b) / (p(b) + p(p))`, the policy gradient is that of
+//! `log q`, an entropy bonus acts on `q`, and a small term keeps `p(b) + p(p)` near 1 so the
+//! unrestricted answer is legal too. Without masking the full distribution is sampled and an
+//! illegal token forfeits the ante. Without an entropy bonus the model collapses to the
+//! card-blind "always bet" policy (exploitability 1/3).
 //!
 //! Evaluation reads the model's next-token distribution at each of the 12 information sets
-//! (6 per seat: 3 cards × 2 histories) and takes `P(bet) = p(b) / (p(b) + p(p))`, the policy
-//! conditioned on a legal answer; [`spar_tasks::kuhn::exploitability`] of that policy is 0
-//! exactly at a Nash equilibrium (uniform play: 0.458).
+//! (6 per seat: 3 cards × 2 histories) and takes `P(bet) = p(b) / (p(b) + p(p))`;
+//! [`spar_tasks::kuhn::exploitability`] of that policy is 0 exactly at a Nash equilibrium.
 
 use crate::config::ModelSection;
 use crate::trainer::pad_batch;
@@ -67,8 +72,17 @@ pub struct KuhnConfig {
     pub role_baseline_ema_gamma: f64,
     /// Sampling temperature of the players.
     pub temperature: f32,
-    /// Entropy bonus: `− entropy_coef · mean_t H_t` is added to the loss (0: off).
+    /// Entropy bonus: `− entropy_coef · mean H` is added to the loss (0: off); over the two
+    /// legal answers with `mask_illegal`, else over the whole vocabulary.
     pub entropy_coef: f64,
+    /// Action masking: the players answer only with `b` or `p`, drawn from the model's
+    /// distribution restricted to them, `q = p(b) / (p(b) + p(p))`, and the policy gradient
+    /// is that of `log q` (no forfeits). Off: the full distribution is sampled and an illegal
+    /// token forfeits.
+    pub mask_illegal: bool,
+    /// With `mask_illegal`: `− legal_coef · mean_s log(p(b) + p(p))` over the 12 information
+    /// sets is added to the loss, so the unmasked answer stays legal too (0: off).
+    pub legal_coef: f64,
 }
 
 impl Default for KuhnConfig {
@@ -83,15 +97,17 @@ impl Default for KuhnConfig {
                 n_positions: 12,
                 charset: KUHN_CHARSET.to_string(),
             },
-            max_steps: 300,
+            max_steps: 600,
             games_per_step: 64,
-            learning_rate: 3e-3,
+            learning_rate: 1e-3,
             weight_decay: 0.0,
             max_grad_norm: 1.0,
             epsilon: 0.2,
             role_baseline_ema_gamma: spar_losses::rae::ROLE_BASELINE_EMA_GAMMA,
             temperature: 1.0,
             entropy_coef: 0.3,
+            mask_illegal: true,
+            legal_coef: 0.3,
         }
     }
 }
@@ -160,6 +176,8 @@ struct Decision {
     prompt_len: usize,
     seat: usize,
     game: usize,
+    /// Index of the information set (in [`information_sets`] order).
+    set: usize,
 }
 
 /// The self-play loop over a backend `K`.
@@ -334,13 +352,24 @@ impl<K: Kernels> KuhnSelfPlay<K> {
                 let prompt = s.prompt(false).expect("the game is not over");
                 let mut seq = self.vocab.encode(&prompt);
                 let prompt_len = seq.len();
-                let tok = self.draw(&d[set]);
+                let tok = if self.config.mask_illegal {
+                    let (pb, pp) = (d[set][self.bet_id as usize], d[set][self.pass_id as usize]);
+                    let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                    if u * (pb + pp) < pb {
+                        self.bet_id
+                    } else {
+                        self.pass_id
+                    }
+                } else {
+                    self.draw(&d[set])
+                };
                 seq.push(tok);
                 decisions.push(Decision {
                     seq,
                     prompt_len,
                     seat,
                     game,
+                    set,
                 });
                 match parse_action(&self.vocab.decode(&[tok])) {
                     Ok(a) => s.apply(a).expect("the game is not over"),
@@ -364,6 +393,31 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             }
         }
         let adv: Vec<f64> = decisions.iter().map(|x| adv_of[x.game][x.seat]).collect();
+        let loss = if self.config.mask_illegal {
+            self.masked_update(&decisions, &adv).await?
+        } else {
+            self.full_update(&decisions, &adv).await?
+        };
+        let m = KuhnMetrics {
+            step: self.step,
+            exploitability: exploitability(&policy_t1),
+            legal_mass: legal,
+            mean_payoff_p1: payoffs.iter().sum::<f64>() / n as f64,
+            forfeit_fraction: forfeits as f64 / n as f64,
+            loss,
+            baselines: [self.rae.baseline(0), self.rae.baseline(1)],
+        };
+        self.step += 1;
+        Ok(m)
+    }
+
+    /// The update without masking: the policy loss on the sampled tokens' full-vocabulary
+    /// log-probs.
+    async fn full_update(
+        &mut self,
+        decisions: &[Decision],
+        adv: &[f64],
+    ) -> Result<f64, TrainError> {
         let refs: Vec<(&[u32], usize)> = decisions
             .iter()
             .map(|x| (x.seq.as_slice(), x.prompt_len))
@@ -397,7 +451,7 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             old_logprobs: None,
             ref_logprobs: None,
             mask: &batch.mask,
-            advantages: Advantages::PerSequence(&adv),
+            advantages: Advantages::PerSequence(adv),
         };
         let mut grad = vec![0.0f64; b * t];
         let out = policy_loss(&loss_cfg, &pb, &mut grad)?;
@@ -422,17 +476,127 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             ..AdamWConfig::default()
         };
         self.model.step(&opt, self.config.learning_rate);
-        let m = KuhnMetrics {
-            step: self.step,
-            exploitability: exploitability(&policy_t1),
-            legal_mass: legal,
-            mean_payoff_p1: payoffs.iter().sum::<f64>() / n as f64,
-            forfeit_fraction: forfeits as f64 / n as f64,
-            loss: out.loss,
-            baselines: [self.rae.baseline(0), self.rae.baseline(1)],
+        Ok(out.loss)
+    }
+
+    /// The update with masking. With `u = z_b − z_p` the restricted policy is `q = σ(u)`, so
+    ///
+    /// ```text
+    /// ∂ log q_b / ∂z = (1 − q)(e_b − e_p)     ∂ log q_p / ∂z = −q (e_b − e_p)
+    /// ∂ H₂(q) / ∂u = q (1 − q) ln((1 − q) / q)
+    /// ```
+    /// and a weight `w` on `log p(b)` with `−w` on `log p(p)` gives exactly `∂L/∂z = w (e_b −
+    /// e_p)` through the model's log-prob seam (the softmax terms cancel). One forward over
+    /// the 12 information sets × {b, p} therefore carries the whole step.
+    async fn masked_update(
+        &mut self,
+        decisions: &[Decision],
+        adv: &[f64],
+    ) -> Result<f64, TrainError> {
+        let prompts: Vec<Vec<u32>> = information_sets()
+            .map(|(h, c)| self.vocab.encode(&prompt_of(h, c)))
+            .collect();
+        let seqs: Vec<(Vec<u32>, usize)> = prompts
+            .iter()
+            .flat_map(|p| {
+                [self.bet_id, self.pass_id].map(|a| {
+                    let mut s = p.clone();
+                    s.push(a);
+                    (s, p.len())
+                })
+            })
+            .collect();
+        let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
+        let batch = pad_batch(&refs, self.config.model.n_positions);
+        let (b, t) = (batch.b, batch.t);
+        let mut lp = vec![0.0f32; b * t];
+        self.model
+            .logprobs(
+                &batch.tokens,
+                &batch.targets,
+                Some(&batch.mask),
+                b,
+                &mut lp,
+                None,
+            )
+            .await?;
+        // Row 2s holds set s's `b`, row 2s + 1 its `p`; the answer sits at prompt_len − 1.
+        let pos = |row: usize| row * t + seqs[row].1 - 1;
+        let q: Vec<f64> = (0..prompts.len())
+            .map(|s| {
+                let (lb, lq) = (lp[pos(2 * s)] as f64, lp[pos(2 * s + 1)] as f64);
+                1.0 / (1.0 + libm::exp(lq - lb))
+            })
+            .collect();
+        let nd = decisions.len();
+        let logq: Vec<f64> = decisions
+            .iter()
+            .map(|x| {
+                let qs = q[x.set].clamp(1e-300, 1.0 - 1e-16);
+                if x.seq[x.prompt_len] == self.bet_id {
+                    libm::log(qs)
+                } else {
+                    libm::log(1.0 - qs)
+                }
+            })
+            .collect();
+        let mask = vec![true; nd];
+        let loss_cfg = PolicyLossConfig {
+            epsilon: self.config.epsilon,
+            epsilon_high: self.config.epsilon,
+            ..PolicyLossConfig::default()
         };
-        self.step += 1;
-        Ok(m)
+        let pb = PolicyBatch {
+            num_sequences: nd,
+            max_len: 1,
+            num_generations: 1,
+            logprobs: &logq,
+            old_logprobs: None,
+            ref_logprobs: None,
+            mask: &mask,
+            advantages: Advantages::PerSequence(adv),
+        };
+        let mut g = vec![0.0f64; nd];
+        let out = policy_loss(&loss_cfg, &pb, &mut g)?;
+        // ∂L/∂u per information set.
+        let mut du = vec![0.0f64; prompts.len()];
+        let c = self.config.entropy_coef / nd.max(1) as f64;
+        let mut entropy = 0.0;
+        for (x, &gi) in decisions.iter().zip(&g) {
+            let qs = q[x.set];
+            du[x.set] += if x.seq[x.prompt_len] == self.bet_id {
+                gi * (1.0 - qs)
+            } else {
+                -gi * qs
+            };
+            if qs > 0.0 && qs < 1.0 {
+                du[x.set] += c * qs * (1.0 - qs) * libm::log(qs / (1.0 - qs));
+                entropy -= qs * libm::log(qs) + (1.0 - qs) * libm::log(1.0 - qs);
+            }
+        }
+        let loss = out.loss - c * entropy;
+        if !loss.is_finite() || du.iter().any(|x| !x.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "loss",
+            });
+        }
+        // ∂/∂z of log(p_b + p_p) = q (e_b − softmax) + (1 − q)(e_p − softmax): weights q and
+        // 1 − q on the two log-probs.
+        let lam = self.config.legal_coef / prompts.len() as f64;
+        let mut weights = vec![0.0f32; b * t];
+        for (s, &d) in du.iter().enumerate() {
+            weights[pos(2 * s)] = (d - lam * q[s]) as f32;
+            weights[pos(2 * s + 1)] = (-d - lam * (1.0 - q[s])) as f32;
+        }
+        self.model.backward(&weights, None)?;
+        let opt = AdamWConfig {
+            weight_decay: self.config.weight_decay,
+            max_grad_norm: self.config.max_grad_norm,
+            ..AdamWConfig::default()
+        };
+        self.model.step(&opt, self.config.learning_rate);
+        Ok(loss)
     }
 
     /// The model.

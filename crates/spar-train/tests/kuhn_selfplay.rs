@@ -5,11 +5,12 @@ use spar_model::{block_on, CpuKernels};
 use spar_tasks::kuhn::{Card, History};
 use spar_train::kuhn_selfplay::{KuhnConfig, KuhnSelfPlay};
 
-/// The default config (1 × 16 GPT, 64 games per step, 300 steps, lr 3e-3, entropy bonus
-/// 0.3). Observed exploitability, start → after 300 steps: seed 0: 0.448 → 0.289; seed 1:
-/// 0.454 → 0.288; seed 2: 0.481 → 0.156. Without the entropy bonus every seed collapses to
-/// the card-blind "always bet, always call" policy, whose exploitability is exactly 1/3: the
-/// bar (≤ 0.32) lies below it, so passing it needs a card-dependent policy.
+/// The default config (1 × 16 GPT, 64 games per step, 600 steps, lr 1e-3, entropy bonus
+/// 0.3 on the legal answers, action masking). Observed exploitability, start → after 600
+/// steps: seed 0: 0.448 → 0.074; seed 1: 0.454 → 0.101; seed 2: 0.481 → 0.084 (legal mass
+/// 0.99). Without the entropy bonus every seed collapses to the card-blind "always bet,
+/// always call" policy, whose exploitability is exactly 1/3; the bar (≤ 0.2) lies well below
+/// it, so passing it needs a card-dependent policy.
 #[test]
 fn self_play_lowers_exploitability() {
     let cfg = KuhnConfig {
@@ -25,15 +26,15 @@ fn self_play_lowers_exploitability() {
     let (policy, legal) = block_on(sp.induced_policy()).unwrap();
     let after = spar_tasks::kuhn::exploitability(&policy);
     assert!(before > 0.4, "a fresh model plays near uniformly: {before}");
-    assert!(after <= 0.32, "exploitability {before} → {after}");
-    assert!(after <= before - 0.1, "exploitability {before} → {after}");
+    assert!(after <= 0.2, "exploitability {before} → {after}");
+    assert!(after <= before - 0.25, "exploitability {before} → {after}");
     // Facing a bet, the King calls far more often than the Jack.
     let (k, j) = (
         policy.prob_bet(Card::K, History::B),
         policy.prob_bet(Card::J, History::B),
     );
     assert!(k > j + 0.3, "P(call | K) {k} vs P(call | J) {j}");
-    assert!(legal > 0.3, "mass on legal answers {legal}");
+    assert!(legal > 0.9, "mass on legal answers {legal}");
 }
 
 #[test]
