@@ -728,6 +728,16 @@ fn rows_token_any<const FMA: bool>(
 #[cfg(feature = "threads")]
 const PARALLEL_MIN_TOKENS: usize = 1 << 15;
 
+/// Blocks of rows handed out to the threads (feature `threads`): fixed by the batch alone, so
+/// the result depends on neither the thread count nor timing.
+#[cfg(feature = "threads")]
+const MAX_BLOCKS: usize = 32;
+
+/// Splits the rows into at most [`MAX_BLOCKS`] equal blocks that the calling thread and
+/// `cores − 1` helpers take from a shared queue. On a busy machine a helper that is not
+/// scheduled simply takes fewer blocks (the caller is never left waiting on a fixed share);
+/// each block's partial sums go into its own slot and are combined in row order. Nothing is
+/// allocated besides the helper threads.
 #[cfg(feature = "threads")]
 fn all_rows(
     config: &PolicyLossConfig,
@@ -735,6 +745,7 @@ fn all_rows(
     agg: &AggWeights,
     grad: &mut [f64],
 ) -> Partial {
+    use std::sync::{Mutex, PoisonError};
     let (b, t) = (batch.num_sequences, batch.max_len);
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -742,45 +753,27 @@ fn all_rows(
     if threads < 2 || b * t < PARALLEL_MIN_TOKENS {
         return rows_loss(config, batch, agg, 0, grad);
     }
-    split_rows(config, batch, agg, 0, grad, threads)
-}
-
-/// Splits rows `first_row..` into `parts` nearly equal runs: the first `parts / 2` go to one
-/// new thread (recursively), the rest are done on this thread, so `parts` runs use exactly
-/// `parts` threads and nothing is allocated besides the threads themselves. Partial sums are
-/// combined in row order: the result depends on the thread count, never on timing.
-#[cfg(feature = "threads")]
-fn split_rows(
-    config: &PolicyLossConfig,
-    batch: &PolicyBatch<'_>,
-    agg: &AggWeights,
-    first_row: usize,
-    grad: &mut [f64],
-    parts: usize,
-) -> Partial {
-    let t = batch.max_len;
-    let rows = grad.len() / t;
-    if parts < 2 || rows < 2 {
-        return rows_loss(config, batch, agg, first_row, grad);
-    }
-    let left_parts = parts / 2;
-    let mid = (rows * left_parts / parts).max(1);
-    let (left_grad, right_grad) = grad.split_at_mut(mid * t);
+    let rows_per = b.div_ceil(MAX_BLOCKS.min(b));
+    let queue = Mutex::new(grad.chunks_mut(rows_per * t).enumerate());
+    let slots: [Mutex<Partial>; MAX_BLOCKS] =
+        core::array::from_fn(|_| Mutex::new(Partial::default()));
+    let work = || loop {
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+        let Some((k, rows)) = next else { break };
+        let part = rows_loss(config, batch, agg, k * rows_per, rows);
+        *slots[k].lock().unwrap_or_else(PoisonError::into_inner) = part;
+    };
     std::thread::scope(|scope| {
-        let left =
-            scope.spawn(move || split_rows(config, batch, agg, first_row, left_grad, left_parts));
-        let right = split_rows(
-            config,
-            batch,
-            agg,
-            first_row + mid,
-            right_grad,
-            parts - left_parts,
-        );
-        let mut total = left.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        total.add(&right);
-        total
-    })
+        for _ in 1..threads {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let mut total = Partial::default();
+    for slot in &slots {
+        total.add(&slot.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+    total
 }
 
 #[cfg(not(feature = "threads"))]
