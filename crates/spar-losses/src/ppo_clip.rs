@@ -457,11 +457,23 @@ fn finite_probe(x: f64) -> f64 {
     x - x
 }
 
+/// The exponential of the fused pass: the branch-free polynomial in the vector builds (where
+/// it vectorises with fused multiply-adds), `libm::exp` in the portable one (scalar there, and
+/// faster than the polynomial one value at a time).
+#[inline(always)]
+fn exp_token<const VECTOR: bool>(x: f64) -> f64 {
+    if VECTOR {
+        exp_reduced::<true>(x)
+    } else {
+        libm::exp(x)
+    }
+}
+
 /// One token of the fused pass, written with selects only (the same formulas as
 /// [`rows_loss_general`] and [`kl_penalty`]); returns the gradient, adds to lane `j`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn token_step<const OLD: bool, const KL: u8, const PT: bool, const FMA: bool>(
+fn token_step<const OLD: bool, const KL: u8, const PT: bool, const VECTOR: bool>(
     c: &TokenConsts,
     w: f64,
     m: bool,
@@ -477,7 +489,7 @@ fn token_step<const OLD: bool, const KL: u8, const PT: bool, const FMA: bool>(
         check += finite_probe(old);
         let lr = lp - old;
         let lr_c = lr.clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP);
-        (exp_reduced::<FMA>(lr_c), lr_c, lr == lr_c)
+        (exp_token::<VECTOR>(lr_c), lr_c, lr == lr_c)
     } else {
         (1.0, 0.0, true)
     };
@@ -515,7 +527,7 @@ fn token_step<const OLD: bool, const KL: u8, const PT: bool, const FMA: bool>(
             _ => {
                 let x = rf - lp;
                 let xc = x.clamp(-K3_LOG_RATIO_CLAMP, K3_LOG_RATIO_CLAMP);
-                let e = exp_reduced::<FMA>(xc);
+                let e = exp_token::<VECTOR>(xc);
                 let k = e - xc - 1.0;
                 let over = k > K3_VALUE_CLAMP;
                 let kl = if over { K3_VALUE_CLAMP } else { k };
@@ -545,7 +557,7 @@ fn token_step<const OLD: bool, const KL: u8, const PT: bool, const FMA: bool>(
 /// over the four input streams. Only the span up to a row's last unmasked token (rounded up to
 /// whole lane groups) is computed; the rest of the row's gradient is zeroed.
 #[inline(always)]
-fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool, const FMA: bool>(
+fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool, const VECTOR: bool>(
     c: &TokenConsts,
     batch: &PolicyBatch<'_>,
     agg: &AggWeights,
@@ -600,15 +612,16 @@ fn rows_token_kernel<const OLD: bool, const KL: u8, const PT: bool, const FMA: b
         for (((((g, m), lp), old), rf), adv) in chunks {
             for j in 0..LANES {
                 let a = if PT { adv[j] } else { a_seq };
-                g[j] = token_step::<OLD, KL, PT, FMA>(
+                g[j] = token_step::<OLD, KL, PT, VECTOR>(
                     c, w, m[j], a, lp[j], old[j], rf[j], &mut acc, j,
                 );
             }
         }
         for k in end - end % LANES..end {
             let a = if PT { adv[k] } else { a_seq };
-            g[k] =
-                token_step::<OLD, KL, PT, FMA>(c, w, mask[k], a, lp[k], old[k], rf[k], &mut acc, 0);
+            g[k] = token_step::<OLD, KL, PT, VECTOR>(
+                c, w, mask[k], a, lp[k], old[k], rf[k], &mut acc, 0,
+            );
         }
     }
     let sum = |v: &[f64; LANES]| v.iter().sum::<f64>();
@@ -679,7 +692,7 @@ fn rows_token_avx512(
 /// Picks the fused-pass variant for this batch (old log-probs or not, KL estimator,
 /// per-token or per-sequence advantages).
 #[inline(always)]
-fn rows_token_any<const FMA: bool>(
+fn rows_token_any<const VECTOR: bool>(
     config: &PolicyLossConfig,
     batch: &PolicyBatch<'_>,
     agg: &AggWeights,
@@ -704,15 +717,15 @@ fn rows_token_any<const FMA: bool>(
         ($old:literal, $pt:literal) => {
             match kl {
                 KL_NONE => {
-                    rows_token_kernel::<$old, KL_NONE, $pt, FMA>(&c, batch, agg, first_row, grad)
+                    rows_token_kernel::<$old, KL_NONE, $pt, VECTOR>(&c, batch, agg, first_row, grad)
                 }
                 KL_K1 => {
-                    rows_token_kernel::<$old, KL_K1, $pt, FMA>(&c, batch, agg, first_row, grad)
+                    rows_token_kernel::<$old, KL_K1, $pt, VECTOR>(&c, batch, agg, first_row, grad)
                 }
                 KL_K2 => {
-                    rows_token_kernel::<$old, KL_K2, $pt, FMA>(&c, batch, agg, first_row, grad)
+                    rows_token_kernel::<$old, KL_K2, $pt, VECTOR>(&c, batch, agg, first_row, grad)
                 }
-                _ => rows_token_kernel::<$old, KL_K3, $pt, FMA>(&c, batch, agg, first_row, grad),
+                _ => rows_token_kernel::<$old, KL_K3, $pt, VECTOR>(&c, batch, agg, first_row, grad),
             }
         };
     }
