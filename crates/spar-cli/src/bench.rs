@@ -3,14 +3,15 @@
 
 use crate::args::Args;
 use crate::main_job::MAIN_CONFIG;
-use crate::run::{cpu_trainer, CliResult};
+use crate::run::{choose_backend, with_trainer, CliResult};
 use spar_model::{block_on, SampleConfig};
-use spar_train::TrainConfig;
+use spar_train::backend::BackendCheck;
+use spar_train::{TrainConfig, Trainer};
 use std::time::Instant;
 
 /// `spar bench`.
 pub fn bench_command(argv: &[String]) -> CliResult {
-    let a = Args::parse(argv, &["config", "steps"], &[])?;
+    let a = Args::parse(argv, &["config", "steps", "backend"], &[])?;
     let text = match a.get("config") {
         Some(p) => std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?,
         None => MAIN_CONFIG.to_string(),
@@ -19,12 +20,22 @@ pub fn bench_command(argv: &[String]) -> CliResult {
     let steps: u32 = a.parse_value("steps")?.unwrap_or(20);
     cfg.sft.max_steps = steps;
     cfg.grpo.max_steps = steps;
-    let mut t = cpu_trainer(cfg.clone())?;
+    let sel = choose_backend(&a, &mut cfg)?;
+    let backend = sel.describe();
+    with_trainer!(sel, cfg.clone(), |t| bench(&mut t, &cfg, steps, &backend))
+}
+
+fn bench<K: BackendCheck>(
+    t: &mut Trainer<K>,
+    cfg: &TrainConfig,
+    steps: u32,
+    backend: &str,
+) -> CliResult {
     // Train: SFT steps (tokens = masked + unmasked positions of the padded batch).
     let mut train_tokens = 0usize;
     let start = Instant::now();
     for _ in 0..steps {
-        block_on(t.train_step())?;
+        block_on(t.train_step_checked())?;
         let p = &t.data().pool[0];
         train_tokens += cfg.sft.per_device_train_batch_size
             * (p.prompt.len() + p.completion.len() + 1).min(cfg.model.n_positions);
@@ -52,13 +63,14 @@ pub fn bench_command(argv: &[String]) -> CliResult {
     let mut new_tokens = 0usize;
     for _ in 0..steps {
         let outs = block_on(t.sample(&refs, &sc))?;
+        t.check_backend("rollout")?;
         new_tokens += outs.len() * cfg.grpo.max_completion_length;
     }
     let roll_secs = start.elapsed().as_secs_f64();
     // RL steps.
     let start = Instant::now();
     for _ in 0..steps {
-        block_on(t.train_step())?;
+        block_on(t.train_step_checked())?;
     }
     let rl_secs = start.elapsed().as_secs_f64();
     println!(
@@ -69,6 +81,7 @@ pub fn bench_command(argv: &[String]) -> CliResult {
             "rl_steps_per_s": steps as f64 / rl_secs,
             "rl_completions_per_s": (steps as usize * cfg.rl_batch_sequences()) as f64 / rl_secs,
             "steps": steps,
+            "backend": backend,
         })
     );
     Ok(())

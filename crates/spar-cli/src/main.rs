@@ -7,6 +7,7 @@
 //! spar sample --checkpoint DIR PROMPT...   completions [--temperature T] [--top-p P] [--top-k K]
 //!                                     [--max-new-tokens N] [--seed S] (prompts from stdin if none)
 //! spar bench [--config FILE]          train and rollout tokens/s [--steps N]
+//! (train, eval and bench take `--backend auto|cpu|gpu`, overriding the config's `backend`)
 //! spar selfplay [--config FILE]       Kuhn-poker self-play, exploitability [--output DIR]
 //! ```
 
@@ -19,10 +20,10 @@ mod selfplay;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
-  spar train [--config FILE] [--resume] [--output DIR]
-  spar eval --checkpoint DIR [--num-samples N] [--temperature T] [--top-p P]
+  spar train [--config FILE] [--resume] [--output DIR] [--backend auto|cpu|gpu]
+  spar eval --checkpoint DIR [--num-samples N] [--temperature T] [--top-p P] [--backend B]
   spar sample --checkpoint DIR [--temperature T] [--top-p P] [--top-k K] [--max-new-tokens N] [--seed S] [PROMPT ...]
-  spar bench [--config FILE] [--steps N]
+  spar bench [--config FILE] [--steps N] [--backend B]
   spar selfplay [--config FILE] [--output DIR]";
 
 fn main() -> ExitCode {

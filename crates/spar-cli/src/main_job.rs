@@ -4,11 +4,15 @@
 //! verifier's ground-truth reward. Prints held-out accuracy before RL, after Co-Reward and
 //! after ground-truth GRPO.
 
-use crate::run::{cpu_trainer, eval_line, run_steps, write_plots, CliResult, Logger};
+use crate::args::Args;
+use crate::run::{
+    choose_backend, eval_line, evaluate_checked, run_steps, save_checked, with_trainer,
+    write_plots, CliResult, Logger,
+};
 use spar_model::block_on;
+use spar_train::backend::BackendCheck;
 use spar_train::config::RewardSource;
-use spar_train::native::save_checkpoint;
-use spar_train::{EvalReport, TrainConfig};
+use spar_train::{EvalReport, TrainConfig, Trainer};
 use std::fs;
 use std::path::Path;
 use std::time::Instant;
@@ -27,15 +31,25 @@ fn row(name: &str, r: &EvalReport, secs: f64) -> String {
     )
 }
 
-/// Runs the main job, writing under `out` (default: the config's `output_dir`).
-pub fn main_job(out: Option<&Path>) -> CliResult {
-    let cfg = TrainConfig::from_toml(MAIN_CONFIG)?;
+/// Runs the main job, writing under `out` (default: the config's `output_dir`), on the
+/// backend `--backend` names (default: the config's).
+pub fn main_job(a: &Args, out: Option<&Path>) -> CliResult {
+    let mut cfg = TrainConfig::from_toml(MAIN_CONFIG)?;
     let out = out.map_or_else(
         || Path::new(&cfg.output_dir).to_path_buf(),
         Path::to_path_buf,
     );
     let t0 = Instant::now();
-    let mut trainer = cpu_trainer(cfg.clone())?;
+    let sel = choose_backend(a, &mut cfg)?;
+    with_trainer!(sel, cfg.clone(), |t| run_main_job(t, &cfg, &out, t0))
+}
+
+fn run_main_job<K: BackendCheck>(
+    mut trainer: Trainer<K>,
+    cfg: &TrainConfig,
+    out: &Path,
+    t0: Instant,
+) -> CliResult {
     let d = trainer.data();
     eprintln!(
         "main job: {} {:?}, {} training problems ({} labelled), {} held out; model {} layers × {} wide",
@@ -50,12 +64,13 @@ pub fn main_job(out: Option<&Path>) -> CliResult {
     let sft_dir = out.join("sft");
     let mut log = Logger::open(&sft_dir, 0)?;
     run_steps(&mut trainer, cfg.sft.max_steps, &mut log, &sft_dir, "sft")?;
-    let before = block_on(trainer.evaluate())?;
+    let before = evaluate_checked(&mut trainer)?;
     log.eval(cfg.sft.max_steps, "before RL", &before)?;
-    block_on(save_checkpoint(&mut trainer, &sft_dir))?;
+    save_checked(&mut trainer, &sft_dir)?;
     write_plots(&sft_dir)?;
     let sft_secs = t0.elapsed().as_secs_f64();
     let start = block_on(trainer.snapshot())?;
+    trainer.check_backend("snapshot")?;
     let mut rows = vec![row(
         "SFT on the labelled 2 % (before RL)",
         &before,
@@ -74,9 +89,9 @@ pub fn main_job(out: Option<&Path>) -> CliResult {
         let mut log = Logger::open(&dir, 0)?;
         let total = trainer.total_steps();
         run_steps(&mut trainer, total, &mut log, &dir, "rl")?;
-        let r = block_on(trainer.evaluate())?;
+        let r = evaluate_checked(&mut trainer)?;
         log.eval(trainer.step(), name, &r)?;
-        block_on(save_checkpoint(&mut trainer, &dir))?;
+        save_checked(&mut trainer, &dir)?;
         write_plots(&dir)?;
         eprintln!("{}", eval_line(name, trainer.step(), &r));
         rows.push(row(name, &r, t1.elapsed().as_secs_f64()));
@@ -86,7 +101,7 @@ pub fn main_job(out: Option<&Path>) -> CliResult {
         cfg.eval.temperature,
         rows.join("\n")
     );
-    fs::create_dir_all(&out)?;
+    fs::create_dir_all(out)?;
     fs::write(out.join("results.md"), &table)?;
     println!("\n{table}");
     println!(

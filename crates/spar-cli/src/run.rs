@@ -3,7 +3,9 @@
 
 use crate::args::Args;
 use serde_json::{json, Value};
-use spar_model::{block_on, CpuKernels, SampleConfig};
+use spar_model::{block_on, SampleConfig};
+use spar_train::backend::{select_backend, BackendCheck, Selected};
+use spar_train::config::BackendName;
 use spar_train::native::{load_checkpoint, load_model, save_checkpoint};
 use spar_train::{EvalReport, StepMetrics, TrainConfig, TrainError, Trainer};
 use std::error::Error;
@@ -15,10 +17,41 @@ use std::time::Instant;
 /// A boxed error for the commands.
 pub type CliResult<T = ()> = Result<T, Box<dyn Error>>;
 
-/// A trainer on the CPU backend.
-pub fn cpu_trainer(cfg: TrainConfig) -> Result<Trainer<CpuKernels>, TrainError> {
-    Trainer::new(cfg, Box::new(CpuKernels::new))
+/// Applies `--backend` (if given) to `cfg.backend`, picks the backend and prints it.
+pub fn choose_backend(a: &Args, cfg: &mut TrainConfig) -> CliResult<Selected> {
+    if let Some(b) = a.get("backend") {
+        cfg.backend = b
+            .parse::<BackendName>()
+            .map_err(|_| format!("`--backend {b}`: must be auto, cpu or gpu"))?;
+    }
+    let sel = select_backend(cfg.backend)?;
+    eprintln!("backend: {}", sel.describe());
+    Ok(sel)
 }
+
+/// Builds a trainer on the chosen backend and runs one generic body on it:
+/// `with_trainer!(selected, config, |t| body)` where `t: Trainer<K>` for a `K: BackendCheck`.
+/// The body's `?` returns from the enclosing function.
+macro_rules! with_trainer {
+    ($sel:expr, $cfg:expr, |$t:ident| $body:expr) => {
+        match $sel {
+            spar_train::backend::Selected::Cpu { .. } => {
+                #[allow(unused_mut)]
+                let mut $t = spar_train::backend::cpu_trainer($cfg)?;
+                $body
+            }
+            #[cfg(feature = "gpu")]
+            spar_train::backend::Selected::Gpu(ctx) => {
+                #[allow(unused_mut)]
+                let mut $t = spar_train::backend::gpu_trainer($cfg, ctx)?;
+                $body
+            }
+            #[allow(unreachable_patterns)]
+            _ => Err("this spar was built without the GPU backend (feature `gpu`)".into()),
+        }
+    };
+}
+pub(crate) use with_trainer;
 
 /// Appends JSON lines to `metrics.jsonl` and prints a progress line.
 pub struct Logger {
@@ -122,8 +155,8 @@ pub fn eval_line(label: &str, step: u32, r: &EvalReport) -> String {
 
 /// Runs `trainer` until `until` steps, logging, evaluating every `eval_steps` and
 /// checkpointing every `save_steps` (into `out`).
-pub fn run_steps(
-    trainer: &mut Trainer<CpuKernels>,
+pub fn run_steps<K: BackendCheck>(
+    trainer: &mut Trainer<K>,
     until: u32,
     log: &mut Logger,
     out: &Path,
@@ -131,9 +164,9 @@ pub fn run_steps(
 ) -> CliResult {
     let (eval_steps, save_steps) = (trainer.config().eval_steps, trainer.config().save_steps);
     while trainer.step() < until {
-        let m = match block_on(trainer.train_step()) {
+        let m = match block_on(trainer.train_step_checked()) {
             Ok(m) => m,
-            Err(e @ TrainError::NonFinite { .. }) => {
+            Err(e @ (TrainError::NonFinite { .. } | TrainError::Backend { .. })) => {
                 eprintln!();
                 return Err(
                     format!("{e}; the last checkpoint in {} is intact", out.display()).into(),
@@ -144,14 +177,30 @@ pub fn run_steps(
         log.step(&m, until, label)?;
         let s = trainer.step();
         if eval_steps > 0 && s % eval_steps == 0 && s < until {
-            let r = block_on(trainer.evaluate())?;
+            let r = evaluate_checked(trainer)?;
             log.eval(s, label, &r)?;
         }
         if save_steps > 0 && s % save_steps == 0 {
-            block_on(save_checkpoint(trainer, out))?;
+            save_checked(trainer, out)?;
         }
     }
     Ok(())
+}
+
+/// Evaluates, then checks the backend for an error recorded meanwhile.
+pub fn evaluate_checked<K: BackendCheck>(trainer: &mut Trainer<K>) -> CliResult<EvalReport> {
+    let r = block_on(trainer.evaluate());
+    trainer.check_backend("evaluation")?;
+    Ok(r?)
+}
+
+/// Saves a checkpoint, checking the backend before (a failed step must not be saved) and
+/// after (the read-backs).
+pub fn save_checked<K: BackendCheck>(trainer: &mut Trainer<K>, out: &Path) -> CliResult<PathBuf> {
+    trainer.check_backend("checkpoint")?;
+    let dir = block_on(save_checkpoint(trainer, out));
+    trainer.check_backend("checkpoint")?;
+    Ok(dir?)
 }
 
 /// Draws the run's curves from `dir/metrics.jsonl` into `dir/plots/*.svg`.
@@ -233,19 +282,30 @@ pub fn write_plots(dir: &Path) -> CliResult<Vec<PathBuf>> {
 
 /// `spar train`.
 pub fn train_command(argv: &[String]) -> CliResult {
-    let a = Args::parse(argv, &["config", "output"], &["resume"])?;
+    let a = Args::parse(argv, &["config", "output", "backend"], &["resume"])?;
     let Some(path) = a.get("config") else {
         if a.flag("resume") {
             return Err("`--resume` needs `--config`".into());
         }
-        return crate::main_job::main_job(a.get("output").map(Path::new));
+        return crate::main_job::main_job(&a, a.get("output").map(Path::new));
     };
     let text = fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-    let cfg = TrainConfig::from_toml(&text).map_err(|e| format!("{path}: {e}"))?;
+    let mut cfg = TrainConfig::from_toml(&text).map_err(|e| format!("{path}: {e}"))?;
+    let sel = choose_backend(&a, &mut cfg)?;
+    with_trainer!(sel, cfg.clone(), |t| train_run(t, &a, cfg, path))
+}
+
+fn train_run<K: BackendCheck>(
+    mut trainer: Trainer<K>,
+    a: &Args,
+    cfg: TrainConfig,
+    path: &str,
+) -> CliResult {
     let out = PathBuf::from(a.get("output").unwrap_or(&cfg.output_dir));
-    let mut trainer = cpu_trainer(cfg.clone())?;
     if a.flag("resume") {
-        let ck = load_checkpoint(&out)?;
+        let mut ck = load_checkpoint(&out)?;
+        // A run may resume on another backend (e.g. `--backend cpu` after a GPU run).
+        ck.config.backend = cfg.backend;
         if ck.config != cfg {
             return Err(format!(
                 "the checkpoint in {} was written with a different config than {path}",
@@ -262,14 +322,14 @@ pub fn train_command(argv: &[String]) -> CliResult {
         run_steps(&mut trainer, sft_end, &mut log, &out, "sft")?;
     }
     if trainer.step() == sft_end && cfg.grpo.max_steps > 0 {
-        let r = block_on(trainer.evaluate())?;
+        let r = evaluate_checked(&mut trainer)?;
         log.eval(sft_end, "before RL", &r)?;
     }
     let total = trainer.total_steps();
     run_steps(&mut trainer, total, &mut log, &out, "rl")?;
-    let r = block_on(trainer.evaluate())?;
+    let r = evaluate_checked(&mut trainer)?;
     log.eval(total, "final", &r)?;
-    let dir = block_on(save_checkpoint(&mut trainer, &out))?;
+    let dir = save_checked(&mut trainer, &out)?;
     let plots = write_plots(&out)?;
     println!("{}", eval_line("final", total, &r));
     println!("checkpoint: {}", dir.display());
@@ -284,7 +344,13 @@ pub fn train_command(argv: &[String]) -> CliResult {
 pub fn eval_command(argv: &[String]) -> CliResult {
     let a = Args::parse(
         argv,
-        &["checkpoint", "num-samples", "temperature", "top-p"],
+        &[
+            "checkpoint",
+            "num-samples",
+            "temperature",
+            "top-p",
+            "backend",
+        ],
         &[],
     )?;
     let dir = a
@@ -301,12 +367,15 @@ pub fn eval_command(argv: &[String]) -> CliResult {
         cfg.eval.top_p = p;
     }
     cfg.validate()?;
-    let mut trainer = cpu_trainer(cfg)?;
-    trainer.load_params(&params)?;
-    let r = block_on(trainer.evaluate())?;
-    println!("{}", eval_line("checkpoint", 0, &r));
-    println!("{}", serde_json::to_string(&r)?);
-    Ok(())
+    let sel = choose_backend(&a, &mut cfg)?;
+    with_trainer!(sel, cfg, |t| {
+        t.load_params(&params)?;
+        t.check_backend("loading the checkpoint")?;
+        let r = evaluate_checked(&mut t)?;
+        println!("{}", eval_line("checkpoint", 0, &r));
+        println!("{}", serde_json::to_string(&r)?);
+        Ok(())
+    })
 }
 
 /// `spar sample`.
@@ -336,7 +405,7 @@ pub fn sample_command(argv: &[String]) -> CliResult {
             }
         }
     }
-    let mut trainer = cpu_trainer(cfg.clone())?;
+    let mut trainer = spar_train::backend::cpu_trainer(cfg.clone())?;
     trainer.load_params(&params)?;
     let sc = SampleConfig {
         max_new_tokens: a

@@ -34,6 +34,9 @@ pub struct TrainConfig {
     pub logging_steps: u32,
     /// Evaluate on the held-out problems every this many steps (0: only before and after).
     pub eval_steps: u32,
+    /// Which kernels run the model: `auto` (the GPU when the `gpu` feature is on and an
+    /// adapter is found, else the CPU), `cpu` or `gpu` (an error when unavailable).
+    pub backend: BackendName,
     /// The model.
     pub model: ModelSection,
     /// The task and its labelled/unlabelled split.
@@ -54,11 +57,38 @@ impl Default for TrainConfig {
             save_steps: 0,
             logging_steps: 10,
             eval_steps: 0,
+            backend: BackendName::Auto,
             model: ModelSection::default(),
             task: TaskSection::default(),
             sft: SftSection::default(),
             grpo: GrpoSection::default(),
             eval: EvalSection::default(),
+        }
+    }
+}
+
+/// The `backend` option: which kernels run the model. Chosen once at start-up; a run never
+/// switches backend midway (a GPU error stops it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackendName {
+    /// The GPU when the `gpu` feature is compiled in and an adapter is found, else the CPU.
+    #[default]
+    Auto,
+    /// The CPU kernels.
+    Cpu,
+    /// The wgpu kernels (spar-gpu); an error if the feature is off or no adapter is found.
+    Gpu,
+}
+
+impl core::str::FromStr for BackendName {
+    type Err = TrainError;
+    fn from_str(s: &str) -> Result<Self, TrainError> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "gpu" => Ok(Self::Gpu),
+            _ => Err(bad("backend", "must be auto, cpu or gpu")),
         }
     }
 }

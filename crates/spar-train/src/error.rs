@@ -28,6 +28,20 @@ pub enum TrainError {
     },
     /// A checkpoint could not be written or read.
     Checkpoint(String),
+    /// The requested backend is unavailable at start-up (the message says why: the `gpu`
+    /// feature is not compiled in, or no adapter was found).
+    BackendUnavailable(String),
+    /// The backend reported an error (device lost, out of memory, a limit exceeded) during
+    /// the work of `step`; the run stops there rather than switching backend midway.
+    Backend {
+        /// The global step (0-based) whose work failed (for an evaluation or a checkpoint:
+        /// the steps done before it).
+        step: u32,
+        /// What was running (`"train step"`, `"evaluation"`, ...).
+        during: &'static str,
+        /// The backend's message.
+        message: String,
+    },
 }
 
 impl fmt::Display for TrainError {
@@ -46,6 +60,12 @@ impl fmt::Display for TrainError {
                 )
             }
             TrainError::Checkpoint(m) => write!(f, "checkpoint: {m}"),
+            TrainError::BackendUnavailable(m) => write!(f, "backend: {m}"),
+            TrainError::Backend {
+                step,
+                during,
+                message,
+            } => write!(f, "backend error in the {during} at step {step}: {message}"),
         }
     }
 }

@@ -9,7 +9,8 @@
 //! advantages and those weights. It is generic over the model's backend
 //! ([`spar_model::Kernels`]); the step is `async` (the browser awaits GPU read-backs; native
 //! code uses [`spar_model::block_on`]). No threads, files or clocks on the library path:
-//! [`native`] (feature `std`) adds checkpoint files.
+//! [`native`] (feature `std`) adds checkpoint files. [`backend`] picks the CPU or (feature
+//! `gpu`) the wgpu kernels at start-up from the config's `backend` option.
 //!
 //! ```
 //! use spar_model::{block_on, CpuKernels};
@@ -37,6 +38,7 @@
 
 extern crate alloc;
 
+pub mod backend;
 pub mod config;
 pub mod data;
 mod error;

@@ -982,3 +982,44 @@ impl<K: Kernels> Trainer<K> {
         Ok(())
     }
 }
+
+impl<K: crate::backend::BackendCheck> Trainer<K> {
+    /// Takes the first error the model's or the reference model's backend recorded since
+    /// the last check, as a [`TrainError::Backend`] at the current step.
+    pub fn check_backend(&mut self, during: &'static str) -> Result<(), TrainError> {
+        let step = self.step;
+        let err = self.model.kernels.take_backend_error().or_else(|| {
+            self.reference
+                .as_mut()
+                .and_then(|r| r.kernels.take_backend_error())
+        });
+        match err {
+            None => Ok(()),
+            Some(message) => Err(TrainError::Backend {
+                step,
+                during,
+                message,
+            }),
+        }
+    }
+
+    /// [`Trainer::train_step`], then [`Trainer::check_backend`]: a backend error recorded
+    /// during the step is returned naming the step (it takes precedence over the step's own
+    /// error, which it may have caused, e.g. a non-finite log-prob read from a failed
+    /// dispatch).
+    pub async fn train_step_checked(&mut self) -> Result<StepMetrics, TrainError> {
+        let step = self.step;
+        let result = self.train_step().await;
+        if let Err(TrainError::Backend {
+            during, message, ..
+        }) = self.check_backend("train step")
+        {
+            return Err(TrainError::Backend {
+                step,
+                during,
+                message,
+            });
+        }
+        result
+    }
+}
