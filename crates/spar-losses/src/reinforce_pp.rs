@@ -172,7 +172,34 @@ pub fn reinforce_pp_advantages(
     advantages: &mut [f64],
 ) -> Result<(), LossError> {
     check_tokens("advantages", advantages.len(), num_sequences, max_len)?;
-    let mut token_rewards = alloc::vec![0.0; advantages.len()];
+    let returns = reinforce_pp_returns(
+        outcome_rewards,
+        old_logprobs,
+        ref_logprobs,
+        mask,
+        num_sequences,
+        max_len,
+        beta,
+        gamma,
+    )?;
+    masked_whiten(&returns, mask, advantages)
+}
+
+/// REINFORCE++ per-token returns `G_t` (`[num_sequences * max_len]`): the KL-in-reward token
+/// rewards with the outcome on the last token, discounted by `gamma`. Shared by the plain and
+/// the task-relative (Absolute Zero) advantages, which differ only in how they whiten.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn reinforce_pp_returns(
+    outcome_rewards: &[f64],
+    old_logprobs: &[f64],
+    ref_logprobs: Option<&[f64]>,
+    mask: &[bool],
+    num_sequences: usize,
+    max_len: usize,
+    beta: f64,
+    gamma: f64,
+) -> Result<alloc::vec::Vec<f64>, LossError> {
+    let mut token_rewards = alloc::vec![0.0; num_sequences * max_len];
     reinforce_pp_token_rewards(
         outcome_rewards,
         old_logprobs,
@@ -183,7 +210,7 @@ pub fn reinforce_pp_advantages(
         beta,
         &mut token_rewards,
     )?;
-    let mut returns = alloc::vec![0.0; advantages.len()];
+    let mut returns = alloc::vec![0.0; token_rewards.len()];
     discounted_returns(
         &token_rewards,
         mask,
@@ -192,7 +219,7 @@ pub fn reinforce_pp_advantages(
         gamma,
         &mut returns,
     )?;
-    masked_whiten(&returns, mask, advantages)
+    Ok(returns)
 }
 
 /// REINFORCE++-baseline: `s_i − mean_g(s)` broadcast to tokens, whitened over the batch.

@@ -21,7 +21,7 @@
 
 use crate::error::{check_len, LossError};
 use crate::layout::check_tokens;
-use crate::reinforce_pp::{discounted_returns, reinforce_pp_token_rewards, whiten_selected};
+use crate::reinforce_pp::{reinforce_pp_returns, whiten_selected};
 
 /// REINFORCE++ advantages whitened within each category (`categories[i]` per completion).
 #[allow(clippy::too_many_arguments)]
@@ -39,8 +39,7 @@ pub fn task_relative_advantages(
 ) -> Result<(), LossError> {
     check_len("categories", categories.len(), num_sequences)?;
     check_tokens("advantages", advantages.len(), num_sequences, max_len)?;
-    let mut token_rewards = alloc::vec![0.0; advantages.len()];
-    reinforce_pp_token_rewards(
+    let returns = reinforce_pp_returns(
         outcome_rewards,
         old_logprobs,
         ref_logprobs,
@@ -48,16 +47,7 @@ pub fn task_relative_advantages(
         num_sequences,
         max_len,
         beta,
-        &mut token_rewards,
-    )?;
-    let mut returns = alloc::vec![0.0; advantages.len()];
-    discounted_returns(
-        &token_rewards,
-        mask,
-        num_sequences,
-        max_len,
         gamma,
-        &mut returns,
     )?;
     advantages.iter_mut().for_each(|a| *a = 0.0);
     let mut seen: alloc::vec::Vec<usize> = categories.to_vec();
