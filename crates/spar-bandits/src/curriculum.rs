@@ -119,3 +119,55 @@ pub(crate) fn check_scores(scores: &[f64]) -> Result<(), Error> {
 pub(crate) fn ema(score: &mut f64, target: f64, step_size: f64) {
     *score += step_size * (target - *score);
 }
+
+/// Per-category moving-average scores drawn in proportion to their values with uniform
+/// exploration — the state shared by the score-proportional curricula (learnability,
+/// regret): `s_c ← s_c + η (mean score of c's problems in the batch − s_c)`, categories
+/// absent from a batch keep their score, and `p_c = (1 − ε) s_c / Σ s + ε / K`.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
+pub(crate) struct EmaScores(Vec<f64>);
+
+impl EmaScores {
+    /// `num_categories` scores, all `initial`. No categories is an error.
+    pub(crate) fn new(num_categories: usize, initial: f64) -> Result<Self, Error> {
+        if num_categories == 0 {
+            return Err(Error::NoArms);
+        }
+        Ok(Self(vec![initial; num_categories]))
+    }
+
+    /// The scores, one per category.
+    pub(crate) fn as_slice(&self) -> &[f64] {
+        &self.0
+    }
+
+    /// Sampling probabilities with exploration mass `exploration`; refuses corrupted scores.
+    pub(crate) fn probabilities(&self, exploration: f64) -> Result<Vec<f64>, Error> {
+        check_scores(&self.0)?;
+        Ok(proportional_with_exploration(&self.0, exploration))
+    }
+
+    /// Checks the batch, then moves each present category's score towards the mean of
+    /// `score` over its problems with step `step_size`.
+    pub(crate) fn update(
+        &mut self,
+        batch: &[ProblemOutcome<'_>],
+        step_size: f64,
+        score: impl FnMut(&ProblemOutcome<'_>) -> f64,
+    ) -> Result<(), Error> {
+        check_scores(&self.0)?;
+        check_batch(batch, self.0.len())?;
+        let means = category_means(batch, self.0.len(), score);
+        for (s, m) in self.0.iter_mut().zip(means) {
+            if let Some(m) = m {
+                ema(s, m, step_size);
+            }
+        }
+        Ok(())
+    }
+}

@@ -9,12 +9,9 @@
 //! (initially optimistic, so every category gets tried), and slots are drawn with
 //! `p_c = (1 − ε) s_c / Σ s + ε / K`.
 
-use crate::curriculum::{
-    category_means, check_batch, check_scores, ema, proportional_with_exploration,
-};
+use crate::curriculum::EmaScores;
 use crate::error::check_param;
 use crate::{Curriculum, Error, ProblemOutcome};
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// The learnability of a task solved at rate `solve_rate`: `1 − p` for `0 < p < 1`, else 0.
@@ -69,57 +66,39 @@ impl LearnabilityConfig {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Learnability {
     config: LearnabilityConfig,
-    scores: Vec<f64>,
+    scores: EmaScores,
 }
 
 impl Learnability {
     /// A learnability curriculum over `num_categories` categories.
     pub fn new(num_categories: usize, config: LearnabilityConfig) -> Result<Self, Error> {
-        if num_categories == 0 {
-            return Err(Error::NoArms);
-        }
         config.check()?;
         Ok(Self {
             config,
-            scores: vec![config.initial_score; num_categories],
+            scores: EmaScores::new(num_categories, config.initial_score)?,
         })
     }
 
     /// The moving-average learnability of each category.
     pub fn scores(&self) -> &[f64] {
-        &self.scores
-    }
-
-    fn validate(&self) -> Result<(), Error> {
-        self.config.check()?;
-        check_scores(&self.scores)
+        self.scores.as_slice()
     }
 }
 
 impl Curriculum for Learnability {
     fn num_categories(&self) -> usize {
-        self.scores.len()
+        self.scores.as_slice().len()
     }
 
     fn probabilities(&self) -> Result<Vec<f64>, Error> {
-        self.validate()?;
-        Ok(proportional_with_exploration(
-            &self.scores,
-            self.config.exploration,
-        ))
+        self.config.check()?;
+        self.scores.probabilities(self.config.exploration)
     }
 
     fn update(&mut self, batch: &[ProblemOutcome<'_>]) -> Result<(), Error> {
-        self.validate()?;
-        check_batch(batch, self.num_categories())?;
-        let means = category_means(batch, self.num_categories(), |p| {
+        self.config.check()?;
+        self.scores.update(batch, self.config.step_size, |p| {
             learnability_unchecked(p.solve_rate)
-        });
-        for (s, m) in self.scores.iter_mut().zip(means) {
-            if let Some(m) = m {
-                ema(s, m, self.config.step_size);
-            }
-        }
-        Ok(())
+        })
     }
 }
