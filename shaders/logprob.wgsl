@@ -4,7 +4,7 @@
 // Back-propagating w·logp + e·H:  ∂logp/∂z = onehot(y) − p,  ∂H/∂z = −p·(log p + H), so
 //   dz = w·(onehot − p) − e·p·(log p + H)   (written over the scratch; matmul.wgsl then does
 //   dx += dz·wte and dwte += dzᵀ·x).
-// One workgroup per row.
+// One workgroup per row (wg_max/wg_sum from the reduction prelude spar-gpu prepends).
 
 struct Params {
     n: u32,            // rows in this chunk
@@ -31,32 +31,17 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> entropy_weights: array<f32>; // (rows)
 @group(0) @binding(6) var<storage, read_write> entropy_in: array<f32>;      // (rows)
 
-var<workgroup> red: array<f32, 256>;
-
-fn wg_reduce(x: f32, lid: u32, is_max: bool) -> f32 {
-    red[lid] = x;
-    workgroupBarrier();
-    for (var s = 128u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            if (is_max) { red[lid] = max(red[lid], red[lid + s]); } else { red[lid] += red[lid + s]; }
-        }
-        workgroupBarrier();
-    }
-    let r = red[0];
-    workgroupBarrier();
-    return r;
-}
-
 // logp(rows)[r0+i] = z_y − lse, lse(rows)[r0+i], entropy(rows)[r0+i] = lse − Σ p·z
 @compute @workgroup_size(256)
 fn logprob_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                   @builtin(local_invocation_index) lid: u32) {
+                   @builtin(local_invocation_index) lid: u32 /*SG_ARGS*/) {
+    /*SG_INIT*/
     let i = wg.y * nwg.x + wg.x;
     let valid = i < P.n;
     let row = P.z_off + min(i, P.n - 1u) * P.v;
     var mx = -3.0e38;
     for (var j = lid; j < P.v; j += 256u) { mx = max(mx, z[row + j]); }
-    mx = wg_reduce(mx, lid, true);
+    mx = wg_max(mx, lid);
     var s = 0.0;
     var sz = 0.0;
     for (var j = lid; j < P.v; j += 256u) {
@@ -65,8 +50,9 @@ fn logprob_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups
         s += e;
         sz += e * zj;
     }
-    let sum = wg_reduce(s, lid, false);
-    let zsum = wg_reduce(sz, lid, false);
+    let sums = wg_sum2(s, sz, lid);
+    let sum = sums.x;
+    let zsum = sums.y;
     if (!valid || lid != 0u) { return; }
     let r = P.r0 + i;
     let l = mx + log(sum);

@@ -10,6 +10,11 @@
 //   the tied head z = x·wteᵀ and its backward.
 // Tiling: 64×64 output tile per workgroup of 16×16 invocations, each 4×4 outputs; K in
 // steps of 16 through 2 × 4 KiB of workgroup storage (well inside WebGPU's 16 KiB).
+// f16 variant (spar-gpu builds it only when asked for and the adapter has SHADER_F16): the
+// line `alias tile_t = f32;` becomes `alias tile_t = f16;` under `enable f16;`, so the
+// tiles are rounded to f16 in workgroup memory (half the bytes) while products and sums stay
+// f32: each output carries a relative error up to about 2·2⁻¹¹·Σ|a·b|, and inputs beyond
+// ±65504 overflow. Storage buffers stay f32.
 
 struct Params {
     m: u32, n: u32, k: u32,
@@ -36,8 +41,10 @@ struct Params {
 const TILE: u32 = 64u;
 const KT: u32 = 16u;
 
-var<workgroup> As: array<f32, 1024>; // (KT, TILE) A tile, transposed
-var<workgroup> Bs: array<f32, 1024>; // (KT, TILE)
+alias tile_t = f32;
+
+var<workgroup> As: array<tile_t, 1024>; // (KT, TILE) A tile, transposed
+var<workgroup> Bs: array<tile_t, 1024>; // (KT, TILE)
 
 @compute @workgroup_size(16, 16)
 fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l: vec3<u32>,
@@ -60,22 +67,22 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l:
             let gk = k0 + kk;
             var av = 0.0;
             if (gi < P.m && gk < P.k) { av = a[a0 + gi * P.a_rs + gk * P.a_cs]; }
-            As[kk * TILE + mm] = av;
+            As[kk * TILE + mm] = tile_t(av);
             let gj = col0 + mm;
             var bv = 0.0;
             if (gj < P.n && gk < P.k) {
                 let bi = b0 + gk * P.b_rs + gj * P.b_cs;
                 if (P.b_in_a == 1u) { bv = a[bi]; } else { bv = b[bi]; }
             }
-            Bs[kk * TILE + mm] = bv;
+            Bs[kk * TILE + mm] = tile_t(bv);
         }
         workgroupBarrier();
         for (var kk = 0u; kk < KT; kk++) {
             var ar: array<f32, 4>;
             var br: array<f32, 4>;
             for (var r = 0u; r < 4u; r++) {
-                ar[r] = As[kk * TILE + l.y + 16u * r];
-                br[r] = Bs[kk * TILE + l.x + 16u * r];
+                ar[r] = f32(As[kk * TILE + l.y + 16u * r]);
+                br[r] = f32(Bs[kk * TILE + l.x + 16u * r]);
             }
             for (var r = 0u; r < 4u; r++) {
                 for (var q = 0u; q < 4u; q++) {

@@ -77,6 +77,9 @@ pub struct GpuKernels {
     pub(crate) dummy: u32,
     /// 256 partial sums of the squared-norm reduction.
     pub(crate) partials: u32,
+    /// Partial sums of two-pass row reductions (LayerNorm's dweight/dbias): buffer and its
+    /// length in floats, grown on demand.
+    part: Option<(u32, usize)>,
     uniform: wgpu::Buffer,
     uniform_bytes: Vec<u8>,
     slot: u64,
@@ -117,6 +120,7 @@ impl GpuKernels {
             id_bufs: Vec::new(),
             dummy: 0,
             partials: 0,
+            part: None,
             uniform,
             uniform_bytes: Vec::new(),
             slot,
@@ -143,6 +147,12 @@ impl GpuKernels {
     /// The shared device.
     pub fn context(&self) -> &Arc<GpuContext> {
         &self.ctx
+    }
+
+    /// The optional paths in use (subgroups, f16 forward products, fused attention): the
+    /// context's [`GpuContext::features_in_use`].
+    pub fn features_in_use(&self) -> crate::FeaturesInUse {
+        self.ctx.in_use
     }
 
     /// Queue submissions made so far (a train step makes two, a rollout one plus its reads).
@@ -245,6 +255,20 @@ impl GpuKernels {
             return (self.dummy_bind(), 0);
         }
         ((buf, base, end - base), ((start - base) / 4) as u32)
+    }
+
+    /// A scratch buffer of at least `floats` floats for partial sums (one per backend, grown
+    /// on demand; dispatches recorded earlier keep the buffer they bound).
+    pub(crate) fn scratch_part(&mut self, floats: usize) -> u32 {
+        match self.part {
+            Some((b, len)) if len >= floats => b,
+            _ => {
+                let len = floats.next_power_of_two().max(1024);
+                let b = self.create_buffer(len as u64 * 4);
+                self.part = Some((b, len));
+                b
+            }
+        }
     }
 
     /// The binding of an absent operand; [`GpuKernels::dispatch`] moves it to the dummy

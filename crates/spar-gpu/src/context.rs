@@ -1,8 +1,8 @@
 //! The device, its limits, the bind-group layouts and every compute pipeline, made once and
 //! shared (through an `Arc`) by any number of [`crate::GpuKernels`].
 
-use crate::shaders::{Pipe, PIPELINES};
-use crate::GpuError;
+use crate::shaders::{variant, Pipe, PIPELINES};
+use crate::{FeaturesInUse, GpuError, GpuOptions};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -13,7 +13,8 @@ use std::task::{Context, Poll, Waker};
 pub(crate) const MAX_STORAGE_BINDINGS: u32 = 6;
 /// Invocations per workgroup every kernel uses (WebGPU guarantees 256).
 pub(crate) const WORKGROUP: u32 = 256;
-/// Workgroup storage the largest kernel uses (matmul: two 16×64 f32 tiles).
+/// Workgroup storage the largest kernel uses (matmul: two 16×64 f32 tiles; the fused
+/// attention: two 256-float reduction arrays, a q row and the A·V partials, 4 KiB).
 pub(crate) const WORKGROUP_STORAGE: u32 = 8192;
 
 /// A GPU device with the spar kernels compiled for it.
@@ -23,6 +24,7 @@ pub struct GpuContext {
     pub(crate) limits: wgpu::Limits,
     pub(crate) info: wgpu::AdapterInfo,
     pub(crate) features: wgpu::Features,
+    pub(crate) in_use: FeaturesInUse,
     /// Bind-group layout with a dynamic uniform at 0 and `n` storage buffers at `1..=n`.
     pub(crate) layouts: Vec<wgpu::BindGroupLayout>,
     pub(crate) pipes: HashMap<Pipe, (wgpu::ComputePipeline, u32)>,
@@ -35,6 +37,7 @@ impl std::fmt::Debug for GpuContext {
         f.debug_struct("GpuContext")
             .field("adapter", &self.info.name)
             .field("backend", &self.info.backend)
+            .field("features_in_use", &self.in_use)
             .finish()
     }
 }
@@ -51,11 +54,19 @@ fn need(what: &'static str, needed: u64, limit: u64) -> Result<(), GpuError> {
 }
 
 impl GpuContext {
+    /// [`GpuContext::with_options`] with the default options (subgroups where offered,
+    /// f32 products, fused attention).
+    pub async fn new() -> Result<Arc<Self>, GpuError> {
+        Self::with_options(GpuOptions::default()).await
+    }
+
     /// Finds an adapter (high-performance preference), requests a device with the adapter's
     /// own limits (so large configurations can use what the hardware offers beyond WebGPU's
-    /// defaults), checks the limits the kernels need and compiles every pipeline.
-    /// Asynchronous because the browser's adapter and device requests are.
-    pub async fn new() -> Result<Arc<Self>, GpuError> {
+    /// defaults) and the optional features `options` asks for *that the adapter offers*
+    /// (`SUBGROUP`, `SHADER_F16`), checks the limits the kernels need and compiles every
+    /// pipeline in the variant those features allow. Asynchronous because the browser's
+    /// adapter and device requests are.
+    pub async fn with_options(options: GpuOptions) -> Result<Arc<Self>, GpuError> {
         let instance =
             wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = instance
@@ -93,10 +104,23 @@ impl GpuContext {
             1,
             al.max_dynamic_uniform_buffers_per_pipeline_layout as u64,
         )?;
+        let offered = adapter.features();
+        let in_use = FeaturesInUse {
+            subgroups: options.subgroups && offered.contains(wgpu::Features::SUBGROUP),
+            f16_forward: options.f16_forward && offered.contains(wgpu::Features::SHADER_F16),
+            fused_attention: options.fused_attention,
+        };
+        let mut required_features = wgpu::Features::empty();
+        if in_use.subgroups {
+            required_features |= wgpu::Features::SUBGROUP;
+        }
+        if in_use.f16_forward {
+            required_features |= wgpu::Features::SHADER_F16;
+        }
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("spar-gpu"),
-                required_features: wgpu::Features::empty(),
+                required_features,
                 required_limits: al.clone(),
                 ..Default::default()
             })
@@ -160,13 +184,17 @@ impl GpuContext {
                 })
             })
             .collect();
-        let mut modules: HashMap<*const u8, wgpu::ShaderModule> = HashMap::new();
+        let mut modules: HashMap<String, wgpu::ShaderModule> = HashMap::new();
         let mut pipes = HashMap::new();
         for &(pipe, src, entry, n) in PIPELINES {
-            let module = modules.entry(src.as_ptr()).or_insert_with(|| {
+            if pipe == Pipe::MatmulF16 && !in_use.f16_forward {
+                continue;
+            }
+            let code = variant(pipe, src, in_use.subgroups);
+            let module = modules.entry(code).or_insert_with_key(|code| {
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(entry),
-                    source: wgpu::ShaderSource::Wgsl(src.into()),
+                    source: wgpu::ShaderSource::Wgsl(code.as_str().into()),
                 })
             });
             let p = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
@@ -181,7 +209,8 @@ impl GpuContext {
         }
         let ctx = Self {
             info: adapter.get_info(),
-            features: adapter.features(),
+            features: offered,
+            in_use,
             limits: device.limits(),
             device,
             queue,
@@ -201,6 +230,12 @@ impl GpuContext {
         spar_model::block_on(Self::new())
     }
 
+    /// [`GpuContext::with_options`] driven to completion on the current thread (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_options_blocking(options: GpuOptions) -> Result<Arc<Self>, GpuError> {
+        spar_model::block_on(Self::with_options(options))
+    }
+
     /// The adapter's name and backend, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan)"`.
     pub fn adapter_name(&self) -> String {
         format!("{} ({:?})", self.info.name, self.info.backend)
@@ -211,10 +246,29 @@ impl GpuContext {
         &self.limits
     }
 
-    /// Optional features the adapter offers (`SHADER_F16`, `SUBGROUP`, ...); the f32 kernels
-    /// use none of them.
+    /// Optional features the adapter offers (`SHADER_F16`, `SUBGROUP`, ...), whether or not
+    /// they are in use (see [`GpuContext::features_in_use`]).
     pub fn adapter_features(&self) -> wgpu::Features {
         self.features
+    }
+
+    /// The optional paths this context compiled: asked for in its [`GpuOptions`] and offered
+    /// by the adapter.
+    pub fn features_in_use(&self) -> FeaturesInUse {
+        self.in_use
+    }
+
+    /// The adapter's kind: `DiscreteGpu`, `IntegratedGpu`, `VirtualGpu`, `Cpu` (a software
+    /// rasteriser such as lavapipe or SwiftShader) or `Other` (unknown; wgpu's browser
+    /// backend reports little about the adapter).
+    pub fn device_type(&self) -> wgpu::DeviceType {
+        self.info.device_type
+    }
+
+    /// The adapter's subgroup sizes `(min, max)` as wgpu reports them (meaningful when
+    /// `SUBGROUP` is offered).
+    pub fn subgroup_sizes(&self) -> (u32, u32) {
+        (self.info.subgroup_min_size, self.info.subgroup_max_size)
     }
 
     /// Takes the first asynchronous error recorded since the last call, if any.

@@ -30,13 +30,56 @@ struct Gemm {
     a: Operand,
     b: Operand,
     c: Operand,
+    /// The f16-tile variant (only where the f16 forward is in use).
+    half: bool,
 }
+
+/// Rows per chunk of LayerNorm's two-pass dweight/dbias reduction: enough chunks to fill a
+/// GPU at the model's row counts, short enough serial loops.
+const LN_CHUNK: usize = 32;
 
 fn u(x: usize) -> u32 {
     x as u32
 }
 
+/// `attention.wgsl`'s parameters for the fused kernels.
+#[allow(clippy::too_many_arguments)]
+fn attn_params(
+    rows: usize,
+    t: usize,
+    scale: f32,
+    att_off: u32,
+    datt_off: u32,
+    c: usize,
+    nh: usize,
+    out_off: u32,
+    qkv_off: u32,
+    dout_off: u32,
+) -> [u32; 13] {
+    [
+        u(rows),
+        u(t),
+        scale.to_bits(),
+        att_off,
+        datt_off,
+        0,
+        u(c),
+        u(nh),
+        out_off,
+        0,
+        0,
+        qkv_off,
+        dout_off,
+    ]
+}
+
 impl GpuKernels {
+    /// Whether training attention takes the fused kernels: asked for, and one head's row
+    /// fits the kernels' 256-float workgroup array.
+    fn fused_attention(&self, hs: usize) -> bool {
+        self.ctx.in_use.fused_attention && hs <= 256
+    }
+
     fn operand(
         &mut self,
         s: Slice,
@@ -102,15 +145,21 @@ impl GpuKernels {
             u(g.m.div_ceil(64)),
             u(g.batch_outer * g.batch_inner),
         ];
+        let pipe = if g.half && self.ctx.in_use.f16_forward {
+            Pipe::MatmulF16
+        } else {
+            Pipe::Matmul
+        };
         self.dispatch(
-            Pipe::Matmul,
+            pipe,
             &[g.c.bind, g.a.bind, g.b.bind, bias_bind],
             &params,
             groups,
         );
     }
 
-    /// A plain product `c(m,n) (+)= a(m,k)·b(k,n)` with explicit strides, no batch.
+    /// A plain product `c(m,n) (+)= a(m,k)·b(k,n)` with explicit strides, no batch (`half`:
+    /// the f16-tile variant where it is in use).
     #[allow(clippy::too_many_arguments)]
     fn gemm2(
         &mut self,
@@ -122,6 +171,7 @@ impl GpuKernels {
         c: Operand,
         acc: bool,
         bias: Option<(Bind, u32)>,
+        half: bool,
     ) {
         self.gemm(Gemm {
             m,
@@ -134,9 +184,11 @@ impl GpuKernels {
             a,
             b,
             c,
+            half,
         });
     }
 
+    /// Logits of rows `r0..r0+n` (`half`: f16 tiles where the f16 forward is in use).
     #[allow(clippy::too_many_arguments)]
     fn logits_chunk(
         &mut self,
@@ -147,12 +199,13 @@ impl GpuKernels {
         wte: Slice,
         c: usize,
         v: usize,
+        half: bool,
     ) {
         // z(n,V) = x(n,C)·wte(V,C)ᵀ
         let a = self.operand(x, r0 * c, c, 1, 0, 0);
         let b = self.operand(wte, 0, 1, c, 0, 0);
         let cz = self.operand(z, 0, v, 1, 0, 0);
-        self.gemm2(n, c, v, a, b, cz, false, None);
+        self.gemm2(n, c, v, a, b, cz, false, None, half);
     }
 }
 
@@ -320,14 +373,22 @@ impl Kernels for GpuKernels {
             &params,
             g,
         );
-        let params = [u(s.rows), u(s.c), 0, dwo, mo, ro, io, dbo, yo];
-        let g = self.groups_1d(s.c);
+        // dweight, dbias: two passes, partial sums per chunk of rows, then over the chunks
+        let chunks = s.rows.div_ceil(LN_CHUNK);
+        let part = self.scratch_part(2 * chunks * s.c);
+        let (pb, po) = self.bind_raw(part, 0, 2 * chunks * s.c);
+        let dummy = self.dummy_bind();
+        let params = [u(s.rows), u(s.c), 0, 0, mo, ro, io, 0, yo, u(LN_CHUNK), po];
+        let g = [u(s.c.div_ceil(256)), u(chunks), 1];
         self.dispatch(
-            Pipe::LayernormBackwardParams,
-            &[dwb, mb, rb, ib, dbb, yb],
+            Pipe::LayernormParamsPartial,
+            &[pb, mb, rb, ib, dummy, yb],
             &params,
             g,
         );
+        let params = [u(s.rows), u(s.c), 0, dwo, 0, 0, 0, dbo, 0, u(chunks), po];
+        let g = self.groups_1d(s.c);
+        self.dispatch(Pipe::LayernormParamsFinal, &[dwb, pb, dbb], &params, g);
     }
 
     // matmul.wgsl
@@ -344,7 +405,7 @@ impl Kernels for GpuKernels {
         let b = self.operand(weight, 0, n, 1, 0, 0);
         let c = self.operand(out, 0, n, 1, 0, 0);
         let bias = bias.map(|b| self.bind(b));
-        self.gemm2(rows, k, n, a, b, c, false, bias);
+        self.gemm2(rows, k, n, a, b, c, false, bias, true);
     }
 
     fn matmul_backward(
@@ -362,12 +423,12 @@ impl Kernels for GpuKernels {
         let a = self.operand(dout, 0, n, 1, 0, 0);
         let b = self.operand(weight, 0, 1, n, 0, 0);
         let c = self.operand(dinp, 0, k, 1, 0, 0);
-        self.gemm2(rows, n, k, a, b, c, true, None);
+        self.gemm2(rows, n, k, a, b, c, true, None, false);
         // dweight(k,n) += inp(rows,k)ᵀ·dout(rows,n)
         let a = self.operand(inp, 0, 1, k, 0, 0);
         let b = self.operand(dout, 0, n, 1, 0, 0);
         let c = self.operand(dweight, 0, n, 1, 0, 0);
-        self.gemm2(k, rows, n, a, b, c, true, None);
+        self.gemm2(k, rows, n, a, b, c, true, None, false);
         if let Some(db) = dbias {
             let (bb, bo) = self.bind(db);
             let (yb, yo) = self.bind(dout);
@@ -386,6 +447,16 @@ impl Kernels for GpuKernels {
         let AttnShape { b, t, c, nh } = s;
         let hs = c / nh;
         let scale = 1.0 / (hs as f32).sqrt();
+        if self.fused_attention(hs) {
+            let (ob, oo) = self.bind(out);
+            let (ab, ao) = self.bind(att);
+            let (qb, qo) = self.bind(qkv);
+            let rows = b * nh * t;
+            let p = attn_params(rows, t, scale, ao, 0, c, nh, oo, qo, 0);
+            let g = self.groups_rows(rows);
+            self.dispatch(Pipe::AttentionFusedForward, &[ob, ab, qb], &p, g);
+            return;
+        }
         // att(t,t) = q(t,hs)·k(t,hs)ᵀ for each (b, h)
         let q = self.operand(qkv, 0, 3 * c, 1, t * 3 * c, hs);
         let kt = self.operand(qkv, c, 1, 3 * c, t * 3 * c, hs);
@@ -401,6 +472,7 @@ impl Kernels for GpuKernels {
             a: q,
             b: kt,
             c: a,
+            half: false,
         });
         let (ab, ao) = self.bind(att);
         let rows = b * nh * t;
@@ -425,6 +497,7 @@ impl Kernels for GpuKernels {
             a,
             b: v,
             c: o,
+            half: false,
         });
     }
 
@@ -451,27 +524,39 @@ impl Kernels for GpuKernels {
             a,
             b: bb,
             c: cc,
+            half: false,
         };
-        // datt(t,t) = dout(t,hs)·v(t,hs)ᵀ
         let dy = self.operand(dout, 0, c, 1, t * c, hs);
-        let vt = self.operand(qkv, 2 * c, 1, 3 * c, t * 3 * c, hs);
         let da = self.operand(datt, 0, t, 1, nh * t * t, t * t);
-        self.gemm(batch(dy, vt, da, t, t, hs, false));
+        let rows = b * nh * t;
+        if self.fused_attention(hs) {
+            // datt ← s·att∘(dout·vᵀ − rowsum(att∘(dout·vᵀ))), one workgroup per row
+            let (db, dof) = self.bind(datt);
+            let (ab, ao) = self.bind(att);
+            let (qb, qo) = self.bind(qkv);
+            let (yb, yo) = self.bind(dout);
+            let p = attn_params(rows, t, scale, ao, dof, c, nh, 0, qo, yo);
+            let g = self.groups_rows(rows);
+            self.dispatch(Pipe::AttentionFusedBackward, &[db, ab, qb, yb], &p, g);
+        } else {
+            // datt(t,t) = dout(t,hs)·v(t,hs)ᵀ
+            let vt = self.operand(qkv, 2 * c, 1, 3 * c, t * 3 * c, hs);
+            self.gemm(batch(dy, vt, da, t, t, hs, false));
+            // datt ← s·att∘(datt − rowsum(att∘datt))
+            let (db, dof) = self.bind(datt);
+            let (ab, ao) = self.bind(att);
+            let g = self.groups_1d(rows);
+            self.dispatch(
+                Pipe::SoftmaxBackward,
+                &[db, ab],
+                &[u(rows), u(t), scale.to_bits(), ao, dof],
+                g,
+            );
+        }
         // dv(t,hs) += att(t,t)ᵀ·dout(t,hs)
         let at = self.operand(att, 0, 1, t, nh * t * t, t * t);
         let dv = self.operand(dqkv, 2 * c, 3 * c, 1, t * 3 * c, hs);
         self.gemm(batch(at, dy, dv, t, hs, t, true));
-        // datt ← s·att∘(datt − rowsum(att∘datt))
-        let (db, dof) = self.bind(datt);
-        let (ab, ao) = self.bind(att);
-        let rows = b * nh * t;
-        let g = self.groups_1d(rows);
-        self.dispatch(
-            Pipe::SoftmaxBackward,
-            &[db, ab],
-            &[u(rows), u(t), scale.to_bits(), ao, dof],
-            g,
-        );
         // dq(t,hs) += datt(t,t)·k(t,hs)
         let k = self.operand(qkv, c, 3 * c, 1, t * 3 * c, hs);
         let dq = self.operand(dqkv, 0, 3 * c, 1, t * 3 * c, hs);
@@ -537,7 +622,7 @@ impl Kernels for GpuKernels {
         let mut r0 = 0;
         while r0 < rows {
             let n = chunk.min(rows - r0);
-            self.logits_chunk(scratch, x, r0, n, wte, c, v);
+            self.logits_chunk(scratch, x, r0, n, wte, c, v, false);
             let (lb, lo) = self.bind(logp);
             let (eb, eo) = self.bind(entropy.unwrap_or(logp.sub(0, 0)));
             let (sb, so) = self.bind(lse);
@@ -580,7 +665,7 @@ impl Kernels for GpuKernels {
         let mut r0 = 0;
         while r0 < rows {
             let n = chunk.min(rows - r0);
-            self.logits_chunk(scratch, x, r0, n, wte, c, v);
+            self.logits_chunk(scratch, x, r0, n, wte, c, v, false);
             let (wb, wo) = self.bind(weights);
             let (eb, eo) = self.bind(entropy_weights.unwrap_or(weights.sub(0, 0)));
             let (sb, so) = self.bind(lse);
@@ -605,18 +690,18 @@ impl Kernels for GpuKernels {
             let a = self.operand(scratch, 0, v, 1, 0, 0);
             let b = self.operand(wte, 0, c, 1, 0, 0);
             let cc = self.operand(dx, r0 * c, c, 1, 0, 0);
-            self.gemm2(n, v, c, a, b, cc, true, None);
+            self.gemm2(n, v, c, a, b, cc, true, None, false);
             // dwte(V,C) += dz(n,V)ᵀ·x(n,C)
             let a = self.operand(scratch, 0, 1, v, 0, 0);
             let b = self.operand(x, r0 * c, c, 1, 0, 0);
             let cc = self.operand(dwte, 0, c, 1, 0, 0);
-            self.gemm2(v, n, c, a, b, cc, true, None);
+            self.gemm2(v, n, c, a, b, cc, true, None, false);
             r0 += n;
         }
     }
 
     fn logits_forward(&mut self, logits: Slice, x: Slice, wte: Slice, s: HeadShape) {
-        self.logits_chunk(logits, x, 0, s.rows, wte, s.c, s.v);
+        self.logits_chunk(logits, x, 0, s.rows, wte, s.c, s.v, true);
     }
 
     // attention.wgsl

@@ -34,8 +34,12 @@ mod backend;
 mod context;
 pub mod error;
 mod kernels;
+mod options;
 pub mod shaders;
 
 pub use backend::GpuKernels;
 pub use context::GpuContext;
 pub use error::GpuError;
+pub use options::{FeaturesInUse, GpuOptions};
+/// The adapter kinds [`GpuContext::device_type`] reports (re-exported from wgpu).
+pub use wgpu::DeviceType;

@@ -1,6 +1,16 @@
 //! The WGSL sources, embedded at build time from the workspace's top-level `shaders/`
 //! directory (one file per kernel family, forward and backward side by side).
+//!
+//! Variants are made from these sources when the pipelines are built ([`variant`]): the
+//! families that reduce rows (`layernorm`, `attention`, `logprob`; they mark their entry
+//! points with `/*SG_ARGS*/` and `/*SG_INIT*/`) get a reduction prelude, [`REDUCE`] (a tree
+//! through workgroup memory, always valid) or [`REDUCE_SUBGROUP`] (subgroup operations, when
+//! the device has `SUBGROUP`); the f16 matmul turns `matmul.wgsl`'s tile type into `f16`.
 
+/// `shaders/reduce.wgsl`: workgroup reductions through workgroup memory (portable prelude).
+pub const REDUCE: &str = include_str!("../../../shaders/reduce.wgsl");
+/// `shaders/reduce_subgroup.wgsl`: the same reductions with subgroup operations.
+pub const REDUCE_SUBGROUP: &str = include_str!("../../../shaders/reduce_subgroup.wgsl");
 /// `shaders/util.wgsl`: fill and copy.
 pub const UTIL: &str = include_str!("../../../shaders/util.wgsl");
 /// `shaders/residual.wgsl`: residual add and its backward.
@@ -51,12 +61,19 @@ pub(crate) const PIPELINES: &[(Pipe, &str, &str, u32)] = &[
         6,
     ),
     (
-        Pipe::LayernormBackwardParams,
+        Pipe::LayernormParamsPartial,
         LAYERNORM,
-        "layernorm_backward_params",
+        "layernorm_params_partial",
         6,
     ),
+    (
+        Pipe::LayernormParamsFinal,
+        LAYERNORM,
+        "layernorm_params_final",
+        3,
+    ),
     (Pipe::Matmul, MATMUL, "matmul", 4),
+    (Pipe::MatmulF16, MATMUL, "matmul", 4),
     (Pipe::BiasBackward, MATMUL, "bias_backward", 2),
     (Pipe::SoftmaxForward, ATTENTION, "softmax_causal_forward", 1),
     (
@@ -64,6 +81,18 @@ pub(crate) const PIPELINES: &[(Pipe, &str, &str, u32)] = &[
         ATTENTION,
         "softmax_causal_backward",
         2,
+    ),
+    (
+        Pipe::AttentionFusedForward,
+        ATTENTION,
+        "attention_fused_forward",
+        3,
+    ),
+    (
+        Pipe::AttentionFusedBackward,
+        ATTENTION,
+        "attention_fused_backward",
+        4,
     ),
     (Pipe::DecodeStore, ATTENTION, "decode_store", 5),
     (Pipe::DecodeAttend, ATTENTION, "decode_attend", 5),
@@ -91,11 +120,16 @@ pub(crate) enum Pipe {
     EmbeddingBackwardWpe,
     LayernormForward,
     LayernormBackwardInput,
-    LayernormBackwardParams,
+    LayernormParamsPartial,
+    LayernormParamsFinal,
     Matmul,
+    /// Built only when the f16 forward is in use.
+    MatmulF16,
     BiasBackward,
     SoftmaxForward,
     SoftmaxBackward,
+    AttentionFusedForward,
+    AttentionFusedBackward,
     DecodeStore,
     DecodeAttend,
     LogprobForward,
@@ -105,4 +139,40 @@ pub(crate) enum Pipe {
     AdamW,
     Sample,
     RandomStream,
+}
+
+/// The subgroup built-ins an entry point of a reducing family receives in place of
+/// `/*SG_ARGS*/` (naga 30 takes them without `enable subgroups;` once the device has
+/// `SUBGROUP`).
+const SG_ARGS: &str = ", @builtin(subgroup_id) sg_id_in: u32, @builtin(num_subgroups) sg_num_in: u32, \
+                       @builtin(subgroup_invocation_id) sg_lane_in: u32, @builtin(subgroup_size) sg_size_in: u32";
+const SG_INIT: &str = "sg_init(sg_id_in, sg_num_in, sg_lane_in, sg_size_in);";
+
+/// The WGSL of `pipe`'s module: `src` with the reduction prelude its family needs (the
+/// subgroup one when `subgroups`), or the f16 tile type for [`Pipe::MatmulF16`].
+pub(crate) fn variant(pipe: Pipe, src: &str, subgroups: bool) -> String {
+    if pipe == Pipe::MatmulF16 {
+        return format!(
+            "enable f16;\n{}",
+            src.replacen("\nalias tile_t = f32;", "\nalias tile_t = f16;", 1)
+        );
+    }
+    if !src.contains("/*SG_ARGS*/") {
+        return src.to_string();
+    }
+    if subgroups {
+        // Browsers require the directive that naga (native) does not parse.
+        let directive = if cfg!(target_arch = "wasm32") {
+            "enable subgroups;\n"
+        } else {
+            ""
+        };
+        format!(
+            "{directive}{REDUCE_SUBGROUP}\n{}",
+            src.replace("/*SG_ARGS*/", SG_ARGS)
+                .replace("/*SG_INIT*/", SG_INIT)
+        )
+    } else {
+        format!("{REDUCE}\n{src}")
+    }
 }

@@ -4,10 +4,11 @@
 
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
-use spar_gpu::{GpuContext, GpuKernels};
+use spar_gpu::{GpuContext, GpuKernels, GpuOptions};
 use spar_model::kernels::{IdSlice, Kernels, Slice};
 use spar_model::{block_on, CpuKernels};
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The shared device, or `None` when there is no adapter and CI did not require one.
 pub fn context() -> Option<Arc<GpuContext>> {
@@ -27,6 +28,22 @@ pub fn context() -> Option<Arc<GpuContext>> {
         }
     })
     .clone()
+}
+
+/// A device compiled with `options` (one per option set per test binary), or `None` as
+/// for [`context`].
+pub fn context_with(options: GpuOptions) -> Option<Arc<GpuContext>> {
+    static CTXS: OnceLock<Mutex<HashMap<String, Arc<GpuContext>>>> = OnceLock::new();
+    context()?;
+    let key = format!("{options:?}");
+    let mut map = CTXS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    let ctx = map.entry(key).or_insert_with(|| {
+        GpuContext::with_options_blocking(options).expect("a second device on the same adapter")
+    });
+    Some(ctx.clone())
 }
 
 /// A fresh GPU backend on the shared device, or returns from the test with the skip line.
