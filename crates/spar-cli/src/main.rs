@@ -7,7 +7,7 @@
 //! spar sample --checkpoint DIR PROMPT...   completions [--temperature T] [--top-p P] [--top-k K]
 //!                                     [--max-new-tokens N] [--seed S] (prompts from stdin if none)
 //! spar bench [--config FILE]          train and rollout tokens/s [--steps N]
-//! (train, eval and bench take `--backend auto|cpu|gpu`, overriding the config's `backend`)
+//! (train, eval, sample and bench take `--backend auto|cpu|gpu`, overriding the config's `backend`)
 //! spar selfplay [--config FILE]       Kuhn-poker self-play, exploitability [--output DIR]
 //! ```
 
@@ -22,7 +22,7 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   spar train [--config FILE] [--resume] [--output DIR] [--backend auto|cpu|gpu]
   spar eval --checkpoint DIR [--num-samples N] [--temperature T] [--top-p P] [--backend B]
-  spar sample --checkpoint DIR [--temperature T] [--top-p P] [--top-k K] [--max-new-tokens N] [--seed S] [PROMPT ...]
+  spar sample --checkpoint DIR [--temperature T] [--top-p P] [--top-k K] [--max-new-tokens N] [--seed S] [PROMPT ...] [--backend B]
   spar bench [--config FILE] [--steps N] [--backend B]
   spar selfplay [--config FILE] [--output DIR]";
 

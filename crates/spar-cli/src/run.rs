@@ -389,13 +389,14 @@ pub fn sample_command(argv: &[String]) -> CliResult {
             "top-k",
             "max-new-tokens",
             "seed",
+            "backend",
         ],
         &[],
     )?;
     let dir = a
         .get("checkpoint")
         .ok_or("`--checkpoint DIR` is required")?;
-    let (cfg, _vocab, params) = load_model(Path::new(dir))?;
+    let (mut cfg, _vocab, params) = load_model(Path::new(dir))?;
     let mut prompts = a.positional.clone();
     if prompts.is_empty() {
         for line in std::io::stdin().lock().lines() {
@@ -405,8 +406,20 @@ pub fn sample_command(argv: &[String]) -> CliResult {
             }
         }
     }
-    let mut trainer = spar_train::backend::cpu_trainer(cfg.clone())?;
-    trainer.load_params(&params)?;
+    let sel = choose_backend(&a, &mut cfg)?;
+    with_trainer!(sel, cfg.clone(), |t| sample_with(
+        &mut t, &a, &cfg, &params, &prompts
+    ))
+}
+
+fn sample_with<K: BackendCheck>(
+    trainer: &mut Trainer<K>,
+    a: &Args,
+    cfg: &TrainConfig,
+    params: &[f32],
+    prompts: &[String],
+) -> CliResult {
+    trainer.load_params(params)?;
     let sc = SampleConfig {
         max_new_tokens: a
             .parse_value("max-new-tokens")?
@@ -418,7 +431,9 @@ pub fn sample_command(argv: &[String]) -> CliResult {
         seed: a.parse_value("seed")?.unwrap_or(0),
     };
     let refs: Vec<&str> = prompts.iter().map(|s| s.as_str()).collect();
-    for (p, c) in refs.iter().zip(block_on(trainer.sample(&refs, &sc))?) {
+    let completions = block_on(trainer.sample(&refs, &sc))?;
+    trainer.check_backend("sampling")?;
+    for (p, c) in refs.iter().zip(completions) {
         println!("{p}{c}");
     }
     Ok(())
