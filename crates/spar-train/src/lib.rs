@@ -38,6 +38,7 @@
 
 extern crate alloc;
 
+pub mod azr_selfplay;
 pub mod backend;
 pub mod config;
 pub mod data;
@@ -47,6 +48,7 @@ pub mod kuhn_selfplay;
 #[cfg(feature = "std")]
 pub mod native;
 pub mod rewards;
+pub mod self_reinforce;
 pub mod trainer;
 pub mod vocab;
 

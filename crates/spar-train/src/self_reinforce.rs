@@ -1,0 +1,615 @@
+//! Weak-supervision self-reinforcement with DPO (seed paper: "Optimizing Language Model's
+//! Reasoning Abilities with Weak Supervision").
+//!
+//! 1. SFT on the few labelled problems gives `M_sft`; the *base* is a weaker model of the
+//!    same run: the freshly initialised model (`weak_sft_steps = 0`) or the SFT model after
+//!    only `weak_sft_steps` steps (the default, see [`SelfReinforceConfig`]).
+//! 2. On unlabelled problems, one response is sampled from the strong model (`M_sft`) and
+//!    one from the weak model; the pair `y_w = strong ≻ y_l = weak` is a preference without
+//!    any label. Pairs whose two responses are the same tokens carry no signal and are
+//!    dropped (counted in [`SelfReinforceMetrics::num_dropped_identical`]).
+//! 3. The policy (initialised from the strong model) is trained with DPO against a frozen
+//!    reference equal to the strong model at the start of the round (Rafailov et al. 2023;
+//!    sequence log-probs are sums over the response tokens, end token included):
+//!
+//! ```text
+//! h = (logπ_θ(y_w|x) − logπ_ref(y_w|x)) − (logπ_θ(y_l|x) − logπ_ref(y_l|x))
+//! L = −log σ(β h)                                  (mean over the step's pairs)
+//! ```
+//! IPO (`L = (h − 1/(2β))²` on length-mean log-probs) and SPPO with K = 2 hard-scored
+//! responses (win rates `P̂_w = ¾`, `P̂_l = ¼`, `L = ½[(Δ_w − (P̂_w − ½)/β)² + (Δ_l −
+//! (P̂_l − ½)/β)²]`) are the other `loss_type`s, all from spar-losses.
+//! 4. Rounds: after a round the newest model plays the strong model and the previous strong
+//!    model the weak one; the reference is re-taken and the optimiser reset.
+//!
+//! The verifier never shapes a pair: it only reports, as metrics, how often the two sides'
+//! responses are right, and the held-out accuracy after each round.
+
+use crate::config::{RewardSource, TrainConfig};
+use crate::trainer::{pad_batch, Snapshot, Trainer};
+use crate::TrainError;
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+use spar_losses::preference::{PairGrads, PairLogprobs, PreferenceOutput};
+use spar_losses::sequence::{sequence_logprobs, spread_sequence_grad, SeqReduction};
+use spar_model::optim::AdamWConfig;
+use spar_model::{Gpt, Kernels, SampleConfig};
+
+/// Stream of the self-reinforcement's problem draws, apart from the trainer's.
+const PAIR_STREAM: u64 = 0x6470_6f73;
+
+/// The preference loss of the DPO stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreferenceLoss {
+    /// DPO, `−log σ(βh)` on summed log-probs (TRL `loss_type="sigmoid"`).
+    Sigmoid,
+    /// IPO, `(h − 1/(2β))²` on length-mean log-probs (TRL `loss_type="ipo"`).
+    Ipo,
+    /// SPPO with the pair's two responses as K = 2 scored samples: win rates ¾ and ¼.
+    Sppo,
+}
+
+/// A self-reinforcement run (`configs/dpo_self_reinforce.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SelfReinforceConfig {
+    /// The model, the task with its labelled split, the SFT stage and the evaluation
+    /// (its `grpo` section is not used: the DPO stage has its own fields below).
+    pub train: TrainConfig,
+    /// The weak model of round 0: the SFT model after this many SFT steps (0: the freshly
+    /// initialised model, i.e. the base before any SFT). Must be below `train.sft.max_steps`.
+    pub weak_sft_steps: u32,
+    /// Rounds of pair-making and DPO.
+    pub rounds: u32,
+    /// Optimiser steps per round.
+    pub steps_per_round: u32,
+    /// Unlabelled problems drawn per step (one pair each, before dropping identical ones).
+    pub pairs_per_step: usize,
+    /// The preference loss.
+    pub loss_type: PreferenceLoss,
+    /// DPO's β (IPO's τ; SPPO's 1/η).
+    pub beta: f64,
+    /// Learning rate (constant).
+    pub learning_rate: f32,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f32,
+    /// Global gradient-norm clip.
+    pub max_grad_norm: f32,
+    /// Sampling temperature of both sides' responses.
+    pub temperature: f32,
+    /// Nucleus mass of both sides' responses.
+    pub top_p: f32,
+    /// New tokens per response at most (the end token included).
+    pub max_completion_length: usize,
+    /// TRL's `rpo_alpha` (Pang et al. 2024, iterative RPO): `rpo_alpha · NLL(y_w)`, the mean
+    /// negative log-likelihood per token of the chosen responses, is added to the loss
+    /// (0: off). It keeps DPO from lowering the chosen responses' likelihood along with the
+    /// rejected ones'.
+    pub rpo_alpha: f64,
+}
+
+/// The learning-bar setting: sorting three digits (spar-tasks' `sort` at level 0), a 2 × 32
+/// GPT, 600 pooled problems of which 30 are labelled, 200 held out.
+fn sort3_train_config() -> TrainConfig {
+    let mut c = TrainConfig {
+        seed: 1,
+        output_dir: "runs/dpo_self_reinforce".to_string(),
+        ..TrainConfig::default()
+    };
+    c.model.n_layer = 2;
+    c.model.n_embd = 32;
+    c.model.n_head = 2;
+    c.model.n_positions = 24;
+    c.task.name = "sort".to_string();
+    c.task.levels = vec![0];
+    c.task.num_train_problems = 600;
+    c.task.labelled_fraction = 0.05;
+    c.task.num_eval_problems = 200;
+    c.sft.max_steps = 400;
+    c.sft.per_device_train_batch_size = 32;
+    c.sft.learning_rate = 3e-3;
+    c.sft.warmup_steps = 20;
+    c.eval.num_samples = 0;
+    c
+}
+
+impl Default for SelfReinforceConfig {
+    fn default() -> Self {
+        Self {
+            train: sort3_train_config(),
+            weak_sft_steps: 100,
+            rounds: 3,
+            steps_per_round: 60,
+            pairs_per_step: 32,
+            loss_type: PreferenceLoss::Sigmoid,
+            beta: 0.1,
+            learning_rate: 3e-4,
+            weight_decay: 0.0,
+            max_grad_norm: 1.0,
+            temperature: 1.0,
+            top_p: 1.0,
+            max_completion_length: 6,
+            rpo_alpha: 0.0,
+        }
+    }
+}
+
+impl SelfReinforceConfig {
+    /// Checks the values a run depends on; the error names the field.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |f: &str, why: &str| Err(TrainError::Config(alloc::format!("`{f}` {why}")));
+        self.train.validate()?;
+        if self.weak_sft_steps >= self.train.sft.max_steps {
+            return bad("weak_sft_steps", "must be below train.sft.max_steps");
+        }
+        if self.pairs_per_step == 0 {
+            return bad("pairs_per_step", "must be at least 1");
+        }
+        if !(self.beta > 0.0 && self.beta.is_finite()) {
+            return bad("beta", "must be finite and > 0");
+        }
+        if !(self.learning_rate >= 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning_rate", "must be finite and ≥ 0");
+        }
+        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
+            return bad("temperature", "must be finite and > 0");
+        }
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return bad("top_p", "must be in (0, 1]");
+        }
+        if !(self.rpo_alpha >= 0.0 && self.rpo_alpha.is_finite()) {
+            return bad("rpo_alpha", "must be finite and ≥ 0");
+        }
+        if self.max_completion_length == 0 {
+            return bad("max_completion_length", "must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// Parses and validates a TOML config.
+    #[cfg(feature = "std")]
+    pub fn from_toml(text: &str) -> Result<Self, TrainError> {
+        let cfg: SelfReinforceConfig =
+            toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The trainer config of the SFT stage: the `train` section, with an RL batch large
+    /// enough for a step's pairs (the trainer allocates its model from it) and no RL steps.
+    fn trainer_config(&self) -> TrainConfig {
+        let mut c = self.train.clone();
+        c.grpo.max_steps = 0;
+        c.grpo.reward = RewardSource::Verifier;
+        c.grpo.num_generations = 2;
+        c.grpo.per_device_train_batch_size = 2 * self.pairs_per_step;
+        c.grpo.max_completion_length = self.max_completion_length;
+        c.grpo.beta = 0.0;
+        c.grpo.log_ref_kl = false;
+        c
+    }
+}
+
+/// One DPO step's metrics (one JSON line in the CLI's `metrics.jsonl`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SelfReinforceMetrics {
+    /// The round (0-based).
+    pub round: u32,
+    /// The step (0-based, over all rounds).
+    pub step: u32,
+    /// The preference loss (0 when every pair was dropped).
+    pub loss: f64,
+    /// Mean `β h` over the pairs.
+    pub reward_margin: f64,
+    /// Fraction of pairs with `h > 0`.
+    pub reward_accuracy: f64,
+    /// Mean `β (logπ_θ(y_w) − logπ_ref(y_w))`.
+    pub chosen_reward: f64,
+    /// Mean `β (logπ_θ(y_l) − logπ_ref(y_l))`.
+    pub rejected_reward: f64,
+    /// Pairs trained on.
+    pub num_pairs: usize,
+    /// Pairs dropped because both responses were the same tokens.
+    pub num_dropped_identical: usize,
+    /// Fraction of the strong side's responses the verifier accepts (a metric only).
+    pub chosen_correct: f64,
+    /// Fraction of the weak side's responses the verifier accepts (a metric only).
+    pub rejected_correct: f64,
+}
+
+/// A preference pair of token sequences for one prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair {
+    /// The prompt's token ids.
+    pub prompt: Vec<u32>,
+    /// The strong model's response (end token included when it stopped).
+    pub chosen: Vec<u32>,
+    /// The weak model's response.
+    pub rejected: Vec<u32>,
+}
+
+/// Keeps the pairs whose two responses differ; returns them and how many were dropped.
+pub fn drop_identical(pairs: Vec<Pair>) -> (Vec<Pair>, usize) {
+    let n = pairs.len();
+    let kept: Vec<Pair> = pairs
+        .into_iter()
+        .filter(|p| p.chosen != p.rejected)
+        .collect();
+    let dropped = n - kept.len();
+    (kept, dropped)
+}
+
+/// The preference loss over `pairs` with the policy's and the reference's token log-probs
+/// (`[2n × t]`: the n chosen rows then the n rejected rows, with `mask`). Writes
+/// `∂L/∂logp` per token into `token_grad`. With `rpo_alpha > 0` the loss also holds
+/// `rpo_alpha · (−mean logp)` over the chosen rows' tokens (the returned `loss` includes it).
+#[allow(clippy::too_many_arguments)]
+pub fn preference_step_loss(
+    loss_type: PreferenceLoss,
+    beta: f64,
+    rpo_alpha: f64,
+    policy_lp: &[f64],
+    ref_lp: &[f64],
+    mask: &[bool],
+    n: usize,
+    t: usize,
+    token_grad: &mut [f64],
+) -> Result<PreferenceOutput, TrainError> {
+    let red = match loss_type {
+        PreferenceLoss::Ipo => SeqReduction::Mean,
+        PreferenceLoss::Sigmoid | PreferenceLoss::Sppo => SeqReduction::Sum,
+    };
+    let mut pol = vec![0.0f64; 2 * n];
+    let mut rf = vec![0.0f64; 2 * n];
+    sequence_logprobs(policy_lp, mask, 2 * n, t, red, &mut pol)?;
+    sequence_logprobs(ref_lp, mask, 2 * n, t, red, &mut rf)?;
+    let pairs = PairLogprobs {
+        chosen: &pol[..n],
+        rejected: &pol[n..],
+        ref_chosen: &rf[..n],
+        ref_rejected: &rf[n..],
+    };
+    let (mut gw, mut gl) = (vec![0.0f64; n], vec![0.0f64; n]);
+    let mut grads = PairGrads {
+        chosen: &mut gw,
+        rejected: &mut gl,
+    };
+    let out = match loss_type {
+        PreferenceLoss::Sigmoid => spar_losses::dpo::dpo_loss(&pairs, beta, &mut grads)?,
+        PreferenceLoss::Ipo => spar_losses::ipo::ipo_loss(&pairs, beta, &mut grads)?,
+        PreferenceLoss::Sppo => {
+            let (w, l) = (vec![0.75; n], vec![0.25; n]);
+            spar_losses::sppo::sppo_loss(&pairs, beta, &w, &l, &mut grads)?
+        }
+    };
+    let mut seq_grad = gw;
+    seq_grad.extend_from_slice(&gl);
+    spread_sequence_grad(&seq_grad, mask, 2 * n, t, red, token_grad)?;
+    let mut out = out;
+    if rpo_alpha > 0.0 {
+        let rows = n * t;
+        let ntok = mask[..rows].iter().filter(|&&m| m).count().max(1) as f64;
+        let mut nll = 0.0;
+        for ((g, &m), &lp) in token_grad[..rows]
+            .iter_mut()
+            .zip(&mask[..rows])
+            .zip(policy_lp)
+        {
+            if m {
+                *g -= rpo_alpha / ntok;
+                nll -= lp / ntok;
+            }
+        }
+        out.loss += rpo_alpha * nll;
+    }
+    Ok(out)
+}
+
+/// The self-reinforcement loop over a backend `K`: SFT through a [`Trainer`], then rounds of
+/// DPO on strong ≻ weak pairs.
+pub struct SelfReinforce<K: Kernels> {
+    config: SelfReinforceConfig,
+    trainer: Trainer<K>,
+    /// The strong model of the round (also the frozen reference).
+    strong: Gpt<K>,
+    /// The weak model of the round.
+    weak: Gpt<K>,
+    rng: ChaCha8Rng,
+    round: u32,
+    step: u32,
+    sft_done: bool,
+}
+
+impl<K: Kernels> SelfReinforce<K> {
+    /// Builds the trainer (vocabulary, problems, a freshly initialised model) and two more
+    /// model instances for the strong/reference and the weak side.
+    pub fn new(
+        config: SelfReinforceConfig,
+        mut make_kernels: Box<dyn FnMut() -> K>,
+    ) -> Result<Self, TrainError> {
+        config.validate()?;
+        let (k1, k2) = (make_kernels(), make_kernels());
+        let trainer = Trainer::new(config.trainer_config(), make_kernels)?;
+        let gpt = Trainer::<K>::gpt_config(trainer.config(), trainer.vocab());
+        let cap = 2 * config.pairs_per_step;
+        let t = config.train.model.n_positions;
+        let strong = Gpt::new(k1, gpt, cap, t)?;
+        let weak = Gpt::new(k2, gpt, cap, t)?;
+        let mut rng = ChaCha8Rng::seed_from_u64(config.train.seed);
+        rng.set_stream(PAIR_STREAM);
+        Ok(Self {
+            config,
+            trainer,
+            strong,
+            weak,
+            rng,
+            round: 0,
+            step: 0,
+            sft_done: false,
+        })
+    }
+
+    /// The config.
+    pub fn config(&self) -> &SelfReinforceConfig {
+        &self.config
+    }
+    /// The trainer (its model is the policy).
+    pub fn trainer(&mut self) -> &mut Trainer<K> {
+        &mut self.trainer
+    }
+    /// The current round (0-based).
+    pub fn round(&self) -> u32 {
+        self.round
+    }
+    /// DPO steps done.
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+    /// Total DPO steps of the run.
+    pub fn total_steps(&self) -> u32 {
+        self.config.rounds * self.config.steps_per_round
+    }
+
+    /// Runs the SFT stage (keeping the model after `weak_sft_steps` steps as the weak side)
+    /// and sets up round 0: the strong side and the reference are `M_sft`, the policy starts
+    /// from it with a fresh optimiser. Returns the SFT metrics.
+    pub async fn run_sft(&mut self) -> Result<Vec<crate::StepMetrics>, TrainError> {
+        let sft = self.config.train.sft.max_steps;
+        let mut out = Vec::with_capacity(sft as usize);
+        let mut weak: Option<Vec<f32>> = None;
+        while self.trainer.step() < sft {
+            if self.trainer.step() == self.config.weak_sft_steps {
+                weak = Some(self.trainer.snapshot().await?.params);
+            }
+            out.push(self.trainer.train_step().await?);
+        }
+        let weak = match weak {
+            Some(w) => w,
+            None => {
+                return Err(TrainError::Config(
+                    "the trainer was past `weak_sft_steps` before the SFT stage".into(),
+                ))
+            }
+        };
+        let strong: Snapshot = self.trainer.snapshot().await?;
+        self.weak.write_params(&weak)?;
+        self.strong.write_params(&strong.params)?;
+        self.trainer.load_params(&strong.params)?;
+        self.sft_done = true;
+        Ok(out)
+    }
+
+    /// Samples one response per prompt from `model`.
+    async fn responses(
+        model: &mut Gpt<K>,
+        prompts: &[&[u32]],
+        cfg: &SampleConfig,
+        key: u32,
+    ) -> Result<Vec<Vec<u32>>, TrainError> {
+        let gens = model.generate(prompts, cfg, key).await?;
+        Ok(gens.into_iter().map(|g| g.tokens).collect())
+    }
+
+    /// Draws `pairs_per_step` unlabelled problems and one strong and one weak response to
+    /// each; returns the pairs (identical ones not yet dropped) and the pool indices.
+    pub async fn make_pairs(&mut self) -> Result<(Vec<Pair>, Vec<usize>), TrainError> {
+        let data = self.trainer.data();
+        let (lo, hi) = (data.num_labelled, data.pool.len());
+        if lo >= hi {
+            return Err(TrainError::Config(
+                "the pool has no unlabelled problems".into(),
+            ));
+        }
+        let idx: Vec<usize> = (0..self.config.pairs_per_step)
+            .map(|_| lo + (self.rng.next_u64() % (hi - lo) as u64) as usize)
+            .collect();
+        let vocab = self.trainer.vocab().clone();
+        let prompts: Vec<Vec<u32>> = idx
+            .iter()
+            .map(|&i| vocab.encode(&self.trainer.data().pool[i].prompt))
+            .collect();
+        let refs: Vec<&[u32]> = prompts.iter().map(|p| p.as_slice()).collect();
+        let cfg = SampleConfig {
+            max_new_tokens: self.config.max_completion_length,
+            temperature: self.config.temperature,
+            top_k: 0,
+            top_p: self.config.top_p,
+            stop_tokens: vec![vocab.eos()],
+            seed: self.config.train.seed,
+        };
+        let key = self.step.wrapping_mul(2);
+        let chosen = Self::responses(&mut self.strong, &refs, &cfg, key).await?;
+        let rejected = Self::responses(&mut self.weak, &refs, &cfg, key.wrapping_add(1)).await?;
+        let pairs = prompts
+            .into_iter()
+            .zip(chosen)
+            .zip(rejected)
+            .map(|((prompt, chosen), rejected)| Pair {
+                prompt,
+                chosen,
+                rejected,
+            })
+            .collect();
+        Ok((pairs, idx))
+    }
+
+    /// One DPO step: make pairs, drop identical ones, one preference-loss update of the
+    /// policy against the frozen reference. Starts the next round (newest model strong,
+    /// previous strong weak, fresh reference and optimiser) when the round's steps are done.
+    pub async fn train_step(&mut self) -> Result<SelfReinforceMetrics, TrainError> {
+        if !self.sft_done {
+            self.run_sft().await?;
+        }
+        if self.step >= self.total_steps() {
+            return Err(TrainError::Config("every round is done".into()));
+        }
+        let (pairs, idx) = self.make_pairs().await?;
+        let correct = |this: &Self, side: &dyn Fn(&Pair) -> &Vec<u32>| -> f64 {
+            let v = this.trainer.vocab();
+            let task = this.trainer.task();
+            let s: f64 = pairs
+                .iter()
+                .zip(&idx)
+                .map(|(p, &i)| task.verify(&this.trainer.data().pool[i], &v.decode(side(p))))
+                .sum();
+            s / pairs.len() as f64
+        };
+        let chosen_correct = correct(self, &|p| &p.chosen);
+        let rejected_correct = correct(self, &|p| &p.rejected);
+        let (kept, dropped) = drop_identical(pairs);
+        let mut m = SelfReinforceMetrics {
+            round: self.round,
+            step: self.step,
+            num_pairs: kept.len(),
+            num_dropped_identical: dropped,
+            chosen_correct,
+            rejected_correct,
+            ..Default::default()
+        };
+        if !kept.is_empty() {
+            let out = self.update(&kept).await?;
+            m.loss = out.loss;
+            m.reward_margin = out.reward_margin;
+            m.reward_accuracy = out.reward_accuracy;
+            m.chosen_reward = out.chosen_reward;
+            m.rejected_reward = out.rejected_reward;
+        }
+        self.step += 1;
+        if self.step % self.config.steps_per_round.max(1) == 0 && self.step < self.total_steps() {
+            self.next_round().await?;
+        }
+        Ok(m)
+    }
+
+    /// The newest model becomes the strong side and the reference, the previous strong
+    /// model the weak side; the optimiser restarts.
+    async fn next_round(&mut self) -> Result<(), TrainError> {
+        let len = self.strong.layout().len();
+        let mut prev = vec![0.0f32; len];
+        self.strong.read_params(&mut prev).await?;
+        let mut newest = vec![0.0f32; len];
+        self.trainer.model().read_params(&mut newest).await?;
+        self.weak.write_params(&prev)?;
+        self.strong.write_params(&newest)?;
+        self.trainer.load_params(&newest)?;
+        self.round += 1;
+        Ok(())
+    }
+
+    /// One preference-loss update over `pairs`.
+    async fn update(&mut self, pairs: &[Pair]) -> Result<PreferenceOutput, TrainError> {
+        let n = pairs.len();
+        let seqs: Vec<(Vec<u32>, usize)> = pairs
+            .iter()
+            .map(|p| (&p.chosen, p))
+            .chain(pairs.iter().map(|p| (&p.rejected, p)))
+            .map(|(r, p)| {
+                let mut s = p.prompt.clone();
+                s.extend_from_slice(r);
+                (s, p.prompt.len())
+            })
+            .collect();
+        let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
+        let batch = pad_batch(&refs, self.config.train.model.n_positions);
+        let (b, t) = (batch.b, batch.t);
+        let mut lp = vec![0.0f32; b * t];
+        self.strong
+            .logprobs(
+                &batch.tokens,
+                &batch.targets,
+                Some(&batch.mask),
+                b,
+                &mut lp,
+                None,
+            )
+            .await?;
+        let ref_lp: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
+        let policy = self.trainer.model();
+        policy
+            .logprobs(
+                &batch.tokens,
+                &batch.targets,
+                Some(&batch.mask),
+                b,
+                &mut lp,
+                None,
+            )
+            .await?;
+        let pol_lp: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
+        if pol_lp.iter().chain(&ref_lp).any(|x| !x.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "log-probs",
+            });
+        }
+        let mut grad = vec![0.0f64; b * t];
+        let out = preference_step_loss(
+            self.config.loss_type,
+            self.config.beta,
+            self.config.rpo_alpha,
+            &pol_lp,
+            &ref_lp,
+            &batch.mask,
+            n,
+            t,
+            &mut grad,
+        )?;
+        if !out.loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "loss",
+            });
+        }
+        let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
+        let policy = self.trainer.model();
+        policy.backward(&weights, None)?;
+        let opt = AdamWConfig {
+            weight_decay: self.config.weight_decay,
+            max_grad_norm: self.config.max_grad_norm,
+            ..AdamWConfig::default()
+        };
+        policy.step(&opt, self.config.learning_rate);
+        Ok(out)
+    }
+
+    /// Held-out greedy accuracy (and the rest of the report) of the policy.
+    pub async fn evaluate(&mut self) -> Result<crate::EvalReport, TrainError> {
+        self.trainer.evaluate().await
+    }
+}
+
+/// A short text of the strong and weak responses to one pair (for logs and samples).
+pub fn describe_pair(vocab: &crate::CharVocab, p: &Pair) -> String {
+    alloc::format!(
+        "{} | strong {:?} | weak {:?}",
+        vocab.decode(&p.prompt),
+        vocab.decode(&p.chosen),
+        vocab.decode(&p.rejected)
+    )
+}
