@@ -38,7 +38,6 @@
 
 extern crate alloc;
 
-pub mod azr_selfplay;
 pub mod backend;
 pub mod config;
 pub mod data;
