@@ -2,8 +2,13 @@
 //! the `gpu` feature, the wgpu kernels of spar-gpu.
 //!
 //! [`select_backend`] resolves the config's [`BackendName`]: `auto` takes the GPU when the
-//! feature is compiled in and an adapter is found, else the CPU; `gpu` forced without the
-//! feature or without an adapter is a [`TrainError::BackendUnavailable`] that says which.
+//! feature is compiled in and a *hardware* adapter is found (discrete, integrated or
+//! virtual GPU), else the CPU kernels: a software adapter (lavapipe, SwiftShader: wgpu's
+//! `DeviceType::Cpu`) runs the WGSL kernels far slower than the CPU backend runs the same
+//! model, so `auto` falls back to the CPU and says why ([`auto_accepts`]). `gpu` takes any
+//! adapter, software ones included (that is how CI tests the GPU backend, on lavapipe);
+//! `gpu` forced without the feature or without an adapter is a
+//! [`TrainError::BackendUnavailable`] that says which.
 //! The fallback happens only here: once a run has started on a backend it stays there, and
 //! an error the backend reports later stops the run ([`Trainer::train_step_checked`],
 //! [`Trainer::check_backend`]).
@@ -63,7 +68,8 @@ pub enum Selected {
 }
 
 impl Selected {
-    /// One line for the start of a run: `cpu`, `cpu (auto: ...)` or `gpu: <adapter>`.
+    /// One line for the start of a run: `cpu`, `cpu (auto: ...)` or
+    /// `gpu: <adapter> [<device type>; <optional paths in use>]`.
     pub fn describe(&self) -> String {
         match self {
             Selected::Cpu { fallback: None } => "cpu".into(),
@@ -71,7 +77,12 @@ impl Selected {
                 fallback: Some(why),
             } => alloc::format!("cpu (auto: {why})"),
             #[cfg(feature = "gpu")]
-            Selected::Gpu(ctx) => alloc::format!("gpu: {}", ctx.adapter_name()),
+            Selected::Gpu(ctx) => alloc::format!(
+                "gpu: {} [{:?}; {}]",
+                ctx.adapter_name(),
+                ctx.device_type(),
+                ctx.features_in_use()
+            ),
         }
     }
 
@@ -79,6 +90,15 @@ impl Selected {
     pub fn is_gpu(&self) -> bool {
         !matches!(self, Selected::Cpu { .. })
     }
+}
+
+/// Whether `backend = auto` takes an adapter of this kind: every kind but a software
+/// rasteriser (`DeviceType::Cpu`: lavapipe, SwiftShader, WARP), on which the CPU backend is
+/// faster. `Other` (unknown, e.g. what wgpu's browser backend reports) is taken.
+/// `backend = gpu` does not ask: it takes any adapter.
+#[cfg(feature = "gpu")]
+pub fn auto_accepts(device_type: spar_gpu::DeviceType) -> bool {
+    !matches!(device_type, spar_gpu::DeviceType::Cpu)
 }
 
 /// Resolves `name` to a backend (see the module docs for the rules).
@@ -94,7 +114,13 @@ pub fn select_backend(name: BackendName) -> Result<Selected, TrainError> {
         )),
         #[cfg(feature = "gpu")]
         BackendName::Auto => Ok(match spar_gpu::GpuContext::new_blocking() {
-            Ok(ctx) => Selected::Gpu(ctx),
+            Ok(ctx) if auto_accepts(ctx.device_type()) => Selected::Gpu(ctx),
+            Ok(ctx) => Selected::Cpu {
+                fallback: Some(alloc::format!(
+                    "the only GPU adapter is a software one ({}); `backend = gpu` runs on it",
+                    ctx.adapter_name()
+                )),
+            },
             Err(e) => Selected::Cpu {
                 fallback: Some(alloc::format!("no usable GPU adapter: {e}")),
             },
@@ -149,6 +175,21 @@ mod tests {
             matches!(&e, TrainError::BackendUnavailable(m) if m.contains("`gpu` feature")),
             "{e}"
         );
+    }
+
+    #[cfg(feature = "gpu")]
+    #[test]
+    fn auto_takes_hardware_adapters_and_leaves_software_ones() {
+        use spar_gpu::DeviceType;
+        for t in [
+            DeviceType::DiscreteGpu,
+            DeviceType::IntegratedGpu,
+            DeviceType::VirtualGpu,
+            DeviceType::Other,
+        ] {
+            assert!(auto_accepts(t), "{t:?}");
+        }
+        assert!(!auto_accepts(DeviceType::Cpu));
     }
 
     #[test]
