@@ -5,7 +5,7 @@
 //   forward   out(rows,n)  = inp(rows,k)·W(k,n) + bias(n)
 //   backward  dinp(rows,k) += dout(rows,n)·W(k,n)ᵀ   (B strides swapped)
 //             dW(k,n)      += inp(rows,k)ᵀ·dout(rows,n) (A strides swapped)
-//             dbias(n)     += Σ_rows dout              (bias_backward below)
+//             dbias(n)     += Σ_rows dout              (bias_backward_* below)
 //   attention q·kᵀ, att·v and their backward products, batched over (B, NH);
 //   the tied head z = x·wteᵀ and its backward.
 // Tiling: 64×64 output tile per workgroup of 16×16 invocations, each 4×4 outputs; K in
@@ -34,9 +34,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> a: array<f32>;    // (batch, m, k)
 @group(0) @binding(3) var<storage, read_write> b: array<f32>;    // (batch, k, n)
 @group(0) @binding(4) var<storage, read_write> bias: array<f32>; // (n)
-// bias_backward: dbias(1) dout(2)
-@group(0) @binding(1) var<storage, read_write> dbias: array<f32>; // (n)
-@group(0) @binding(2) var<storage, read_write> dout: array<f32>;  // (m, n) rows of width c_rs
+// bias_backward_partial: part(1) dout(2); bias_backward_final: dbias(1) part(2)
+@group(0) @binding(1) var<storage, read_write> dbias: array<f32>; // (n) or part (chunks, n)
+@group(0) @binding(2) var<storage, read_write> dout: array<f32>;  // (m, n) or part (chunks, n)
 
 const TILE: u32 = 64u;
 const KT: u32 = 16u;
@@ -107,13 +107,31 @@ fn matmul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) l:
     }
 }
 
-// dbias(n) += Σ_{i<m} dout(m,n)[i]   (one invocation per column; offsets: dbias c_off, dout a_off)
+// dbias(n) += Σ_{i<m} dout(m,n)[i] in two passes (deterministic, no atomics), like
+// LayerNorm's dweight/dbias: pass 1 sums each chunk of P.k rows per column into part,
+// pass 2 sums the chunks per column in order.
+// pass 1: part(chunks,n)[q, j] = Σ over rows of chunk q of dout; grid (⌈n/256⌉, chunks);
+// offsets: part c_off, dout a_off
 @compute @workgroup_size(256)
-fn bias_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
-                 @builtin(local_invocation_index) lid: u32) {
+fn bias_backward_partial(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                         @builtin(local_invocation_index) lid: u32) {
+    let j = wg.x * 256u + lid;
+    if (j >= P.n) { return; }
+    let q = wg.y;
+    let i1 = min(P.m, (q + 1u) * P.k);
+    var s = 0.0;
+    for (var i = q * P.k; i < i1; i++) { s += dout[P.a_off + i * P.n + j]; }
+    dbias[P.c_off + q * P.n + j] = s;
+}
+
+// pass 2: dbias(n) += Σ_q part(chunks,n)[q, ·] (P.k holds the number of chunks);
+// bindings dbias(1) part(2); offsets: dbias c_off, part a_off
+@compute @workgroup_size(256)
+fn bias_backward_final(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                       @builtin(local_invocation_index) lid: u32) {
     let j = (wg.y * nwg.x + wg.x) * 256u + lid;
     if (j >= P.n) { return; }
     var s = 0.0;
-    for (var i = 0u; i < P.m; i++) { s += dout[P.a_off + i * P.n + j]; }
+    for (var q = 0u; q < P.k; q++) { s += dout[P.a_off + q * P.n + j]; }
     dbias[P.c_off + j] += s;
 }

@@ -34,8 +34,8 @@ struct Gemm {
     half: bool,
 }
 
-/// Rows per chunk of LayerNorm's two-pass dweight/dbias reduction: enough chunks to fill a
-/// GPU at the model's row counts, short enough serial loops.
+/// Rows per chunk of the two-pass column sums (LayerNorm's dweight/dbias, the matmul's
+/// dbias): enough chunks to fill a GPU at the model's row counts, short serial loops.
 const LN_CHUNK: usize = 32;
 
 fn u(x: usize) -> u32 {
@@ -430,15 +430,25 @@ impl Kernels for GpuKernels {
         let c = self.operand(dweight, 0, n, 1, 0, 0);
         self.gemm2(k, rows, n, a, b, c, true, None, false);
         if let Some(db) = dbias {
+            // dbias(n) += Σ_rows dout: partial sums per chunk of rows, then over the chunks
+            let chunks = rows.div_ceil(LN_CHUNK);
+            let part = self.scratch_part(chunks * n);
+            let (pb, po) = self.bind_raw(part, 0, chunks * n);
             let (bb, bo) = self.bind(db);
             let (yb, yo) = self.bind(dout);
             let mut params = [0u32; 21];
             params[0] = u(rows);
             params[1] = u(n);
+            params[2] = u(LN_CHUNK);
             params[6] = yo;
+            params[16] = po;
+            let g = [u(n.div_ceil(256)), u(chunks), 1];
+            self.dispatch(Pipe::BiasBackwardPartial, &[pb, yb], &params, g);
+            params[2] = u(chunks);
+            params[6] = po;
             params[16] = bo;
             let g = self.groups_1d(n);
-            self.dispatch(Pipe::BiasBackward, &[bb, yb], &params, g);
+            self.dispatch(Pipe::BiasBackwardFinal, &[bb, pb], &params, g);
         }
     }
 

@@ -74,7 +74,13 @@ pub(crate) const PIPELINES: &[(Pipe, &str, &str, u32)] = &[
     ),
     (Pipe::Matmul, MATMUL, "matmul", 4),
     (Pipe::MatmulF16, MATMUL, "matmul", 4),
-    (Pipe::BiasBackward, MATMUL, "bias_backward", 2),
+    (
+        Pipe::BiasBackwardPartial,
+        MATMUL,
+        "bias_backward_partial",
+        2,
+    ),
+    (Pipe::BiasBackwardFinal, MATMUL, "bias_backward_final", 2),
     (Pipe::SoftmaxForward, ATTENTION, "softmax_causal_forward", 1),
     (
         Pipe::SoftmaxBackward,
@@ -125,7 +131,8 @@ pub(crate) enum Pipe {
     Matmul,
     /// Built only when the f16 forward is in use.
     MatmulF16,
-    BiasBackward,
+    BiasBackwardPartial,
+    BiasBackwardFinal,
     SoftmaxForward,
     SoftmaxBackward,
     AttentionFusedForward,
