@@ -13,12 +13,17 @@
 #   (binary: target/release/examples/gpu_bench, or under $CARGO_TARGET_DIR)
 # then, on the GPU machine (NVIDIA driver + Debian's libvulkan1; python3 with CUDA torch):
 #   scripts/gpu-bench.sh [path/to/gpu_bench]
-# Environment: PYTHON (default python3), SPAR_GPU_CFGS (default "C0 C1 C2 C3").
+# Environment: PYTHON (default python3), SPAR_GPU_CFGS (default "C0 C1 C2 C3"),
+# SPAR_GPU_VARIANTS (default "portable f16 unfused": extra spar-gpu runs with those optional
+# paths, see gpu_bench's SPAR_GPU_OPTS; the goals use the default paths' lines only).
+# The first RESULT line says which optional features the adapter offers (subgroups, f16,
+# cooperative matrices) and which paths the default run uses.
 set -u
 cd "$(dirname "$0")/.."
 BIN=${1:-${SPAR_GPU_BENCH_BIN:-target/release/examples/gpu_bench}}
 PY=${PYTHON:-python3}
 CFGS=${SPAR_GPU_CFGS:-C0 C1 C2 C3}
+VARIANTS=${SPAR_GPU_VARIANTS:-portable f16 unfused}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 LOG=$(mktemp)
 
@@ -31,8 +36,12 @@ date -u +"date %Y-%m-%dT%H:%M:%SZ"
 
 run() { echo "+ $*" >&2; "$@" 2>&1 | tee -a "$LOG"; }
 
+run "$BIN" features
 run "$BIN" sgemm 2048
 run "$BIN" sgemm 4096
+for v in $VARIANTS; do
+  SPAR_GPU_OPTS=$v run "$BIN" sgemm 4096
+done
 run "$PY" - <<'PYEOF'
 import json, time, torch
 torch.backends.cuda.matmul.allow_tf32 = False
@@ -53,6 +62,11 @@ for cfg in $CFGS; do
   run "$BIN" train "$cfg"
   run "$PY" benches/gpt_bench.py train --cfg "$cfg" --attn sdpa
 done
+for v in $VARIANTS; do
+  for cfg in C1 C3; do
+    SPAR_GPU_OPTS=$v run "$BIN" train "$cfg"
+  done
+done
 for cfg in C1 C2; do
   run "$BIN" genkv "$cfg"
   run "$PY" benches/gpt_bench.py genkv --cfg "$cfg"
@@ -62,7 +76,8 @@ done
 import json, sys
 rows = [json.loads(l.split("RESULT ", 1)[1]) for l in open(sys.argv[1]) if l.startswith("RESULT ")]
 def pick(pred, key):
-    xs = [r[key] for r in rows if pred(r)]
+    # spar-gpu's lines: the default paths only (the variants are reported, not goals)
+    xs = [r[key] for r in rows if pred(r) and r.get("variant", "default") == "default"]
     return xs[-1] if xs else None
 def goal(name, ours, theirs, bar):
     ratio = None if not ours or not theirs else ours / theirs

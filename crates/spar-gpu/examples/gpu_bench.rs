@@ -9,9 +9,16 @@
 //! ```
 //! `train`: tokens (batch × ctx) per second of forward + backward + AdamW on random tokens,
 //! at the preset's batch. `genkv`: 16 prompts of 16 tokens, 64 new tokens each, greedy, with
-//! the KV cache (one submission per rollout). `sgemm`: `N×N·N×N` through the matmul kernel.
+//! the KV cache (one submission per rollout). `sgemm`: `N×N·N×N` through the matmul kernel
+//! (the forward product: f16 tiles when the f16 forward is in use). `features`: the adapter,
+//! its type, the optional features it offers and the paths in use.
+//!
+//! `SPAR_GPU_OPTS` picks the optional paths (comma-separated, from the defaults: subgroups
+//! where offered, f32 products, fused attention): `f16` (f16-tile forward products),
+//! `no-subgroups`, `unfused` (unfused training attention), `portable` (none of the optional
+//! paths). Every RESULT line carries the variant asked for and the paths in use.
 
-use spar_gpu::{GpuContext, GpuKernels};
+use spar_gpu::{GpuContext, GpuKernels, GpuOptions};
 use spar_model::kernels::{Kernels, MatmulShape, Slice};
 use spar_model::{block_on, AdamWConfig, Gpt, GptConfig, SampleConfig};
 use std::time::Instant;
@@ -26,6 +33,61 @@ fn lcg(state: &mut u64) -> u32 {
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
+}
+
+/// The options `SPAR_GPU_OPTS` asks for, and its text (`default` when unset).
+fn options_from_env() -> (GpuOptions, String) {
+    let text = std::env::var("SPAR_GPU_OPTS").unwrap_or_default();
+    let mut o = GpuOptions::default();
+    for w in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        match w {
+            "f16" => o.f16_forward = true,
+            "no-subgroups" => o.subgroups = false,
+            "unfused" => o.fused_attention = false,
+            "portable" => {
+                o = GpuOptions {
+                    subgroups: false,
+                    f16_forward: false,
+                    fused_attention: false,
+                }
+            }
+            other => panic!(
+                "SPAR_GPU_OPTS: unknown path {other:?} (f16, no-subgroups, unfused, portable)"
+            ),
+        }
+    }
+    let name = if text.is_empty() {
+        "default".into()
+    } else {
+        text
+    };
+    (o, name)
+}
+
+/// The JSON fields every RESULT line ends with: device, its type, variant, paths in use.
+fn tail(ctx: &GpuContext) -> String {
+    format!(
+        "\"device\":\"{}\",\"device_type\":\"{:?}\",\"variant\":\"{}\",\"paths\":\"{}\"",
+        ctx.adapter_name(),
+        ctx.device_type(),
+        options_from_env().1,
+        ctx.features_in_use()
+    )
+}
+
+fn features(ctx: std::sync::Arc<GpuContext>) {
+    let f = ctx.adapter_features();
+    let has = |x| f.contains(x);
+    println!(
+        "RESULT {{\"bench\":\"features\",\"subgroup\":{},\"shader_f16\":{},\"cooperative_matrix\":{},\"subgroup_sizes\":[{},{}],\"max_workgroup_storage\":{},{}}}",
+        has(wgpu::Features::SUBGROUP),
+        has(wgpu::Features::SHADER_F16),
+        has(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX),
+        ctx.subgroup_sizes().0,
+        ctx.subgroup_sizes().1,
+        ctx.limits().max_compute_workgroup_storage_size,
+        tail(&ctx)
+    );
 }
 
 fn sgemm(ctx: std::sync::Arc<GpuContext>, n: usize) {
@@ -63,8 +125,8 @@ fn sgemm(ctx: std::sync::Arc<GpuContext>, n: usize) {
     let t = median(times);
     let gflops = 2.0 * (n as f64).powi(3) * reps as f64 / t / 1e9;
     println!(
-        "RESULT {{\"bench\":\"sgemm\",\"impl\":\"spar-gpu-wgsl\",\"n\":{n},\"gflops\":{gflops:.2},\"device\":\"{}\"}}",
-        ctx.adapter_name()
+        "RESULT {{\"bench\":\"sgemm\",\"impl\":\"spar-gpu-wgsl\",\"n\":{n},\"gflops\":{gflops:.2},{}}}",
+        tail(&ctx)
     );
     k.check().expect("GPU error");
 }
@@ -101,8 +163,8 @@ fn train(ctx: std::sync::Arc<GpuContext>, name: &str) {
     let tps = median(rates);
     let gflops = tps * p.config.train_flops_per_token() / 1e9;
     println!(
-        "RESULT {{\"bench\":\"train\",\"impl\":\"spar-gpu\",\"cfg\":\"{name}\",\"batch\":{b},\"tokens_per_s\":{tps:.1},\"model_gflops\":{gflops:.1},\"device\":\"{}\"}}",
-        ctx.adapter_name()
+        "RESULT {{\"bench\":\"train\",\"impl\":\"spar-gpu\",\"cfg\":\"{name}\",\"batch\":{b},\"tokens_per_s\":{tps:.1},\"model_gflops\":{gflops:.1},{}}}",
+        tail(&ctx)
     );
     g.kernels.check().expect("GPU error");
 }
@@ -134,16 +196,16 @@ fn genkv(ctx: std::sync::Arc<GpuContext>, name: &str) {
         }
     }
     println!(
-        "RESULT {{\"bench\":\"genkv\",\"impl\":\"spar-gpu\",\"cfg\":\"{name}\",\"new_tokens_per_s\":{:.1},\"device\":\"{}\"}}",
+        "RESULT {{\"bench\":\"genkv\",\"impl\":\"spar-gpu\",\"cfg\":\"{name}\",\"new_tokens_per_s\":{:.1},{}}}",
         median(rates),
-        ctx.adapter_name()
+        tail(&ctx)
     );
     g.kernels.check().expect("GPU error");
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let ctx = match GpuContext::new_blocking() {
+    let ctx = match GpuContext::with_options_blocking(options_from_env().0) {
         Ok(c) => c,
         Err(e) => {
             println!("skipped: {e}");
@@ -154,6 +216,7 @@ fn main() {
         (Some("sgemm"), n) => sgemm(ctx, n.map_or(1024, |x| x.parse().expect("size"))),
         (Some("train"), c) => train(ctx, c.map_or("C1", |x| x.as_str())),
         (Some("genkv"), c) => genkv(ctx, c.map_or("C1", |x| x.as_str())),
-        _ => eprintln!("usage: gpu_bench sgemm N | train C0..C3 | genkv C0..C3"),
+        (Some("features"), _) => features(ctx),
+        _ => eprintln!("usage: gpu_bench sgemm N | train C0..C3 | genkv C0..C3 | features"),
     }
 }
