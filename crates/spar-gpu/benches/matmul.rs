@@ -1,10 +1,12 @@
 //! Criterion: the WGSL matmul (forward, and the backward's two products) against the CPU
 //! backend. Size from `SPAR_BENCH_N` (default 128: the software adapter used in CI is slow,
 //! and its figures are not speed claims). Each iteration records the kernel and reads one
-//! element back, so the time includes submission and synchronisation.
+//! element back, so the time includes submission and synchronisation. `gpu` is the default
+//! f32 path; `gpu-f16` the f16-tile forward product (when the adapter has SHADER_F16; its
+//! backward is the f32 one, so only the forward is measured).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use spar_gpu::GpuKernels;
+use spar_gpu::{GpuContext, GpuKernels, GpuOptions};
 use spar_model::kernels::{Kernels, MatmulShape, Slice};
 use spar_model::{block_on, CpuKernels};
 
@@ -23,7 +25,7 @@ fn setup<K: Kernels>(k: &mut K, n: usize) -> [Slice; 6] {
     })
 }
 
-fn run<K: Kernels>(c: &mut Criterion, name: &str, mut k: K, n: usize) {
+fn run<K: Kernels>(c: &mut Criterion, name: &str, mut k: K, n: usize, backward: bool) {
     let [a, b, out, dout, dinp, dw] = setup(&mut k, n);
     let shape = MatmulShape { rows: n, k: n, n };
     let mut one = [0.0f32];
@@ -33,6 +35,9 @@ fn run<K: Kernels>(c: &mut Criterion, name: &str, mut k: K, n: usize) {
             block_on(k.read(out.sub(0, 1), &mut one));
         })
     });
+    if !backward {
+        return;
+    }
     c.bench_function(&format!("matmul_backward/{name}/{n}"), |bench| {
         bench.iter(|| {
             k.matmul_backward(dinp, dw, None, dout, a, b, shape);
@@ -46,10 +51,23 @@ fn matmul(c: &mut Criterion) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(128);
-    run(c, "cpu", CpuKernels::new(), n);
-    match spar_gpu::GpuContext::new_blocking() {
-        Ok(ctx) => run(c, "gpu", GpuKernels::new(ctx), n),
-        Err(e) => println!("skipped: {e}"),
+    run(c, "cpu", CpuKernels::new(), n, true);
+    match GpuContext::new_blocking() {
+        Ok(ctx) => run(c, "gpu", GpuKernels::new(ctx), n, true),
+        Err(e) => {
+            println!("skipped: {e}");
+            return;
+        }
+    }
+    let half = GpuOptions {
+        f16_forward: true,
+        ..GpuOptions::default()
+    };
+    match GpuContext::with_options_blocking(half) {
+        Ok(ctx) if ctx.features_in_use().f16_forward => {
+            run(c, "gpu-f16", GpuKernels::new(ctx), n, false)
+        }
+        _ => println!("skipped gpu-f16: the adapter has no SHADER_F16"),
     }
 }
 

@@ -1,13 +1,16 @@
 //! Criterion: one SFT train step (forward to log-probs, backward, AdamW) on the GPU and on
-//! the CPU. Config from `SPAR_BENCH_CFG` (a preset name, C0..C3); the default is a tiny model
-//! so the bench code itself is exercised on the software adapter used in CI.
+//! the CPU. Config from `SPAR_BENCH_CFG` (a preset name, C0..C3); the default is two tiny
+//! models (`tiny`: T = 16; `t128`: T = 128, where attention's share grows) so the bench code
+//! itself is exercised on the software adapter used in CI. GPU paths, same run:
+//! `gpu` (defaults: subgroups where offered, fused attention), `gpu-nosg` (no subgroups),
+//! `gpu-unfused` (unfused attention), `gpu-portable` (neither).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use spar_gpu::GpuKernels;
+use spar_gpu::{GpuContext, GpuKernels, GpuOptions};
 use spar_model::kernels::Kernels;
 use spar_model::{block_on, AdamWConfig, CpuKernels, Gpt, GptConfig};
 
-fn run<K: Kernels>(c: &mut Criterion, name: &str, k: K, cfg: GptConfig, b: usize) {
+fn run<K: Kernels>(c: &mut Criterion, name: &str, suffix: &str, k: K, cfg: GptConfig, b: usize) {
     let t = cfg.n_positions;
     let mut g = Gpt::new(k, cfg, b, t).expect("model");
     g.init_params(0);
@@ -15,23 +18,62 @@ fn run<K: Kernels>(c: &mut Criterion, name: &str, k: K, cfg: GptConfig, b: usize
     let tokens: Vec<u32> = (0..b * t).map(|i| (i as u32 * 31) % v).collect();
     let targets: Vec<u32> = (0..b * t).map(|i| (i as u32 * 17 + 3) % v).collect();
     let opt = AdamWConfig::default();
-    c.bench_function(&format!("train_step/{name}"), |bench| {
+    c.bench_function(&format!("train_step{suffix}/{name}"), |bench| {
         bench.iter(|| block_on(g.train_step_sft(&tokens, &targets, b, &opt, 1e-4)).expect("step"))
     });
 }
 
+fn paths() -> [(&'static str, GpuOptions); 4] {
+    let d = GpuOptions::default();
+    [
+        ("gpu", d),
+        (
+            "gpu-nosg",
+            GpuOptions {
+                subgroups: false,
+                ..d
+            },
+        ),
+        (
+            "gpu-unfused",
+            GpuOptions {
+                fused_attention: false,
+                ..d
+            },
+        ),
+        (
+            "gpu-portable",
+            GpuOptions {
+                subgroups: false,
+                fused_attention: false,
+                ..d
+            },
+        ),
+    ]
+}
+
 fn train_step(c: &mut Criterion) {
-    let (cfg, b) = match std::env::var("SPAR_BENCH_CFG")
+    let cfgs = match std::env::var("SPAR_BENCH_CFG")
         .ok()
         .and_then(|n| GptConfig::preset(&n))
     {
-        Some(p) => (p.config, p.batch),
-        None => (GptConfig::new(64, 16, 32, 2, 2), 4),
+        Some(p) => vec![("", p.config, p.batch)],
+        None => vec![
+            ("", GptConfig::new(64, 16, 32, 2, 2), 4),
+            ("_t128", GptConfig::new(64, 128, 64, 2, 2), 2),
+        ],
     };
-    run(c, "cpu", CpuKernels::new(), cfg, b);
-    match spar_gpu::GpuContext::new_blocking() {
-        Ok(ctx) => run(c, "gpu", GpuKernels::new(ctx), cfg, b),
-        Err(e) => println!("skipped: {e}"),
+    for (suffix, cfg, b) in cfgs {
+        run(c, "cpu", suffix, CpuKernels::new(), cfg, b);
+        for (name, opts) in paths() {
+            match GpuContext::with_options_blocking(opts) {
+                Ok(ctx) => {
+                    println!("{name}: {}", ctx.features_in_use());
+                    run(c, name, suffix, GpuKernels::new(ctx), cfg, b)
+                }
+                Err(e) => println!("skipped: {e}"),
+            }
+        }
     }
 }
 
