@@ -9,9 +9,12 @@
 //! spar bench [--config FILE]          train and rollout tokens/s [--steps N]
 //! (train, eval, sample and bench take `--backend auto|cpu|gpu`, overriding the config's `backend`)
 //! spar selfplay [--config FILE]       Kuhn-poker self-play, exploitability [--output DIR]
+//! spar selfplay --game absolute_zero  proposer-solver self-play on programs [--config FILE]
+//!                                     [--output DIR] [--steps N]
 //! ```
 
 mod args;
+mod azr;
 mod bench;
 mod main_job;
 mod run;
@@ -24,7 +27,8 @@ const USAGE: &str = "usage:
   spar eval --checkpoint DIR [--num-samples N] [--temperature T] [--top-p P] [--backend B]
   spar sample --checkpoint DIR [--temperature T] [--top-p P] [--top-k K] [--max-new-tokens N] [--seed S] [PROMPT ...] [--backend B]
   spar bench [--config FILE] [--steps N] [--backend B]
-  spar selfplay [--config FILE] [--output DIR]";
+  spar selfplay [--config FILE] [--output DIR]
+  spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N]";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();

@@ -17,6 +17,9 @@ pub const KUHN_CONFIG: &str = include_str!("../../../configs/kuhn_selfplay.toml"
 
 /// Runs `spar selfplay [--config FILE] [--output DIR]`.
 pub fn selfplay_command(argv: &[String]) -> CliResult {
+    if crate::azr::wants_azr(argv) {
+        return crate::azr::azr_command(argv);
+    }
     let args = Args::parse(argv, &["config", "output"], &[])?;
     let text = match args.get("config") {
         Some(p) => fs::read_to_string(p).map_err(|e| format!("`{p}`: {e}"))?,

@@ -38,6 +38,7 @@
 
 extern crate alloc;
 
+pub mod azr_selfplay;
 pub mod backend;
 pub mod config;
 pub mod data;

@@ -1,0 +1,1036 @@
+//! Proposer–solver self-play on spar-tasks' program language with the learnability reward
+//! (Absolute Zero, Zhao et al. 2025, "Absolute Zero: Reinforced Self-play Reasoning with Zero
+//! Data"; LeapLabTHU/Absolute-Zero-Reasoner `rewards/reward_managers.py`).
+//!
+//! One GPT plays both roles on three task types ([`AzrTaskType`]): **deduction** (program +
+//! input → output), **abduction** (program + output → an input) and **induction** (input/output
+//! pairs → a program). Each step:
+//!
+//! 1. *Propose.* For each task type the proposer sees one reference task drawn from that
+//!    type's buffer, `"new ded like rev(x);[1,2,3]:"` ([`spar_tasks::proposer_prompt`]), and
+//!    writes `PROGRAM;INPUT[;INPUT…]` ([`spar_tasks::parse_proposal`]). The interpreter runs
+//!    the program: it must parse, run within the limits, be deterministic and not be a
+//!    constant or the identity; the solver's prompt and answer (and the task's own proposer
+//!    prompt) must fit the context. A valid task enters the buffer.
+//! 2. *Estimate.* The solver answers every valid proposal `n_samples` times (Monte Carlo, not
+//!    trained on, as in the paper): `acc` is the fraction solved.
+//! 3. *Solve.* The solver answers `solves_per_type` tasks drawn from each buffer, one rollout
+//!    each; these rollouts and the proposals are the step's training batch.
+//!
+//! Rewards (ALGORITHMS.md §4.2, the paper's eq. 4–6 with `one_minus` learnability):
+//!
+//! ```text
+//! r_propose = 0 if acc ∈ {0, 1} else 1 − acc              (learnability)
+//! R_propose = −1 if the proposal is invalid
+//!           = r_propose if r_propose > 0
+//!           = −0.5 otherwise (valid, but trivial or impossible for the solver)
+//! R_solve   = 1 if the answer is correct
+//!           = −0.5 if it is well formed but wrong
+//!           = −1 if it is malformed (not a value, resp. not a program)
+//! ```
+//! A solver answer is well formed when the whole completion parses: a value (`5`, `[1,2]`)
+//! for deduction and abduction, a program for induction.
+//!
+//! Advantages are Task-Relative REINFORCE++ ([`spar_losses::task_relative`]): with γ = 1 and
+//! no KL every token's return is its completion's reward `R`, whitened separately in each of
+//! the (task type × role) categories of the batch (six baselines),
+//! `A = (R − mean_c) / sqrt(var_c + 1e-8)`. The loss is the on-policy policy loss of
+//! [`spar_losses::ppo_clip::policy_loss`] (token mean, one update per batch, no KL) and the
+//! optimiser AdamW.
+//!
+//! The paper starts from a pretrained coder; this model starts from random weights, so it
+//! first reads the seed tasks for `warmup_steps` supervised steps ([`AzrSelfPlay::warm_start`]):
+//! proposer prompts followed by a seed proposal, solver prompts followed by the seed answers.
+//! The seeds ([`seed_tasks`]) are six hand-written programs made by the code. The solver's
+//! held-out accuracy (greedy) on tasks drawn by [`spar_tasks::ProgramTasks`] at level 0 —
+//! programs the model never trains on — shows whether self-play helps.
+
+use crate::config::ModelSection;
+use crate::trainer::pad_batch;
+use crate::vocab::CharVocab;
+use crate::TrainError;
+use alloc::collections::BTreeSet;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+use spar_losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossConfig};
+use spar_losses::task_relative::task_relative_advantages;
+use spar_model::optim::AdamWConfig;
+use spar_model::{Gpt, GptConfig, Kernels, SampleConfig};
+use spar_tasks::{
+    parse_proposal, proposer_prompt, proposer_reward, Answer, Format, Instance, Limits, Program,
+    ProgramTask, ProgramTaskKind, ProgramTasks, Task, Value,
+};
+
+/// Characters of the program language, the proposer prompts and the solver prompts (one
+/// token each, plus the end token).
+pub const AZR_CHARSET: &str = "0123456789abdefghiklmnorstuvwx+-*/%<>=()[],;?: ";
+
+/// Room a buffered task's proposer prompt must leave in the context for a proposal.
+const MIN_PROPOSAL_ROOM: usize = 16;
+
+/// An Absolute Zero task type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AzrTaskType {
+    /// Program + input → output.
+    Deduction,
+    /// Program + output → an input.
+    Abduction,
+    /// Input/output pairs → a program.
+    Induction,
+}
+
+impl AzrTaskType {
+    /// The spar-tasks kind.
+    pub fn kind(self) -> ProgramTaskKind {
+        match self {
+            AzrTaskType::Deduction => ProgramTaskKind::Deduction,
+            AzrTaskType::Abduction => ProgramTaskKind::Abduction,
+            AzrTaskType::Induction => ProgramTaskKind::Induction,
+        }
+    }
+
+    /// The name used in configs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            AzrTaskType::Deduction => "deduction",
+            AzrTaskType::Abduction => "abduction",
+            AzrTaskType::Induction => "induction",
+        }
+    }
+}
+
+/// The learnability of a task the solver solves with rate `acc` (the paper's `one_minus`):
+/// `0` when `acc ∈ {0, 1}`, else `1 − acc`.
+///
+/// ```
+/// use spar_train::azr_selfplay::learnability;
+/// assert_eq!(learnability(0.0), 0.0);
+/// assert_eq!(learnability(1.0), 0.0);
+/// assert_eq!(learnability(0.125), 0.875);
+/// ```
+pub fn learnability(acc: f64) -> f64 {
+    if acc > 0.0 && acc < 1.0 {
+        1.0 - acc
+    } else {
+        0.0
+    }
+}
+
+/// The proposer's reward: −1 for an invalid proposal (`acc = None`), the learnability when
+/// it is positive, −0.5 for a valid task with `acc ∈ {0, 1}`.
+pub fn propose_reward(acc: Option<f64>) -> f64 {
+    proposer_reward(acc)
+}
+
+/// How a solver's answer fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SolveOutcome {
+    /// Well formed and correct.
+    Correct,
+    /// Well formed, wrong.
+    Wrong,
+    /// Not a value (deduction, abduction) or not a program (induction).
+    Malformed,
+}
+
+/// The solver's reward: 1 correct, −0.5 wrong but well formed, −1 malformed.
+pub fn solve_reward(outcome: SolveOutcome) -> f64 {
+    match outcome {
+        SolveOutcome::Correct => 1.0,
+        SolveOutcome::Wrong => -0.5,
+        SolveOutcome::Malformed => -1.0,
+    }
+}
+
+/// Grades a solver completion (the text before the end token) against `task`: the whole
+/// completion must parse as a value (deduction, abduction) or a program (induction).
+pub fn grade_answer(task: &ProgramTask, completion: &str, limits: &Limits) -> SolveOutcome {
+    let answer = match task.kind {
+        ProgramTaskKind::Induction => match Program::parse(completion.trim()) {
+            Ok(p) => Answer::Text(p.to_string()),
+            Err(_) => return SolveOutcome::Malformed,
+        },
+        _ => match Value::parse(completion) {
+            Some(Value::Int(v)) => Answer::Int(v),
+            Some(Value::List(v)) => Answer::List(v),
+            None => return SolveOutcome::Malformed,
+        },
+    };
+    if task.check(&answer, limits) {
+        SolveOutcome::Correct
+    } else {
+        SolveOutcome::Wrong
+    }
+}
+
+/// The seed tasks of a type: six hand-written programs (one input each for deduction and
+/// abduction, three — two shown, one held out — for induction).
+pub fn seed_tasks(task_type: AzrTaskType) -> Vec<ProgramTask> {
+    let l = |v: &[i64]| Value::List(v.to_vec());
+    let i = Value::Int;
+    let seeds: [(&str, [Value; 3]); 6] = [
+        ("rev(x)", [l(&[1, 2, 3]), l(&[4, 5]), l(&[7, 0])]),
+        ("x+1", [i(4), i(0), i(9)]),
+        ("sum(x)", [l(&[2, 3]), l(&[1, 1, 5]), l(&[6])]),
+        ("sort(x)", [l(&[3, 1, 2]), l(&[5, 4]), l(&[2, 9, 0])]),
+        ("x*2", [i(3), i(5), i(1)]),
+        ("len(x)", [l(&[5, 6]), l(&[1]), l(&[3, 3, 3])]),
+    ];
+    let n = if task_type == AzrTaskType::Induction {
+        3
+    } else {
+        1
+    };
+    seeds
+        .iter()
+        .map(|(src, inputs)| {
+            let p = Program::parse(src).expect("seed programs parse");
+            ProgramTask::new(task_type.kind(), p, &inputs[..n], n - 1, &Limits::default())
+                .expect("seed tasks are valid")
+        })
+        .collect()
+}
+
+/// Checks a proposal's format and runs it: the completion ended with the end token
+/// (`stopped`), every `;`-separated piece after the program is a value, deduction and
+/// abduction give exactly one input, induction at least two distinct inputs (one is held
+/// out); then [`spar_tasks::parse_proposal`] parses and validates the program on them.
+///
+/// ```
+/// use spar_tasks::{Limits, ProgramTaskKind};
+/// use spar_train::azr_selfplay::check_proposal;
+/// let lim = Limits::default();
+/// assert!(check_proposal(ProgramTaskKind::Deduction, "rev(x);[1,2]", true, &lim).is_some());
+/// assert!(check_proposal(ProgramTaskKind::Deduction, "rev(x);[1,2]", false, &lim).is_none());
+/// assert!(check_proposal(ProgramTaskKind::Deduction, "rev(x);[1,2];[", true, &lim).is_none());
+/// assert!(check_proposal(ProgramTaskKind::Induction, "rev(x);[1,2];[1,2]", true, &lim).is_none());
+/// ```
+pub fn check_proposal(
+    kind: ProgramTaskKind,
+    text: &str,
+    stopped: bool,
+    limits: &Limits,
+) -> Option<ProgramTask> {
+    if !stopped {
+        return None;
+    }
+    let inputs: Vec<Value> = text
+        .split(';')
+        .skip(1)
+        .map(Value::parse)
+        .collect::<Option<_>>()?;
+    let count_ok = match kind {
+        ProgramTaskKind::Induction => {
+            inputs.len() >= 2 && (1..inputs.len()).all(|i| !inputs[..i].contains(&inputs[i]))
+        }
+        _ => inputs.len() == 1,
+    };
+    if !count_ok {
+        return None;
+    }
+    parse_proposal(kind, text, limits).ok()
+}
+
+/// The text a proposer writes for `task`: `PROGRAM;INPUT[;INPUT…]`.
+pub fn proposal_text(task: &ProgramTask) -> String {
+    let mut s = task.program.to_string();
+    for (i, _) in &task.pairs {
+        s.push(';');
+        s.push_str(&i.to_string());
+    }
+    s
+}
+
+/// The solver's prompt for `task` (the compact canonical wording).
+pub fn solver_prompt(task: &ProgramTask) -> String {
+    task.prompts(Format::Compact).swap_remove(0)
+}
+
+/// An Absolute Zero self-play run (`configs/absolute_zero.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AzrConfig {
+    /// Seed of the initialisation, the reference draws and the sampling streams.
+    pub seed: u64,
+    /// Where the CLI writes metrics (the library ignores it).
+    pub output_dir: String,
+    /// The model (its `charset` must hold [`AZR_CHARSET`]).
+    pub model: ModelSection,
+    /// The task types played (each at most once).
+    pub task_types: Vec<AzrTaskType>,
+    /// Supervised steps on the seed tasks before self-play.
+    pub warmup_steps: u32,
+    /// Learning rate of the warm start.
+    pub warmup_learning_rate: f32,
+    /// Self-play steps.
+    pub max_steps: u32,
+    /// Proposals per task type and step.
+    pub proposals_per_type: usize,
+    /// Solver training rollouts per task type and step (tasks drawn from the buffer).
+    pub solves_per_type: usize,
+    /// Solver attempts per valid proposal that estimate its solve rate (the paper's 8).
+    pub n_samples: usize,
+    /// Self-play learning rate (constant).
+    pub learning_rate: f32,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f32,
+    /// Global gradient-norm clip.
+    pub max_grad_norm: f32,
+    /// Sampling temperature of both roles (the paper's 1.0).
+    pub temperature: f32,
+    /// Longest proposal, in tokens.
+    pub max_proposal_tokens: usize,
+    /// Longest solver answer, in tokens.
+    pub max_answer_tokens: usize,
+    /// Most tasks a type's buffer keeps (the seeds stay; the oldest proposal goes first).
+    pub buffer_size: usize,
+    /// Held-out tasks per type (spar-tasks' random programs at level 0).
+    pub eval_tasks_per_type: usize,
+    /// Seed of the held-out tasks.
+    pub eval_seed: u64,
+    /// Held-out evaluation every this many self-play steps (0: only when asked).
+    pub eval_every: u32,
+}
+
+impl Default for AzrConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            output_dir: "runs/absolute_zero".to_string(),
+            model: ModelSection {
+                n_layer: 2,
+                n_embd: 48,
+                n_head: 2,
+                n_positions: 64,
+                charset: AZR_CHARSET.to_string(),
+            },
+            task_types: vec![
+                AzrTaskType::Deduction,
+                AzrTaskType::Abduction,
+                AzrTaskType::Induction,
+            ],
+            warmup_steps: 80,
+            warmup_learning_rate: 3e-3,
+            max_steps: 300,
+            proposals_per_type: 16,
+            solves_per_type: 16,
+            n_samples: 8,
+            learning_rate: 1e-3,
+            weight_decay: 0.0,
+            max_grad_norm: 1.0,
+            temperature: 1.0,
+            max_proposal_tokens: 24,
+            max_answer_tokens: 16,
+            buffer_size: 256,
+            eval_tasks_per_type: 32,
+            eval_seed: 1_000_003,
+            eval_every: 25,
+        }
+    }
+}
+
+impl AzrConfig {
+    /// Checks the values a run depends on; the error names the field.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |f: &str, why: &str| Err(TrainError::Config(alloc::format!("`{f}` {why}")));
+        if self.task_types.is_empty() {
+            return bad("task_types", "must name at least one task type");
+        }
+        let distinct: BTreeSet<AzrTaskType> = self.task_types.iter().copied().collect();
+        if distinct.len() != self.task_types.len() {
+            return bad("task_types", "names a task type twice");
+        }
+        for (f, v) in [
+            ("proposals_per_type", self.proposals_per_type),
+            ("solves_per_type", self.solves_per_type),
+            ("n_samples", self.n_samples),
+            ("max_proposal_tokens", self.max_proposal_tokens),
+            ("max_answer_tokens", self.max_answer_tokens),
+        ] {
+            if v == 0 {
+                return bad(f, "must be at least 1");
+            }
+        }
+        if self.buffer_size < 6 {
+            return bad("buffer_size", "must hold at least the 6 seed tasks");
+        }
+        for (f, v) in [
+            ("learning_rate", self.learning_rate),
+            ("warmup_learning_rate", self.warmup_learning_rate),
+        ] {
+            if !(v >= 0.0 && v.is_finite()) {
+                return bad(f, "must be finite and ≥ 0");
+            }
+        }
+        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
+            return bad("temperature", "must be finite and > 0");
+        }
+        if let Some(c) = AZR_CHARSET
+            .chars()
+            .find(|&c| !self.model.charset.contains(c))
+        {
+            return bad("model.charset", &alloc::format!("lacks {c:?}"));
+        }
+        // Every seed task must fit, as proposer reference and as solver problem.
+        if self.model.n_positions < 56 {
+            return bad("model.n_positions", "must be at least 56");
+        }
+        Ok(())
+    }
+
+    /// Parses and validates a TOML config.
+    #[cfg(feature = "std")]
+    pub fn from_toml(text: &str) -> Result<Self, TrainError> {
+        let cfg: AzrConfig = toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+/// One self-play step's metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AzrMetrics {
+    /// The self-play step (0-based).
+    pub step: u32,
+    /// Fraction of proposals that are valid tasks.
+    pub valid_proposal_rate: f64,
+    /// Mean proposer reward `R_propose` over all proposals (penalties included).
+    pub mean_propose_reward: f64,
+    /// Mean learnability `r_propose` over the valid proposals (0 if none).
+    pub mean_learnability: f64,
+    /// Mean solve rate `acc` of the valid proposals (0 if none).
+    pub proposed_task_accuracy: f64,
+    /// Distinct programs among the valid proposals over the number of proposals.
+    pub proposal_diversity: f64,
+    /// Fraction of the solver's training rollouts that are correct.
+    pub solver_train_accuracy: f64,
+    /// Fraction of the solver's training rollouts that are well formed.
+    pub solver_format_rate: f64,
+    /// Held-out accuracy (greedy) before this step's update, when evaluated this step.
+    pub heldout_accuracy: Option<f64>,
+    /// Held-out accuracy per task type (config order), when evaluated this step.
+    pub heldout_by_type: Option<Vec<f64>>,
+    /// The policy loss.
+    pub loss: f64,
+    /// Tasks in the buffers (all types).
+    pub buffer_len: usize,
+    /// The first proposal of each task type this step (config order), as written.
+    pub example_proposals: Vec<String>,
+}
+
+/// The held-out evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct AzrEval {
+    /// Fraction solved (greedy) over all held-out tasks.
+    pub accuracy: f64,
+    /// Per task type, in config order.
+    pub by_type: Vec<f64>,
+}
+
+/// One completion on its way to the loss.
+struct Rollout {
+    seq: Vec<u32>,
+    prompt_len: usize,
+    category: usize,
+    reward: f64,
+}
+
+/// The self-play loop over a backend `K`.
+pub struct AzrSelfPlay<K: Kernels> {
+    config: AzrConfig,
+    model: Gpt<K>,
+    vocab: CharVocab,
+    limits: Limits,
+    /// Per task type (config order): the seeds, then accepted proposals.
+    buffers: Vec<Vec<ProgramTask>>,
+    heldout: Vec<Vec<ProgramTask>>,
+    rng: ChaCha8Rng,
+    step: u32,
+    warmed_up: bool,
+    /// Key of the sampling stream, one per generate call.
+    draws: u32,
+}
+
+fn kind_index(kind: ProgramTaskKind) -> usize {
+    match kind {
+        ProgramTaskKind::Deduction => 0,
+        ProgramTaskKind::Abduction => 1,
+        ProgramTaskKind::Induction => 2,
+    }
+}
+
+impl<K: Kernels> AzrSelfPlay<K> {
+    /// A fresh model (initialised from the seed), seeded buffers and the held-out set.
+    pub fn new(config: AzrConfig, kernels: K) -> Result<Self, TrainError> {
+        config.validate()?;
+        let vocab = CharVocab::new(&config.model.charset)?;
+        let m = &config.model;
+        let gpt = GptConfig::new(
+            vocab.vocab_size(),
+            m.n_positions,
+            m.n_embd,
+            m.n_layer,
+            m.n_head,
+        );
+        let k = config.task_types.len();
+        let cap = k * (config.proposals_per_type + config.solves_per_type);
+        let mut model = Gpt::new(kernels, gpt, cap, m.n_positions)?;
+        model.init_params(config.seed);
+        let limits = Limits::default();
+        let mut sp = Self {
+            buffers: Vec::new(),
+            heldout: Vec::new(),
+            rng: ChaCha8Rng::seed_from_u64(config.seed),
+            step: 0,
+            warmed_up: config.warmup_steps == 0,
+            draws: 0,
+            config,
+            model,
+            vocab,
+            limits,
+        };
+        for &t in &sp.config.task_types {
+            let seeds = seed_tasks(t);
+            if let Some(s) = seeds.iter().find(|s| !sp.fits(s)) {
+                return Err(TrainError::Config(alloc::format!(
+                    "`model.n_positions` too small for the seed task `{}`",
+                    proposal_text(s)
+                )));
+            }
+            sp.buffers.push(seeds);
+        }
+        sp.heldout = sp.make_heldout()?;
+        Ok(sp)
+    }
+
+    /// Held-out tasks: spar-tasks' random programs at level 0, drawn from `eval_seed`, that
+    /// fit the context.
+    fn make_heldout(&self) -> Result<Vec<Vec<ProgramTask>>, TrainError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.eval_seed);
+        let mut out = Vec::new();
+        for &t in &self.config.task_types {
+            let gen = ProgramTasks {
+                max_len: self.config.model.n_positions - 1,
+                ..ProgramTasks::new(t.kind())
+            };
+            let mut tasks = Vec::new();
+            while tasks.len() < self.config.eval_tasks_per_type {
+                let p = gen.generate(0, &mut rng)?;
+                let Instance::Program(task) = p.instance else {
+                    unreachable!("program tasks hold program instances")
+                };
+                if self.fits(&task) {
+                    tasks.push(*task);
+                }
+            }
+            out.push(tasks);
+        }
+        Ok(out)
+    }
+
+    /// Whether `task` fits the context: its solver prompt, reference answer and end token,
+    /// and its proposer prompt with room for a proposal.
+    fn fits(&self, task: &ProgramTask) -> bool {
+        let n = self.config.model.n_positions;
+        let solver = self.vocab.encode(&solver_prompt(task)).len()
+            + self.vocab.encode(&task.completion()).len()
+            + 1;
+        let proposer = self.vocab.encode(&proposer_prompt(task.kind, task)).len();
+        solver <= n && proposer + MIN_PROPOSAL_ROOM <= n
+    }
+
+    /// Self-play steps done.
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+
+    /// The config.
+    pub fn config(&self) -> &AzrConfig {
+        &self.config
+    }
+
+    /// The model.
+    pub fn model(&mut self) -> &mut Gpt<K> {
+        &mut self.model
+    }
+
+    /// The vocabulary.
+    pub fn vocab(&self) -> &CharVocab {
+        &self.vocab
+    }
+
+    /// The task buffers, one per task type in config order.
+    pub fn buffers(&self) -> &[Vec<ProgramTask>] {
+        &self.buffers
+    }
+
+    /// The held-out tasks, one list per task type in config order.
+    pub fn heldout(&self) -> &[Vec<ProgramTask>] {
+        &self.heldout
+    }
+
+    fn pick(&mut self, n: usize) -> usize {
+        (self.rng.next_u64() % n as u64) as usize
+    }
+
+    /// Samples one completion per prompt; returns the new tokens, their text and whether the
+    /// end token stopped them. Greedy decoding (temperature 0) reads no random stream and
+    /// leaves the stream counter alone, so evaluations do not change a run.
+    async fn sample(
+        &mut self,
+        prompts: &[Vec<u32>],
+        max_new_tokens: usize,
+        temperature: f32,
+    ) -> Result<Vec<(Vec<u32>, String, bool)>, TrainError> {
+        if prompts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let refs: Vec<&[u32]> = prompts.iter().map(|p| p.as_slice()).collect();
+        let cfg = SampleConfig {
+            max_new_tokens,
+            temperature,
+            stop_tokens: vec![self.vocab.eos()],
+            seed: self.config.seed,
+            ..SampleConfig::default()
+        };
+        let gens = self.model.generate(&refs, &cfg, self.draws).await?;
+        if temperature > 0.0 {
+            self.draws = self.draws.wrapping_add(1);
+        }
+        Ok(gens
+            .into_iter()
+            .map(|g| {
+                let text = self.vocab.decode(&g.tokens);
+                (g.tokens, text, g.stopped)
+            })
+            .collect())
+    }
+
+    /// Greedy held-out accuracy of the solver.
+    pub async fn evaluate(&mut self) -> Result<AzrEval, TrainError> {
+        let tasks: Vec<(usize, ProgramTask)> = self
+            .heldout
+            .iter()
+            .enumerate()
+            .flat_map(|(k, ts)| ts.iter().map(move |t| (k, t.clone())))
+            .collect();
+        let prompts: Vec<Vec<u32>> = tasks
+            .iter()
+            .map(|(_, t)| self.vocab.encode(&solver_prompt(t)))
+            .collect();
+        // Temperature 0 is greedy: the answer does not depend on the sampling stream.
+        let answers = self
+            .sample(&prompts, self.config.max_answer_tokens, 0.0)
+            .await?;
+        let k = self.config.task_types.len();
+        let (mut right, mut total) = (vec![0usize; k], vec![0usize; k]);
+        for ((ki, task), (_, text, _)) in tasks.iter().zip(&answers) {
+            total[*ki] += 1;
+            if grade_answer(task, text, &self.limits) == SolveOutcome::Correct {
+                right[*ki] += 1;
+            }
+        }
+        let all = right.iter().sum::<usize>() as f64 / total.iter().sum::<usize>().max(1) as f64;
+        Ok(AzrEval {
+            accuracy: all,
+            by_type: right
+                .iter()
+                .zip(&total)
+                .map(|(&r, &n)| r as f64 / n.max(1) as f64)
+                .collect(),
+        })
+    }
+
+    /// The warm start: `warmup_steps` supervised steps on the seed tasks (does nothing once
+    /// done). Each step holds, per task type, `proposals_per_type` proposer examples (a seed
+    /// as reference, a seed proposal as completion) and `solves_per_type` solver examples.
+    /// Returns the last step's loss (0 when nothing was done).
+    pub async fn warm_start(&mut self) -> Result<f64, TrainError> {
+        let mut loss = 0.0;
+        if self.warmed_up {
+            return Ok(loss);
+        }
+        let eos = self.vocab.eos();
+        for _ in 0..self.config.warmup_steps {
+            let mut seqs: Vec<(Vec<u32>, usize)> = Vec::new();
+            for k in 0..self.buffers.len() {
+                let n = self.buffers[k].len();
+                for _ in 0..self.config.proposals_per_type {
+                    let (r, c) = (self.pick(n), self.pick(n));
+                    let b = &self.buffers[k];
+                    let mut s = self.vocab.encode(&proposer_prompt(b[r].kind, &b[r]));
+                    let p = s.len();
+                    s.extend(self.vocab.encode(&proposal_text(&b[c])));
+                    s.push(eos);
+                    seqs.push((s, p));
+                }
+                for _ in 0..self.config.solves_per_type {
+                    let j = self.pick(n);
+                    let t = &self.buffers[k][j];
+                    let mut s = self.vocab.encode(&solver_prompt(t));
+                    let p = s.len();
+                    s.extend(self.vocab.encode(&t.completion()));
+                    s.push(eos);
+                    seqs.push((s, p));
+                }
+            }
+            let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
+            let batch = pad_batch(&refs, self.config.model.n_positions);
+            let mut lp = vec![0.0f32; batch.b * batch.t];
+            self.model
+                .logprobs(
+                    &batch.tokens,
+                    &batch.targets,
+                    Some(&batch.mask),
+                    batch.b,
+                    &mut lp,
+                    None,
+                )
+                .await?;
+            let count = batch.mask.iter().filter(|&&m| m).count().max(1);
+            loss = -lp.iter().map(|&x| x as f64).sum::<f64>() / count as f64;
+            if !loss.is_finite() {
+                return Err(TrainError::NonFinite {
+                    step: self.step,
+                    what: "log-probs",
+                });
+            }
+            let w = -1.0 / count as f32;
+            let weights: Vec<f32> = batch
+                .mask
+                .iter()
+                .map(|&m| if m { w } else { 0.0 })
+                .collect();
+            self.model.backward(&weights, None)?;
+            let opt = self.adamw();
+            self.model.step(&opt, self.config.warmup_learning_rate);
+        }
+        self.warmed_up = true;
+        Ok(loss)
+    }
+
+    fn adamw(&self) -> AdamWConfig {
+        AdamWConfig {
+            weight_decay: self.config.weight_decay,
+            max_grad_norm: self.config.max_grad_norm,
+            ..AdamWConfig::default()
+        }
+    }
+
+    /// Validates a proposal of type `k` (config order): see [`check_proposal`], then the
+    /// context.
+    fn validate_proposal(&self, k: usize, text: &str, stopped: bool) -> Option<ProgramTask> {
+        let kind = self.config.task_types[k].kind();
+        let task = check_proposal(kind, text, stopped, &self.limits)?;
+        self.fits(&task).then_some(task)
+    }
+
+    /// One self-play step (after the warm start, run first if not yet done): propose,
+    /// validate, estimate the solve rates, solve buffer tasks, and one policy-gradient update
+    /// with task-relative REINFORCE++ advantages.
+    pub async fn train_step(&mut self) -> Result<AzrMetrics, TrainError> {
+        self.warm_start().await?;
+        let heldout = if self.config.eval_every > 0 && self.step % self.config.eval_every == 0 {
+            Some(self.evaluate().await?)
+        } else {
+            None
+        };
+        let n_pos = self.config.model.n_positions;
+        let ktypes = self.config.task_types.len();
+        // 1. Propose.
+        let mut prompts = Vec::new();
+        let mut owner = Vec::new();
+        for k in 0..ktypes {
+            for _ in 0..self.config.proposals_per_type {
+                let r = self.pick(self.buffers[k].len());
+                let t = &self.buffers[k][r];
+                prompts.push(self.vocab.encode(&proposer_prompt(t.kind, t)));
+                owner.push(k);
+            }
+        }
+        let longest = prompts.iter().map(|p| p.len()).max().unwrap_or(0);
+        let proposals = self
+            .sample(
+                &prompts,
+                self.config
+                    .max_proposal_tokens
+                    .min(n_pos.saturating_sub(longest).max(1)),
+                self.config.temperature,
+            )
+            .await?;
+        let example_proposals: Vec<String> = (0..ktypes)
+            .map(|k| proposals[k * self.config.proposals_per_type].1.clone())
+            .collect();
+        let tasks: Vec<Option<ProgramTask>> = proposals
+            .iter()
+            .zip(&owner)
+            .map(|((_, text, stopped), &k)| self.validate_proposal(k, text, *stopped))
+            .collect();
+        // 2. Estimate each valid task's solve rate with n_samples solver attempts.
+        let n = self.config.n_samples;
+        let valid: Vec<usize> = (0..tasks.len()).filter(|&i| tasks[i].is_some()).collect();
+        let mut solve_prompts = Vec::with_capacity(valid.len() * n);
+        for &i in &valid {
+            let t = tasks[i].as_ref().expect("filtered to valid tasks");
+            let p = self.vocab.encode(&solver_prompt(t));
+            for _ in 0..n {
+                solve_prompts.push(p.clone());
+            }
+        }
+        let estimates = self
+            .sample(
+                &solve_prompts,
+                self.config.max_answer_tokens,
+                self.config.temperature,
+            )
+            .await?;
+        let mut acc: Vec<Option<f64>> = vec![None; tasks.len()];
+        for (j, &i) in valid.iter().enumerate() {
+            let t = tasks[i].as_ref().expect("filtered to valid tasks");
+            let right = estimates[j * n..(j + 1) * n]
+                .iter()
+                .filter(|(_, text, _)| grade_answer(t, text, &self.limits) == SolveOutcome::Correct)
+                .count();
+            acc[i] = Some(right as f64 / n as f64);
+        }
+        let mut rollouts: Vec<Rollout> = Vec::new();
+        for (i, (toks, _, _)) in proposals.iter().enumerate() {
+            let mut seq = prompts[i].clone();
+            let prompt_len = seq.len();
+            seq.extend_from_slice(toks);
+            rollouts.push(Rollout {
+                seq,
+                prompt_len,
+                category: 2 * kind_index(self.config.task_types[owner[i]].kind()),
+                reward: propose_reward(acc[i]),
+            });
+        }
+        // Metrics of the proposals.
+        let np = tasks.len() as f64;
+        let nv = valid.len();
+        let distinct: BTreeSet<String> = valid
+            .iter()
+            .map(|&i| tasks[i].as_ref().expect("valid").program.to_string())
+            .collect();
+        let mean = |xs: &mut dyn Iterator<Item = f64>, d: usize| xs.sum::<f64>() / d.max(1) as f64;
+        let mean_learn = mean(
+            &mut valid.iter().map(|&i| learnability(acc[i].expect("valid"))),
+            nv,
+        );
+        let prop_acc = mean(&mut valid.iter().map(|&i| acc[i].expect("valid")), nv);
+        let mean_propose = mean(&mut rollouts.iter().map(|r| r.reward), tasks.len());
+        // Valid tasks enter their buffers (the seeds stay; the oldest proposal leaves).
+        for (i, t) in tasks.into_iter().enumerate() {
+            if let Some(t) = t {
+                let b = &mut self.buffers[owner[i]];
+                if b.len() >= self.config.buffer_size {
+                    b.remove(6);
+                }
+                b.push(t);
+            }
+        }
+        // 3. Solve buffer tasks, one rollout each.
+        let mut solve_tasks = Vec::new();
+        let mut solve_prompts = Vec::new();
+        for k in 0..ktypes {
+            for _ in 0..self.config.solves_per_type {
+                let r = self.pick(self.buffers[k].len());
+                let t = self.buffers[k][r].clone();
+                solve_prompts.push(self.vocab.encode(&solver_prompt(&t)));
+                solve_tasks.push((k, t));
+            }
+        }
+        let answers = self
+            .sample(
+                &solve_prompts,
+                self.config.max_answer_tokens,
+                self.config.temperature,
+            )
+            .await?;
+        let (mut correct, mut formed) = (0usize, 0usize);
+        for (((k, t), p), toks_text) in solve_tasks.iter().zip(solve_prompts).zip(answers) {
+            let (toks, text) = (toks_text.0, toks_text.1);
+            let outcome = grade_answer(t, &text, &self.limits);
+            correct += usize::from(outcome == SolveOutcome::Correct);
+            formed += usize::from(outcome != SolveOutcome::Malformed);
+            let prompt_len = p.len();
+            let mut seq = p;
+            seq.extend_from_slice(&toks);
+            rollouts.push(Rollout {
+                seq,
+                prompt_len,
+                category: 2 * kind_index(self.config.task_types[*k].kind()) + 1,
+                reward: solve_reward(outcome),
+            });
+        }
+        let loss = self.update(&rollouts).await?;
+        let ns = solve_tasks.len().max(1) as f64;
+        let m = AzrMetrics {
+            step: self.step,
+            valid_proposal_rate: nv as f64 / np,
+            mean_propose_reward: mean_propose,
+            mean_learnability: mean_learn,
+            proposed_task_accuracy: prop_acc,
+            proposal_diversity: distinct.len() as f64 / np,
+            solver_train_accuracy: correct as f64 / ns,
+            solver_format_rate: formed as f64 / ns,
+            heldout_accuracy: heldout.as_ref().map(|e| e.accuracy),
+            heldout_by_type: heldout.map(|e| e.by_type),
+            loss,
+            buffer_len: self.buffers.iter().map(|b| b.len()).sum(),
+            example_proposals,
+        };
+        self.step += 1;
+        Ok(m)
+    }
+
+    /// Task-relative REINFORCE++ advantages and one on-policy policy-loss update.
+    async fn update(&mut self, rollouts: &[Rollout]) -> Result<f64, TrainError> {
+        let refs: Vec<(&[u32], usize)> = rollouts
+            .iter()
+            .map(|r| (r.seq.as_slice(), r.prompt_len))
+            .collect();
+        let batch = pad_batch(&refs, self.config.model.n_positions);
+        let (b, t) = (batch.b, batch.t);
+        let mut lp = vec![0.0f32; b * t];
+        self.model
+            .logprobs(
+                &batch.tokens,
+                &batch.targets,
+                Some(&batch.mask),
+                b,
+                &mut lp,
+                None,
+            )
+            .await?;
+        let logprobs: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
+        let rewards: Vec<f64> = rollouts.iter().map(|r| r.reward).collect();
+        let categories: Vec<usize> = rollouts.iter().map(|r| r.category).collect();
+        let mut adv = vec![0.0f64; b * t];
+        // γ = 1 and no KL (β = 0): old log-probs only enter the KL term, so zeros do.
+        task_relative_advantages(
+            &rewards,
+            &categories,
+            &vec![0.0; b * t],
+            None,
+            &batch.mask,
+            b,
+            t,
+            0.0,
+            1.0,
+            &mut adv,
+        )?;
+        let pb = PolicyBatch {
+            num_sequences: b,
+            max_len: t,
+            num_generations: 1,
+            logprobs: &logprobs,
+            old_logprobs: None,
+            ref_logprobs: None,
+            mask: &batch.mask,
+            advantages: Advantages::PerToken(&adv),
+        };
+        let mut grad = vec![0.0f64; b * t];
+        let out = policy_loss(&PolicyLossConfig::default(), &pb, &mut grad)?;
+        if !out.loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "loss",
+            });
+        }
+        let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
+        self.model.backward(&weights, None)?;
+        let opt = self.adamw();
+        self.model.step(&opt, self.config.learning_rate);
+        Ok(out.loss)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learnability_is_zero_at_the_ends_and_one_minus_acc_inside() {
+        assert_eq!(learnability(0.0), 0.0);
+        assert_eq!(learnability(1.0), 0.0);
+        assert_eq!(learnability(1.0 / 8.0), 7.0 / 8.0);
+        assert_eq!(learnability(0.5), 0.5);
+        // Monotone decreasing on (0, 1).
+        let xs: Vec<f64> = (1..8).map(|i| i as f64 / 8.0).collect();
+        assert!(xs
+            .windows(2)
+            .all(|w| learnability(w[0]) > learnability(w[1])));
+    }
+
+    #[test]
+    fn proposer_penalties() {
+        assert_eq!(propose_reward(None), -1.0);
+        assert_eq!(propose_reward(Some(0.0)), -0.5);
+        assert_eq!(propose_reward(Some(1.0)), -0.5);
+        assert_eq!(propose_reward(Some(1.0 / 8.0)), 7.0 / 8.0);
+        assert_eq!(propose_reward(Some(0.75)), 0.25);
+    }
+
+    #[test]
+    fn solver_rewards_and_grading() {
+        assert_eq!(solve_reward(SolveOutcome::Correct), 1.0);
+        assert_eq!(solve_reward(SolveOutcome::Wrong), -0.5);
+        assert_eq!(solve_reward(SolveOutcome::Malformed), -1.0);
+        let lim = Limits::default();
+        let ded = &seed_tasks(AzrTaskType::Deduction)[0]; // rev(x) on [1,2,3]
+        assert_eq!(grade_answer(ded, "[3,2,1]", &lim), SolveOutcome::Correct);
+        assert_eq!(grade_answer(ded, "[1,2,3]", &lim), SolveOutcome::Wrong);
+        assert_eq!(grade_answer(ded, "[3,2", &lim), SolveOutcome::Malformed);
+        // Abduction: any input with the right output counts.
+        let abd = &seed_tasks(AzrTaskType::Abduction)[2]; // sum(x) = 5
+        assert_eq!(grade_answer(abd, "[5]", &lim), SolveOutcome::Correct);
+        assert_eq!(grade_answer(abd, "[4,1]", &lim), SolveOutcome::Correct);
+        assert_eq!(grade_answer(abd, "[4]", &lim), SolveOutcome::Wrong);
+        // Induction: any program matching every pair, the hidden one included.
+        let ind = &seed_tasks(AzrTaskType::Induction)[1]; // x+1
+        assert_eq!(grade_answer(ind, "1+x", &lim), SolveOutcome::Correct);
+        assert_eq!(grade_answer(ind, "x+2", &lim), SolveOutcome::Wrong);
+        assert_eq!(grade_answer(ind, "x+", &lim), SolveOutcome::Malformed);
+    }
+
+    #[test]
+    fn seeds_round_trip_through_the_proposal_format() {
+        for t in [
+            AzrTaskType::Deduction,
+            AzrTaskType::Abduction,
+            AzrTaskType::Induction,
+        ] {
+            for s in seed_tasks(t) {
+                let back = parse_proposal(t.kind(), &proposal_text(&s), &Limits::default());
+                assert_eq!(back.as_ref(), Ok(&s), "{}", proposal_text(&s));
+            }
+        }
+    }
+
+    #[test]
+    fn config_errors_name_the_field() {
+        let mut c = AzrConfig {
+            n_samples: 0,
+            ..AzrConfig::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("n_samples"));
+        c = AzrConfig {
+            task_types: vec![AzrTaskType::Deduction, AzrTaskType::Deduction],
+            ..AzrConfig::default()
+        };
+        assert!(c.validate().unwrap_err().to_string().contains("task_types"));
+        c = AzrConfig::default();
+        c.model.n_positions = 40;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("model.n_positions"));
+    }
+}
