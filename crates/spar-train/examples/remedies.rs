@@ -1,21 +1,68 @@
-//! The standard remedies against the collapse of label-free rewards, each run once from the
-//! same SFT model of a config (by default the main job's): KL to the SFT model, a lower
-//! learning rate, dynamic sampling, larger groups. Prints held-out greedy accuracy after SFT
-//! and every `EVERY` RL steps of each variant.
+//! Remedies against the collapse of label-free rewards, each run once from the same SFT model
+//! of a config (by default the main job's): KL to the SFT model, a lower learning rate,
+//! dynamic sampling, larger groups, the vote-confidence and cross-agreement gates, hybrid
+//! ground truth from the labelled problems and an auxiliary SFT loss. Prints held-out greedy
+//! accuracy after SFT and every `EVERY` RL steps of each variant.
 //!
-//! `cargo run --release -p spar-train --example remedies -- CONFIG.toml RL_STEPS [SFT_STEPS] [VARIANT...]`
-//! Variants: `base`, `beta0.04`, `beta0.2`, `lr1e-4`, `dyn`, `g16`, `combo` (β 0.2, lr 1e-4,
-//! dynamic sampling and groups of 16 together), `mv` (majority vote, else as `base`),
-//! `mv_beta0.2`, `co` (Co-Reward), `verifier`; the config's reward unless named otherwise.
+//! `cargo run --release -p spar-train --example remedies -- CONFIG RL_STEPS [SFT_STEPS] [VARIANT...]`
+//! CONFIG is a TOML file, or `sort3` for the learning-bar setting of `tests/learning_bars.rs`
+//! (three-digit sorting). Environment: `SEED` overrides the config's seed, `EVERY` the
+//! evaluation interval (default 50).
+//!
+//! A variant is one or more parts joined by `+`, applied in order to the config's `[grpo]`:
+//! a preset (`base`, `beta0.04`, `beta0.2`, `lr1e-4`, `dyn`, `g16`, `combo` (β 0.2, lr 1e-4,
+//! dynamic sampling and groups of 16 together), `mv` (majority vote), `mv_beta0.2`, `co`
+//! (Co-Reward), `verifier`) or a `KEY=VALUE` `[grpo]` option in TOML syntax, e.g.
+//! `co+min_majority_ratio=0.75+require_cross_agreement=true`. The config's reward is kept
+//! unless a part names another.
+#![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 use spar_model::{block_on, CpuKernels};
 use spar_train::config::{GrpoSection, RewardSource};
 use spar_train::{TrainConfig, Trainer};
 use std::time::Instant;
 
-const EVERY: u32 = 50;
+/// The learning-bar config (kept equal to `sort3` in `tests/learning_bars.rs`).
+fn sort3(seed: u64) -> TrainConfig {
+    let mut c = TrainConfig::default();
+    c.seed = seed;
+    c.model.n_layer = 2;
+    c.model.n_embd = 32;
+    c.model.n_head = 2;
+    c.model.n_positions = 24;
+    c.task.name = "sort".into();
+    c.task.levels = vec![0];
+    c.task.num_train_problems = 600;
+    c.task.labelled_fraction = 0.05;
+    c.task.num_eval_problems = 200;
+    c.sft.max_steps = 400;
+    c.sft.per_device_train_batch_size = 32;
+    c.sft.learning_rate = 3e-3;
+    c.sft.warmup_steps = 20;
+    c.grpo.max_steps = 300;
+    c.grpo.per_device_train_batch_size = 64;
+    c.grpo.num_generations = 8;
+    c.grpo.learning_rate = 3e-4;
+    c.grpo.max_completion_length = 6;
+    c.grpo.log_ref_kl = false;
+    c.eval.num_samples = 0;
+    c
+}
 
 fn variant(name: &str, base: &GrpoSection) -> Option<GrpoSection> {
     let mut g = base.clone();
+    for part in name.split('+') {
+        g = preset(part, g)?;
+    }
+    Some(g)
+}
+
+fn preset(name: &str, base: GrpoSection) -> Option<GrpoSection> {
+    let mut g = base;
+    if name.contains('=') {
+        let mut table = toml::Table::try_from(&g).ok()?;
+        table.extend(toml::from_str::<toml::Table>(name).ok()?);
+        return table.try_into().ok();
+    }
     match name {
         "base" => {}
         "beta0.04" => g.beta = 0.04,
@@ -47,8 +94,17 @@ fn variant(name: &str, base: &GrpoSection) -> Option<GrpoSection> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: remedies CONFIG.toml RL_STEPS [SFT_STEPS] [VARIANT...]";
-    let mut cfg = TrainConfig::from_toml(&std::fs::read_to_string(args.first().ok_or(usage)?)?)?;
+    let usage = "usage: remedies CONFIG RL_STEPS [SFT_STEPS] [VARIANT...]";
+    let path = args.first().ok_or(usage)?;
+    let mut cfg = if path == "sort3" {
+        sort3(1)
+    } else {
+        TrainConfig::from_toml(&std::fs::read_to_string(path)?)?
+    };
+    if let Ok(seed) = std::env::var("SEED") {
+        cfg.seed = seed.parse()?;
+    }
+    let every: u32 = std::env::var("EVERY").map_or(Ok(50), |e| e.parse())?;
     let rl_steps: u32 = args.get(1).ok_or(usage)?.parse()?;
     let mut rest = &args[2.min(args.len())..];
     if let Some(Ok(s)) = rest.first().map(|s| s.parse::<u32>()) {
@@ -84,19 +140,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.set_grpo(g)?;
         let mut curve = vec![format!("{:.3}", sft.accuracy)];
         let mut last = None;
+        let (mut lab, mut lab_n, mut ratio, mut gated) = (0.0, 0, 0.0, 0.0);
         while t.step() < t.total_steps() {
             let m = block_on(t.train_step())?;
+            if let Some(l) = m.label_accuracy {
+                lab += l;
+                lab_n += 1;
+            }
+            ratio += m.majority_ratio.unwrap_or(0.0);
+            gated += m.gated_fraction.unwrap_or(0.0);
             let done = t.step() - cfg.sft.max_steps;
-            if done % EVERY == 0 {
+            if done % every == 0 {
                 curve.push(format!("{:.3}", block_on(t.evaluate())?.accuracy));
             }
             last = Some(m);
         }
         let m = last.ok_or("no RL steps")?;
+        let steps = rl_steps as f64;
         println!(
-            "[{:.0}s] {name}: held-out acc every {EVERY} steps {} | last step: reward {:.3} sampled acc {:.3} entropy {:.3} kl {:.3} zero-spread {:.2}",
+            "[{:.0}s] seed {} {name}: held-out acc every {every} steps {} | mean over RL: label acc {:.3} majority ratio {:.3} gated {:.2} | last step: reward {:.3} sampled acc {:.3} entropy {:.3} kl {:.3} zero-spread {:.2}",
             t0.elapsed().as_secs_f64(),
+            cfg.seed,
             curve.join(" → "),
+            lab / lab_n.max(1) as f64,
+            ratio / steps,
+            gated / steps,
             m.reward,
             m.accuracy,
             m.entropy,

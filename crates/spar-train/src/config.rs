@@ -310,6 +310,23 @@ pub struct GrpoSection {
     pub unlabelled_only: bool,
     /// Compute the KL to the start-of-RL model even when `beta = 0` (for the metrics).
     pub log_ref_kl: bool,
+    /// Vote-confidence gate of the label-free rewards (majority vote, Co-Reward): a group's
+    /// pseudo-label is used only when its vote ratio (the winner's votes over the group size,
+    /// unparsable answers counted) is at least this; other groups get reward 0 everywhere,
+    /// hence zero advantage. TTRL reports that label accuracy rises with the ratio. 0: off.
+    pub min_majority_ratio: f64,
+    /// Co-Reward only: use a pair of groups (original and paraphrase) only when both groups'
+    /// votes name the same answer; otherwise both get reward 0 (zero advantage).
+    pub require_cross_agreement: bool,
+    /// Semi-supervised RL (TTRL's hybrid ground truth, with the labels SFT already had):
+    /// this fraction of each step's prompts (rounded) is drawn from the *labelled* problems
+    /// and graded by the verifier; the rest keep the configured reward. Not label-free when
+    /// above 0. 0: off.
+    pub labelled_fraction_per_step: f64,
+    /// Auxiliary SFT loss during RL (InstructGPT's PPO-ptx): each RL step adds
+    /// `ptx_coef ·` the mean token NLL of `sft.per_device_train_batch_size` labelled examples
+    /// to the policy loss. Uses the labelled problems. 0: off.
+    pub ptx_coef: f64,
 }
 
 impl Default for GrpoSection {
@@ -338,6 +355,10 @@ impl Default for GrpoSection {
             max_refill_rounds: 3,
             unlabelled_only: true,
             log_ref_kl: true,
+            min_majority_ratio: 0.0,
+            require_cross_agreement: false,
+            labelled_fraction_per_step: 0.0,
+            ptx_coef: 0.0,
         }
     }
 }
@@ -443,6 +464,15 @@ impl TrainConfig {
         if !(g.sec_temperature > 0.0 && g.sec_temperature.is_finite()) {
             return Err(bad("grpo.sec_temperature", "must be finite and > 0"));
         }
+        if !(0.0..=1.0).contains(&g.min_majority_ratio) {
+            return Err(bad("grpo.min_majority_ratio", "must be in [0, 1]"));
+        }
+        if !(0.0..=1.0).contains(&g.labelled_fraction_per_step) {
+            return Err(bad("grpo.labelled_fraction_per_step", "must be in [0, 1]"));
+        }
+        if !(g.ptx_coef >= 0.0 && g.ptx_coef.is_finite()) {
+            return Err(bad("grpo.ptx_coef", "must be finite and ≥ 0"));
+        }
         let e = &self.eval;
         if e.num_samples > 64 {
             return Err(bad("eval.num_samples", "must be at most 64"));
@@ -484,6 +514,52 @@ impl TrainConfig {
             2 * b
         } else {
             b
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_collapse_remedies_default_to_off() {
+        let g = GrpoSection::default();
+        assert_eq!(g.min_majority_ratio, 0.0);
+        assert!(!g.require_cross_agreement);
+        assert_eq!(g.labelled_fraction_per_step, 0.0);
+        assert_eq!(g.ptx_coef, 0.0);
+    }
+
+    #[test]
+    fn the_collapse_remedies_parse_and_are_checked() {
+        let cfg: TrainConfig = serde_json::from_str(
+            r#"{"grpo": {"min_majority_ratio": 0.75, "require_cross_agreement": true,
+                "labelled_fraction_per_step": 0.25, "ptx_coef": 0.5}}"#,
+        )
+        .unwrap();
+        assert_eq!(cfg.grpo.min_majority_ratio, 0.75);
+        assert!(cfg.grpo.require_cross_agreement);
+        assert_eq!(cfg.grpo.labelled_fraction_per_step, 0.25);
+        assert_eq!(cfg.grpo.ptx_coef, 0.5);
+        cfg.validate().unwrap();
+        type Edit = fn(&mut GrpoSection);
+        let cases: [(&str, Edit); 5] = [
+            ("grpo.min_majority_ratio", |g| g.min_majority_ratio = 1.01),
+            ("grpo.min_majority_ratio", |g| {
+                g.min_majority_ratio = f64::NAN
+            }),
+            ("grpo.labelled_fraction_per_step", |g| {
+                g.labelled_fraction_per_step = -0.5
+            }),
+            ("grpo.ptx_coef", |g| g.ptx_coef = -1.0),
+            ("grpo.ptx_coef", |g| g.ptx_coef = f64::INFINITY),
+        ];
+        for (name, edit) in cases {
+            let mut c = TrainConfig::default();
+            edit(&mut c.grpo);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(name), "{e}");
         }
     }
 }

@@ -96,8 +96,15 @@ pub struct StepMetrics {
     /// Fraction of the trained completions the verifier accepts (a metric only: label-free
     /// rewards never see it).
     pub accuracy: f64,
-    /// Fraction of groups whose pseudo-label is the true answer (majority vote, Co-Reward).
+    /// Fraction of the label-free groups graded against a pseudo-label (those the gates let
+    /// through) whose pseudo-label is the true answer (majority vote, Co-Reward).
     pub label_accuracy: Option<f64>,
+    /// Mean vote ratio of the label-free groups' pseudo-labels (majority vote, Co-Reward).
+    pub majority_ratio: Option<f64>,
+    /// Fraction of the label-free groups not graded (gated out, or nothing parsed).
+    pub gated_fraction: Option<f64>,
+    /// Mean NLL of the auxiliary SFT batch (`ptx_coef > 0`).
+    pub ptx_loss: Option<f64>,
     /// Mean per-token k3 KL to the model at the start of RL (0 without a reference).
     pub kl: f64,
     /// Mean per-token entropy of the policy over the completions.
@@ -159,12 +166,21 @@ struct Rollout {
     correct: f64,
 }
 
+/// A label-free group's vote: whether its pseudo-label is the true answer, the label's vote
+/// ratio, and whether the gates let it grade the group.
+#[derive(Debug, Clone, Copy)]
+struct VoteStat {
+    right: bool,
+    ratio: f64,
+    used: bool,
+}
+
 /// A prompt's group (Co-Reward: the original's group followed by the paraphrase's).
 #[derive(Debug, Clone)]
 struct Unit {
     arm: usize,
     rollouts: Vec<Rollout>,
-    labels_right: Vec<bool>,
+    votes: Vec<VoteStat>,
 }
 
 /// A padded batch: `tokens`, `targets`, `mask` are `B × T` row-major.
@@ -215,6 +231,8 @@ pub struct Trainer<K: Kernels> {
     data: ProblemSet,
     /// Per arm, the pool indices RL draws from.
     rl_pool: Vec<Vec<usize>>,
+    /// Per arm, the labelled pool indices (`labelled_fraction_per_step`).
+    labelled_pool: Vec<Vec<usize>>,
     curriculum: CurriculumState,
     rng: ChaCha8Rng,
     adam_t: u32,
@@ -234,6 +252,16 @@ impl<K: Kernels> Trainer<K> {
             .map_err(|e| TrainError::Config(alloc::format!("`task.name`: {e}")))?;
         let data = ProblemSet::generate(task.as_ref(), &config.task, config.seed)?;
         let mut rl_pool = data.by_arm.clone();
+        let labelled_pool: Vec<Vec<usize>> = data
+            .by_arm
+            .iter()
+            .map(|arm| {
+                arm.iter()
+                    .copied()
+                    .filter(|&i| i < data.num_labelled)
+                    .collect()
+            })
+            .collect();
         if config.grpo.unlabelled_only {
             for arm in &mut rl_pool {
                 arm.retain(|&i| i >= data.num_labelled);
@@ -271,6 +299,7 @@ impl<K: Kernels> Trainer<K> {
             task,
             data,
             rl_pool,
+            labelled_pool,
             curriculum,
             rng,
             adam_t: 0,
@@ -435,10 +464,11 @@ impl<K: Kernels> Trainer<K> {
         (self.rng.next_u64() % n as u64) as usize
     }
 
-    async fn sft_step(&mut self) -> Result<StepMetrics, TrainError> {
-        let cfg = self.config.sft.clone();
-        let mut seqs: Vec<(Vec<u32>, usize)> = Vec::with_capacity(cfg.per_device_train_batch_size);
-        for _ in 0..cfg.per_device_train_batch_size {
+    /// `n` labelled examples (prompt, in a random wording when `paraphrase_sft`, then the
+    /// completion and the end token) with their prompt lengths.
+    fn labelled_seqs(&mut self, n: usize) -> Result<Vec<(Vec<u32>, usize)>, TrainError> {
+        let mut seqs: Vec<(Vec<u32>, usize)> = Vec::with_capacity(n);
+        for _ in 0..n {
             let i = self.draw_index(self.data.num_labelled);
             let problem = &self.data.pool[i];
             let prompt = if self.config.task.paraphrase_sft && self.rng.next_u32() & 1 == 1 {
@@ -452,6 +482,16 @@ impl<K: Kernels> Trainer<K> {
             full.push(self.vocab.eos());
             seqs.push((full, prompt_len));
         }
+        Ok(seqs)
+    }
+
+    /// Forward and backward of `coef ·` the mean completion-token NLL of `seqs` (the
+    /// gradients accumulate); returns the mean NLL.
+    async fn nll_backward(
+        &mut self,
+        seqs: &[(Vec<u32>, usize)],
+        coef: f64,
+    ) -> Result<f64, TrainError> {
         let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
         let batch = pad_batch(&refs, self.config.model.n_positions);
         let n = batch.b * batch.t;
@@ -471,13 +511,20 @@ impl<K: Kernels> Trainer<K> {
         }
         let count = batch.mask.iter().filter(|&&m| m).count().max(1);
         let loss = -lp.iter().map(|&x| x as f64).sum::<f64>() / count as f64;
-        let w = -1.0 / count as f32;
+        let w = (-coef / count as f64) as f32;
         let weights: Vec<f32> = batch
             .mask
             .iter()
             .map(|&m| if m { w } else { 0.0 })
             .collect();
         self.model.backward(&weights, None)?;
+        Ok(loss)
+    }
+
+    async fn sft_step(&mut self) -> Result<StepMetrics, TrainError> {
+        let cfg = self.config.sft.clone();
+        let seqs = self.labelled_seqs(cfg.per_device_train_batch_size)?;
+        let loss = self.nll_backward(&seqs, 1.0).await?;
         let lr = LrSchedule::WarmupCosine {
             lr: cfg.learning_rate,
             warmup_steps: cfg.warmup_steps,
@@ -502,17 +549,31 @@ impl<K: Kernels> Trainer<K> {
         let source = self.config.grpo.reward;
         let co = source == RewardSource::CoReward;
         let arms = self.curriculum.get().select_batch(&mut self.rng, n)?;
+        // The first `n_lab` units are drawn from the labelled problems and graded by the
+        // verifier (hybrid ground truth); the rest keep the configured reward.
+        let frac = self.config.grpo.labelled_fraction_per_step;
+        let n_lab = (libm::round(n as f64 * frac) as usize).min(n);
         let mut problems: Vec<Problem> = Vec::with_capacity(n * 2);
-        for &arm in &arms {
-            let pool_len = self.rl_pool[arm].len();
+        for (u, &arm) in arms.iter().enumerate() {
+            let pool = if u < n_lab {
+                &self.labelled_pool[arm]
+            } else {
+                &self.rl_pool[arm]
+            };
+            let pool_len = pool.len();
             if pool_len == 0 {
                 return Err(TrainError::Config(alloc::format!(
-                    "level {} has no problems to train on",
-                    self.config.task.levels[arm]
+                    "level {} has no {}problems to train on",
+                    self.config.task.levels[arm],
+                    if u < n_lab { "labelled " } else { "" }
                 )));
             }
             let k = self.draw_index(pool_len);
-            let i = self.rl_pool[arm][k];
+            let i = if u < n_lab {
+                self.labelled_pool[arm][k]
+            } else {
+                self.rl_pool[arm][k]
+            };
             let p = self.data.pool[i].clone();
             if co {
                 let q = self.task.paraphrase(&p, &mut self.rng)?;
@@ -545,15 +606,27 @@ impl<K: Kernels> Trainer<K> {
         let mut correct = vec![0.0; texts.len()];
         rewards::verifier::verifier_rewards(self.task.as_ref(), &owners, &text_refs, &mut correct)?;
         let mut r = vec![0.0; texts.len()];
-        // Whether each group's pseudo-label is the true answer (label-free sources only).
-        let mut label_right: Vec<Option<bool>> = vec![None; problems.len()];
+        // Each group's vote (label-free sources only).
+        let mut label_right: Vec<Option<VoteStat>> = vec![None; problems.len()];
+        let (min_ratio, agree) = (
+            self.config.grpo.min_majority_ratio,
+            self.config.grpo.require_cross_agreement,
+        );
+        let stat = |task: &dyn Task, p: &Problem, l: &rewards::majority_vote::GroupLabel| {
+            Some(VoteStat {
+                right: l.label.as_ref().is_some_and(|a| task.check(p, a)),
+                ratio: l.ratio,
+                used: l.used,
+            })
+        };
         match source {
             RewardSource::Verifier => r.copy_from_slice(&correct),
             RewardSource::MajorityVote => {
-                let labels = rewards::majority_vote::majority_vote_rewards(&answers, g, &mut r)?;
+                let labels = rewards::majority_vote::gated_majority_vote_rewards(
+                    &answers, g, min_ratio, &mut r,
+                )?;
                 for (i, l) in labels.iter().enumerate() {
-                    label_right[i] =
-                        Some(l.as_ref().is_some_and(|a| self.task.check(&problems[i], a)));
+                    label_right[i] = stat(self.task.as_ref(), &problems[i], l);
                 }
             }
             RewardSource::CoReward => {
@@ -564,15 +637,15 @@ impl<K: Kernels> Trainer<K> {
                     ap.extend_from_slice(&chunk[g..]);
                 }
                 let (mut ro, mut rp) = (vec![0.0; ao.len()], vec![0.0; ap.len()]);
-                let labels = rewards::co_reward::co_reward_rewards(&ao, &ap, g, &mut ro, &mut rp)?;
+                let labels = rewards::co_reward::gated_co_reward_rewards(
+                    &ao, &ap, g, min_ratio, agree, &mut ro, &mut rp,
+                )?;
                 for u in 0..n {
                     r[2 * u * g..][..g].copy_from_slice(&ro[u * g..][..g]);
                     r[(2 * u + 1) * g..][..g].copy_from_slice(&rp[u * g..][..g]);
-                    label_right[2 * u] = Some(
-                        labels[u]
-                            .as_ref()
-                            .is_some_and(|a| self.task.check(&problems[2 * u], a)),
-                    );
+                    let (lo, lp) = &labels[u];
+                    label_right[2 * u] = stat(self.task.as_ref(), &problems[2 * u], lo);
+                    label_right[2 * u + 1] = stat(self.task.as_ref(), &problems[2 * u + 1], lp);
                 }
             }
             RewardSource::SelfCertainty => {
@@ -589,6 +662,10 @@ impl<K: Kernels> Trainer<K> {
             }
         }
         let per_unit = if co { 2 * g } else { g };
+        // Hybrid ground truth: the labelled units take the verifier's rewards.
+        r[..n_lab * per_unit].copy_from_slice(&correct[..n_lab * per_unit]);
+        let groups = if co { 2 } else { 1 };
+        label_right[..n_lab * groups].fill(None);
         let mut units = Vec::with_capacity(n);
         for (u, &arm) in arms.iter().enumerate() {
             let mut rollouts = Vec::with_capacity(per_unit);
@@ -603,14 +680,13 @@ impl<K: Kernels> Trainer<K> {
                     correct: correct[j],
                 });
             }
-            let groups = if co { 2 } else { 1 };
-            let labels_right = (0..groups)
+            let votes = (0..groups)
                 .filter_map(|k| label_right[u * groups + k])
                 .collect();
             units.push(Unit {
                 arm,
                 rollouts,
-                labels_right,
+                votes,
             });
         }
         Ok(units)
@@ -802,6 +878,12 @@ impl<K: Kernels> Trainer<K> {
         }
         let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
         self.model.backward(&weights, None)?;
+        let ptx_loss = if gc.ptx_coef > 0.0 {
+            let seqs = self.labelled_seqs(self.config.sft.per_device_train_batch_size)?;
+            Some(self.nll_backward(&seqs, gc.ptx_coef).await?)
+        } else {
+            None
+        };
         let grad_norm = self
             .optimizer_step(gc.learning_rate, gc.weight_decay, gc.max_grad_norm)
             .await?;
@@ -847,10 +929,9 @@ impl<K: Kernels> Trainer<K> {
             }
             None => 0.0,
         };
-        let labels: Vec<bool> = kept
-            .iter()
-            .flat_map(|u| u.labels_right.iter().copied())
-            .collect();
+        let votes: Vec<VoteStat> = kept.iter().flat_map(|u| u.votes.iter().copied()).collect();
+        let used: Vec<&VoteStat> = votes.iter().filter(|v| v.used).collect();
+        let share = |k: usize, n: usize| (n > 0).then(|| k as f64 / n as f64);
         let bf = b as f64;
         Ok(StepMetrics {
             step: self.step,
@@ -860,11 +941,11 @@ impl<K: Kernels> Trainer<K> {
             grad_norm: grad_norm as f64,
             reward: rewards_v.iter().sum::<f64>() / bf,
             accuracy: rollouts.iter().map(|r| r.correct).sum::<f64>() / bf,
-            label_accuracy: if labels.is_empty() {
-                None
-            } else {
-                Some(labels.iter().filter(|&&x| x).count() as f64 / labels.len() as f64)
-            },
+            label_accuracy: share(used.iter().filter(|v| v.right).count(), used.len()),
+            majority_ratio: (!votes.is_empty())
+                .then(|| votes.iter().map(|v| v.ratio).sum::<f64>() / votes.len() as f64),
+            gated_fraction: share(votes.len() - used.len(), votes.len()),
+            ptx_loss,
             kl,
             entropy,
             completion_length: rollouts

@@ -43,10 +43,24 @@ fn run(t: &mut Trainer<CpuKernels>, until: u32) -> Vec<StepMetrics> {
     out
 }
 
+/// Co-Reward with every remedy of the label-free collapse switched on.
+fn remedied() -> TrainConfig {
+    let mut c = tiny(RewardSource::CoReward);
+    c.grpo.min_majority_ratio = 0.5;
+    c.grpo.require_cross_agreement = true;
+    c.grpo.labelled_fraction_per_step = 0.25;
+    c.grpo.ptx_coef = 0.5;
+    c
+}
+
 #[test]
 fn resumed_run_matches_the_uninterrupted_one() {
-    for reward in [RewardSource::CoReward, RewardSource::SelfCertainty] {
-        let cfg = tiny(reward);
+    for cfg in [
+        tiny(RewardSource::CoReward),
+        tiny(RewardSource::SelfCertainty),
+        remedied(),
+    ] {
+        let reward = cfg.grpo.reward;
         let mut full = trainer(cfg.clone());
         let total = full.total_steps();
         let expected = run(&mut full, total);
@@ -69,6 +83,57 @@ fn resumed_run_matches_the_uninterrupted_one() {
         assert_eq!(got, expected, "{reward:?}");
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+/// The first RL step of `cfg` (its samples do not depend on the RL options).
+fn first_rl_step(cfg: TrainConfig) -> StepMetrics {
+    let mut t = trainer(cfg);
+    let sft = t.config().sft.max_steps;
+    run(&mut t, sft);
+    block_on(t.train_step()).unwrap()
+}
+
+#[test]
+fn the_label_free_remedies_do_what_they_say() {
+    let mut base = tiny(RewardSource::MajorityVote);
+    base.grpo.dynamic_sampling = false;
+    base.grpo.curriculum = CurriculumName::Uniform;
+    let plain = first_rl_step(base.clone());
+    assert!(plain.ptx_loss.is_none());
+    assert!(plain.majority_ratio.is_some_and(|r| r > 0.0 && r <= 1.0));
+    // Hybrid ground truth with every prompt labelled: the verifier grades everything.
+    let mut c = base.clone();
+    c.grpo.labelled_fraction_per_step = 1.0;
+    let m = first_rl_step(c);
+    assert_eq!(m.reward, m.accuracy);
+    assert_eq!(m.label_accuracy, None);
+    assert_eq!(m.majority_ratio, None);
+    // A gate of 1 keeps only unanimous groups, which carry no advantage.
+    let mut c = base.clone();
+    c.grpo.min_majority_ratio = 1.0;
+    let m = first_rl_step(c);
+    assert_eq!(m.zero_spread_fraction, 1.0);
+    assert_eq!(
+        m.majority_ratio, plain.majority_ratio,
+        "same samples, same votes"
+    );
+    assert!(m.gated_fraction.unwrap() >= plain.gated_fraction.unwrap());
+    // Cross agreement can only close more Co-Reward groups.
+    let mut co = base.clone();
+    co.grpo.reward = RewardSource::CoReward;
+    let open = first_rl_step(co.clone());
+    co.grpo.require_cross_agreement = true;
+    let agreed = first_rl_step(co);
+    assert!(agreed.gated_fraction.unwrap() >= open.gated_fraction.unwrap());
+    // The auxiliary SFT loss is computed and reported.
+    let mut c = base;
+    c.grpo.ptx_coef = 1.0;
+    let m = first_rl_step(c);
+    assert!(m.ptx_loss.is_some_and(|l| l.is_finite() && l > 0.0));
+    assert_eq!(
+        m.reward, plain.reward,
+        "the SFT term does not change the rewards"
+    );
 }
 
 #[test]
@@ -114,6 +179,17 @@ fn a_wrong_key_or_value_is_named() {
     assert!(e.to_string().contains("ppo"), "{e}");
     let e = TrainConfig::from_toml("[grpo]\nnum_generations = 1\n").unwrap_err();
     assert!(e.to_string().contains("grpo.num_generations"), "{e}");
+    for key in [
+        "min_majority_ratio = 1.5",
+        "labelled_fraction_per_step = -0.1",
+        "ptx_coef = -1.0",
+    ] {
+        let e = TrainConfig::from_toml(&format!("[grpo]\n{key}\n")).unwrap_err();
+        let name = key.split(' ').next().unwrap();
+        assert!(e.to_string().contains(&format!("grpo.{name}")), "{e}");
+    }
+    let e = TrainConfig::from_toml("[grpo]\nmin_majority_ration = 0.5\n").unwrap_err();
+    assert!(e.to_string().contains("min_majority_ration"), "{e}");
     let e = TrainConfig::from_toml("[task]\nlevels = []\n").unwrap_err();
     assert!(e.to_string().contains("task.levels"), "{e}");
 }

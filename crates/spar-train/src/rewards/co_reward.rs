@@ -10,8 +10,13 @@
 //! (0 when the other group has no parsable answer). GRPO advantages are then computed on each
 //! group separately. Agreement across wordings is harder to game than agreement within one
 //! group: a prompt-specific habit of the model does not vote for itself.
+//!
+//! [`gated_co_reward_rewards`] adds two gates (each group's rewards become all 0, i.e. zero
+//! advantage, when its label fails one): the label's vote ratio in the group that cast it must
+//! be at least `min_ratio`, and, with `require_agreement`, both groups must vote for the same
+//! answer (then both labels are that answer).
 
-use crate::rewards::majority_vote::grade;
+use crate::rewards::majority_vote::{grade, vote, GroupLabel};
 use crate::rewards::{check_groups, check_out};
 use crate::TrainError;
 use alloc::vec::Vec;
@@ -48,6 +53,50 @@ pub fn co_reward_rewards(
     Ok(labels)
 }
 
+/// [`co_reward_rewards`] with the gates of the module docs. Returns, per pair, the label used
+/// for the original group (the paraphrase group's vote) and for the paraphrase group.
+pub fn gated_co_reward_rewards(
+    original: &[Option<Answer>],
+    paraphrase: &[Option<Answer>],
+    num_generations: usize,
+    min_ratio: f64,
+    require_agreement: bool,
+    rewards_original: &mut [f64],
+    rewards_paraphrase: &mut [f64],
+) -> Result<Vec<(GroupLabel, GroupLabel)>, TrainError> {
+    check_groups(original.len(), num_generations)?;
+    check_out("paraphrase answers", paraphrase.len(), original.len())?;
+    check_out("rewards_original", rewards_original.len(), original.len())?;
+    check_out(
+        "rewards_paraphrase",
+        rewards_paraphrase.len(),
+        original.len(),
+    )?;
+    let g = num_generations;
+    let mut labels = Vec::with_capacity(original.len() / g);
+    for i in 0..original.len() / g {
+        let (o, p) = (&original[i * g..][..g], &paraphrase[i * g..][..g]);
+        let mut label_o = vote(p, min_ratio);
+        let mut label_p = vote(o, min_ratio);
+        if require_agreement && (label_o.label.is_none() || label_o.label != label_p.label) {
+            label_o.used = false;
+            label_p.used = false;
+        }
+        grade(
+            o,
+            label_o.label.as_ref().filter(|_| label_o.used),
+            &mut rewards_original[i * g..][..g],
+        );
+        grade(
+            p,
+            label_p.label.as_ref().filter(|_| label_p.used),
+            &mut rewards_paraphrase[i * g..][..g],
+        );
+        labels.push((label_o, label_p));
+    }
+    Ok(labels)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,6 +125,42 @@ mod tests {
         assert_eq!(labels, [a(5)]);
         assert_eq!(ro, [0.0, 0.0, 1.0]);
         assert_eq!(rp, [0.0; 3]);
+    }
+
+    #[test]
+    fn ungated_equals_the_plain_co_reward() {
+        let o = [a(6), a(6), a(5), a(5), a(1), None];
+        let p = [a(5), a(5), a(5), a(2), a(1), a(3)];
+        let (mut ro, mut rp, mut go, mut gp) = ([0.0; 6], [0.0; 6], [0.0; 6], [0.0; 6]);
+        co_reward_rewards(&o, &p, 3, &mut ro, &mut rp).unwrap();
+        gated_co_reward_rewards(&o, &p, 3, 0.0, false, &mut go, &mut gp).unwrap();
+        assert_eq!((ro, rp), (go, gp));
+    }
+
+    #[test]
+    fn the_ratio_gate_looks_at_the_group_that_voted() {
+        // The paraphrases vote 5 with 3/3 (labels the originals); the originals vote 6 with
+        // 2/3 (labels the paraphrases). A gate of 0.9 keeps only the originals' label.
+        let o = [a(6), a(6), a(5)];
+        let p = [a(5), a(5), a(5)];
+        let (mut ro, mut rp) = ([9.0; 3], [9.0; 3]);
+        let l = gated_co_reward_rewards(&o, &p, 3, 0.9, false, &mut ro, &mut rp).unwrap();
+        assert_eq!(ro, [0.0, 0.0, 1.0]);
+        assert_eq!(rp, [0.0; 3]);
+        assert!(l[0].0.used && !l[0].1.used);
+        assert_eq!(l[0].1.ratio, 2.0 / 3.0);
+    }
+
+    #[test]
+    fn the_agreement_gate_needs_both_votes_to_match() {
+        // Pair 1 disagrees (6 vs 5): all zero. Pair 2 agrees on 4: graded as usual.
+        let o = [a(6), a(6), a(5), a(4), a(4), a(1)];
+        let p = [a(5), a(5), a(6), a(4), a(3), a(4)];
+        let (mut ro, mut rp) = ([9.0; 6], [9.0; 6]);
+        let l = gated_co_reward_rewards(&o, &p, 3, 0.0, true, &mut ro, &mut rp).unwrap();
+        assert_eq!(ro, [0.0, 0.0, 0.0, 1.0, 1.0, 0.0]);
+        assert_eq!(rp, [0.0, 0.0, 0.0, 1.0, 0.0, 1.0]);
+        assert!(!l[0].0.used && !l[0].1.used && l[1].0.used && l[1].1.used);
     }
 
     #[test]
