@@ -49,6 +49,7 @@ pub mod kuhn_selfplay;
 pub mod native;
 pub mod rewards;
 pub mod self_reinforce;
+pub mod tictactoe_selfplay;
 pub mod trainer;
 pub mod vocab;
 

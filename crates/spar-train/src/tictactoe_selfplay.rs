@@ -1,0 +1,796 @@
+//! Tic-tac-toe self-play with role-conditioned advantages (SPIRAL, Liu et al. 2025,
+//! "SPIRAL: Self-Play on Zero-Sum Games Incentivizes Reasoning via Multi-Agent Multi-Turn
+//! Reinforcement Learning").
+//!
+//! One GPT plays both seats through spar-tasks' compact text protocol: the player to move
+//! sees the board, `"ttt X.O.X...O x:"` ([`Board::prompt`]), and answers with one token, a
+//! square `1`–`9` read by [`parse_move`]. An answer that is not a digit or names a taken
+//! square forfeits: the mover loses. The game outcome (+1 win, 0 draw, −1 loss; zero-sum) is
+//! the only reward. Advantages are role-conditioned (RAE,
+//! [`spar_losses::rae::RoleBaselines`], one EMA baseline per seat, X and O):
+//!
+//! ```text
+//! A_p = R_p − b_p          b_p ← γ b_p + (1 − γ) R_p     (γ = 0.95, per game, per seat)
+//! ```
+//! given to every move token of that seat in that game and trained with GRPO's clipped
+//! policy loss ([`spar_losses::ppo_clip::policy_loss`], on-policy: one update per batch of
+//! games) plus an optional entropy bonus on the move tokens.
+//!
+//! By default (`mask_illegal`) the answer is drawn from the model's distribution restricted
+//! to the empty squares' digits, `q = p / Σ_legal p`, the policy gradient is that of `log q`
+//! (estimated with a second draw from `q`, see `masked_update`), and a term
+//! `− legal_coef · log Σ_legal p` makes the unrestricted answer legal too. Without masking
+//! the whole vocabulary is sampled and an illegal answer forfeits: the mover loses.
+//!
+//! Evaluation plays `eval_games` games per seat against the exact solver (perfect play, ties
+//! broken at random; a draw is the best result) and against a uniformly random player; the
+//! model answers greedily (over the legal squares with masking, else over its whole
+//! vocabulary, where an illegal answer forfeits), and the fraction of decisions whose
+//! unrestricted most likely answer is illegal is reported.
+
+use crate::config::ModelSection;
+use crate::trainer::pad_batch;
+use crate::vocab::CharVocab;
+use crate::TrainError;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+use serde::{Deserialize, Serialize};
+use spar_losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossConfig};
+use spar_losses::rae::RoleBaselines;
+use spar_model::optim::AdamWConfig;
+use spar_model::{Gpt, GptConfig, Kernels};
+use spar_tasks::tictactoe::{Board, Mark, Solver};
+
+/// Characters of the tic-tac-toe protocol (one token each, plus the end token).
+pub const TTT_CHARSET: &str = "tXO.xo: 123456789";
+
+/// Length of every prompt, `"ttt " + 9 squares + " x:"`.
+pub const PROMPT_LEN: usize = 16;
+
+/// Stream of the evaluation's draws, apart from the training games'.
+const EVAL_STREAM: u64 = 0x7474_7465;
+
+/// A tic-tac-toe self-play run (`configs/tictactoe_selfplay.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TicTacToeConfig {
+    /// Seed of the initialisation, the games and the evaluation.
+    pub seed: u64,
+    /// Where the CLI writes metrics (the library ignores it).
+    pub output_dir: String,
+    /// The model (its `charset` must hold [`TTT_CHARSET`], `n_positions` ≥ 17).
+    pub model: ModelSection,
+    /// Optimiser steps.
+    pub max_steps: u32,
+    /// Self-play games per step (each gives five to nine moves, fewer after a forfeit).
+    pub games_per_step: usize,
+    /// Learning rate (constant).
+    pub learning_rate: f32,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f32,
+    /// Global gradient-norm clip.
+    pub max_grad_norm: f32,
+    /// PPO clip (irrelevant on-policy, kept for the loss's bookkeeping).
+    pub epsilon: f64,
+    /// SPIRAL's `role_baseline_ema_gamma`.
+    pub role_baseline_ema_gamma: f64,
+    /// Sampling temperature of the players during self-play.
+    pub temperature: f32,
+    /// Entropy bonus: `− entropy_coef · mean H` over the move tokens is added to the loss
+    /// (0: off).
+    pub entropy_coef: f64,
+    /// Games per seat of each evaluation opponent (the solver and the random player).
+    pub eval_games: usize,
+    /// Action masking: the players answer only with an empty square, drawn from the model's
+    /// distribution restricted to those squares' tokens, `q = p / Σ_legal p`, and the policy
+    /// gradient is that of `log q` (no forfeits). Off: the whole vocabulary is sampled and an
+    /// illegal answer forfeits.
+    pub mask_illegal: bool,
+    /// With `mask_illegal`: `− legal_coef · mean log Σ_legal p` over the decisions is added
+    /// to the loss, so the unmasked answer becomes legal too (0: off).
+    pub legal_coef: f64,
+}
+
+impl Default for TicTacToeConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0,
+            output_dir: "runs/tictactoe_selfplay".to_string(),
+            model: ModelSection {
+                n_layer: 1,
+                n_embd: 32,
+                n_head: 2,
+                n_positions: 17,
+                charset: TTT_CHARSET.to_string(),
+            },
+            max_steps: 300,
+            games_per_step: 64,
+            learning_rate: 3e-3,
+            weight_decay: 0.0,
+            max_grad_norm: 1.0,
+            epsilon: 0.2,
+            role_baseline_ema_gamma: spar_losses::rae::ROLE_BASELINE_EMA_GAMMA,
+            temperature: 1.0,
+            entropy_coef: 0.0,
+            eval_games: 100,
+            mask_illegal: true,
+            legal_coef: 0.3,
+        }
+    }
+}
+
+impl TicTacToeConfig {
+    /// Checks the values a run depends on; the error names the field.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |f: &str, why: &str| Err(TrainError::Config(alloc::format!("`{f}` {why}")));
+        if self.games_per_step == 0 {
+            return bad("games_per_step", "must be at least 1");
+        }
+        if self.eval_games == 0 {
+            return bad("eval_games", "must be at least 1");
+        }
+        if !(self.learning_rate >= 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning_rate", "must be finite and ≥ 0");
+        }
+        if !(0.0..=1.0).contains(&self.role_baseline_ema_gamma) {
+            return bad("role_baseline_ema_gamma", "must be in [0, 1]");
+        }
+        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
+            return bad("temperature", "must be finite and > 0");
+        }
+        if !(self.legal_coef >= 0.0 && self.legal_coef.is_finite()) {
+            return bad("legal_coef", "must be finite and ≥ 0");
+        }
+        if !(self.entropy_coef >= 0.0 && self.entropy_coef.is_finite()) {
+            return bad("entropy_coef", "must be finite and ≥ 0");
+        }
+        if let Some(c) = TTT_CHARSET
+            .chars()
+            .find(|&c| !self.model.charset.contains(c))
+        {
+            return bad("model.charset", &alloc::format!("lacks {c:?}"));
+        }
+        if self.model.n_positions < PROMPT_LEN + 1 {
+            return bad("model.n_positions", "must be at least 17");
+        }
+        Ok(())
+    }
+
+    /// Parses and validates a TOML config.
+    #[cfg(feature = "std")]
+    pub fn from_toml(text: &str) -> Result<Self, TrainError> {
+        let cfg: TicTacToeConfig =
+            toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+/// One self-play step's metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TicTacToeMetrics {
+    /// The step (0-based).
+    pub step: u32,
+    /// X's mean reward over the step's games.
+    pub mean_reward_x: f64,
+    /// Fraction of games X won.
+    pub x_win_fraction: f64,
+    /// Fraction of games O won.
+    pub o_win_fraction: f64,
+    /// Fraction of drawn games.
+    pub draw_fraction: f64,
+    /// Fraction of games ended by an illegal answer.
+    pub forfeit_fraction: f64,
+    /// Mean moves per game (the forfeiting answer included).
+    pub mean_game_length: f64,
+    /// The policy loss (entropy bonus included).
+    pub loss: f64,
+    /// Mean entropy of the move tokens' distributions.
+    pub entropy: f64,
+    /// The two seats' baselines after the step (X, O).
+    pub baselines: [f64; 2],
+}
+
+/// Win, draw and loss rates of the model against one opponent (both seats pooled), and
+/// the fraction of games it forfeited.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct Record {
+    /// Games played.
+    pub games: usize,
+    /// Fraction won.
+    pub win: f64,
+    /// Fraction drawn.
+    pub draw: f64,
+    /// Fraction lost (forfeits included).
+    pub loss: f64,
+    /// Fraction lost by an illegal answer.
+    pub forfeit: f64,
+    /// Fraction of the model's decisions whose unrestricted most likely answer is illegal
+    /// (with masking the restricted answer is played instead).
+    pub illegal_argmax: f64,
+}
+
+/// The model's record against the solver and against the random player.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct TicTacToeEval {
+    /// Against perfect play (a draw is the best result).
+    pub vs_solver: Record,
+    /// Against a uniformly random legal player.
+    pub vs_random: Record,
+}
+
+/// Who sits in a seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Player {
+    /// The model: sampling at the temperature, or greedy.
+    Model,
+    /// The exact solver, uniform among its optimal moves.
+    Solver,
+    /// Uniform among the legal moves.
+    Random,
+}
+
+/// One game in flight.
+struct Game {
+    board: Board,
+    seats: [Player; 2],
+    /// X's reward once the game is over.
+    result: Option<f64>,
+    forfeit: bool,
+    moves: usize,
+}
+
+/// One model decision on its way to the loss.
+struct Decision {
+    seq: Vec<u32>,
+    seat: usize,
+    game: usize,
+    /// With masking: a second, independent draw from the restricted distribution (its
+    /// log-prob row estimates `∇ log Σ_legal p`).
+    alt: Option<u32>,
+    /// With masking: `log q(answer)` and `log Σ_legal p` at sampling time.
+    log_q: f64,
+    log_legal: f64,
+    /// Whether the unrestricted most likely answer is illegal.
+    argmax_illegal: bool,
+}
+
+fn seat_of(board: &Board) -> usize {
+    if board.to_move() == Mark::X {
+        0
+    } else {
+        1
+    }
+}
+
+fn uniform(rng: &mut ChaCha8Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// The self-play loop over a backend `K`.
+pub struct TicTacToeSelfPlay<K: Kernels> {
+    config: TicTacToeConfig,
+    model: Gpt<K>,
+    vocab: CharVocab,
+    solver: Solver,
+    rae: RoleBaselines,
+    rng: ChaCha8Rng,
+    step: u32,
+    /// Token id of each square's digit (square 0 is `1`).
+    square_tok: [u32; 9],
+}
+
+impl<K: Kernels> TicTacToeSelfPlay<K> {
+    /// A fresh model (initialised from the seed) and zero baselines.
+    pub fn new(config: TicTacToeConfig, kernels: K) -> Result<Self, TrainError> {
+        config.validate()?;
+        let vocab = CharVocab::new(&config.model.charset)?;
+        let m = &config.model;
+        let gpt = GptConfig::new(
+            vocab.vocab_size(),
+            m.n_positions,
+            m.n_embd,
+            m.n_layer,
+            m.n_head,
+        );
+        // Room for every decision of a step (at most nine per game, two rows each masked).
+        let cap = (18 * config.games_per_step).max(2 * config.eval_games);
+        let mut model = Gpt::new(kernels, gpt, cap, m.n_positions)?;
+        model.init_params(config.seed);
+        let rae = RoleBaselines::new(2, config.role_baseline_ema_gamma)?;
+        let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut square_tok = [0u32; 9];
+        for (i, t) in square_tok.iter_mut().enumerate() {
+            *t = vocab.encode(&alloc::format!("{}", i + 1))[0];
+        }
+        Ok(Self {
+            config,
+            model,
+            vocab,
+            solver: Solver::new(),
+            rae,
+            rng,
+            step: 0,
+            square_tok,
+        })
+    }
+
+    /// The square (0–8) a digit token names.
+    fn tok_square(&self, tok: u32) -> usize {
+        self.square_tok
+            .iter()
+            .position(|&t| t == tok)
+            .expect("a legal answer is a square's digit")
+    }
+
+    /// Steps done.
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+    /// The config.
+    pub fn config(&self) -> &TicTacToeConfig {
+        &self.config
+    }
+    /// The model.
+    pub fn model(&mut self) -> &mut Gpt<K> {
+        &mut self.model
+    }
+    /// The vocabulary.
+    pub fn vocab(&self) -> &CharVocab {
+        &self.vocab
+    }
+
+    /// The model's next-token probabilities (at `temperature`; 0 gives the plain softmax,
+    /// used for greedy play) after each board's prompt.
+    pub async fn move_distributions(
+        &mut self,
+        boards: &[Board],
+        temperature: f32,
+    ) -> Result<Vec<Vec<f64>>, TrainError> {
+        let v = self.vocab.vocab_size();
+        let cap = self.model.capacity().0;
+        let mut out = Vec::with_capacity(boards.len());
+        for chunk in boards.chunks(cap) {
+            let ids: Vec<u32> = chunk
+                .iter()
+                .flat_map(|b| self.vocab.encode(&b.prompt(false)))
+                .collect();
+            if ids.len() != chunk.len() * PROMPT_LEN {
+                return Err(TrainError::Config(
+                    "a prompt does not encode to 16 tokens".into(),
+                ));
+            }
+            let mut logits = vec![0.0f32; chunk.len() * v];
+            self.model
+                .next_token_logits(&ids, chunk.len(), &mut logits)
+                .await?;
+            let t = if temperature > 0.0 {
+                temperature as f64
+            } else {
+                1.0
+            };
+            for row in logits.chunks_exact(v) {
+                let z: Vec<f64> = row.iter().map(|&x| x as f64 / t).collect();
+                if z.iter().any(|x| !x.is_finite()) {
+                    return Err(TrainError::NonFinite {
+                        step: self.step,
+                        what: "logits",
+                    });
+                }
+                let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = z.iter().map(|&x| libm::exp(x - m)).collect();
+                let s: f64 = e.iter().sum();
+                out.push(e.into_iter().map(|x| x / s).collect());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Plays `games` to the end; the model samples at `temperature` (0: greedy). Returns the
+    /// model's decisions (token sequences with seat and game).
+    async fn play(
+        &mut self,
+        games: &mut [Game],
+        temperature: f32,
+        rng_eval: bool,
+        mut eval_rng: Option<&mut ChaCha8Rng>,
+    ) -> Result<Vec<Decision>, TrainError> {
+        let mut decisions = Vec::new();
+        loop {
+            let active: Vec<usize> = (0..games.len())
+                .filter(|&g| games[g].result.is_none())
+                .collect();
+            if active.is_empty() {
+                break;
+            }
+            let model_turn: Vec<usize> = active
+                .iter()
+                .copied()
+                .filter(|&g| games[g].seats[seat_of(&games[g].board)] == Player::Model)
+                .collect();
+            let boards: Vec<Board> = model_turn.iter().map(|&g| games[g].board).collect();
+            let dists = if boards.is_empty() {
+                Vec::new()
+            } else {
+                self.move_distributions(&boards, temperature).await?
+            };
+            let mut d_iter = dists.into_iter();
+            for &g in &active {
+                let board = games[g].board;
+                let seat = seat_of(&board);
+                let rng: &mut ChaCha8Rng = match (rng_eval, eval_rng.as_deref_mut()) {
+                    (true, Some(r)) => r,
+                    _ => &mut self.rng,
+                };
+                let pos = match games[g].seats[seat] {
+                    Player::Model => {
+                        let p = d_iter.next().expect("one distribution per model turn");
+                        let legal: Vec<u32> = board
+                            .legal_moves()
+                            .into_iter()
+                            .map(|m| self.square_tok[m])
+                            .collect();
+                        let argmax = (0..p.len()).fold(0, |b, i| if p[i] > p[b] { i } else { b });
+                        let argmax_illegal = !legal.contains(&(argmax as u32));
+                        // The answer is drawn from `cands` with weights `p` (restricted to
+                        // the legal squares with masking).
+                        let cands: Vec<u32> = if self.config.mask_illegal {
+                            legal.clone()
+                        } else {
+                            (0..p.len() as u32).collect()
+                        };
+                        let mass: f64 = cands.iter().map(|&c| p[c as usize]).sum();
+                        let draw = |rng: &mut ChaCha8Rng| -> u32 {
+                            let u = uniform(rng) * mass;
+                            let mut acc = 0.0;
+                            for &c in &cands {
+                                acc += p[c as usize];
+                                if u < acc {
+                                    return c;
+                                }
+                            }
+                            *cands.last().expect("a game not over has a legal move")
+                        };
+                        let (tok, alt) = if temperature > 0.0 {
+                            let tok = draw(rng);
+                            let alt = self.config.mask_illegal.then(|| draw(rng));
+                            (tok, alt)
+                        } else {
+                            let best = cands.iter().copied().fold(cands[0], |b, c| {
+                                if p[c as usize] > p[b as usize] {
+                                    c
+                                } else {
+                                    b
+                                }
+                            });
+                            (best, None)
+                        };
+                        let legal_mass: f64 = legal.iter().map(|&c| p[c as usize]).sum();
+                        let mut seq = self.vocab.encode(&board.prompt(false));
+                        seq.push(tok);
+                        decisions.push(Decision {
+                            seq,
+                            seat,
+                            game: g,
+                            alt,
+                            log_q: libm::log((p[tok as usize] / mass).max(1e-300)),
+                            log_legal: libm::log(legal_mass.max(1e-300)),
+                            argmax_illegal,
+                        });
+                        legal
+                            .iter()
+                            .position(|&c| c == tok)
+                            .map(|_| self.tok_square(tok))
+                    }
+                    Player::Solver => {
+                        let opt = self.solver.optimal_moves(&board);
+                        Some(opt[(rng.next_u64() % opt.len() as u64) as usize])
+                    }
+                    Player::Random => {
+                        let legal = board.legal_moves();
+                        Some(legal[(rng.next_u64() % legal.len() as u64) as usize])
+                    }
+                };
+                let game = &mut games[g];
+                game.moves += 1;
+                match pos {
+                    None => {
+                        // Forfeit: the mover loses.
+                        game.forfeit = true;
+                        game.result = Some(if seat == 0 { -1.0 } else { 1.0 });
+                    }
+                    Some(m) => {
+                        game.board = game.board.play(m).expect("the move is legal");
+                        if game.board.is_over() {
+                            game.result = Some(match game.board.winner() {
+                                Some(Mark::X) => 1.0,
+                                Some(_) => -1.0,
+                                None => 0.0,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(decisions)
+    }
+
+    /// Plays `games_per_step` games against itself and takes one policy-gradient step.
+    pub async fn train_step(&mut self) -> Result<TicTacToeMetrics, TrainError> {
+        let n = self.config.games_per_step;
+        let mut games: Vec<Game> = (0..n)
+            .map(|_| Game {
+                board: Board::new(),
+                seats: [Player::Model, Player::Model],
+                result: None,
+                forfeit: false,
+                moves: 0,
+            })
+            .collect();
+        let decisions = self
+            .play(&mut games, self.config.temperature, false, None)
+            .await?;
+        // RAE: one advantage per game and seat that acted, baselines updated game by game.
+        let mut adv_of = vec![[0.0f64; 2]; n];
+        for (g, adv) in adv_of.iter_mut().enumerate() {
+            let r_x = games[g].result.expect("every game ended");
+            for (seat, a) in adv.iter_mut().enumerate() {
+                if decisions.iter().any(|d| d.game == g && d.seat == seat) {
+                    let r = if seat == 0 { r_x } else { -r_x };
+                    *a = self.rae.advantage(seat, r)?;
+                }
+            }
+        }
+        let adv: Vec<f64> = decisions.iter().map(|d| adv_of[d.game][d.seat]).collect();
+        let (loss, entropy) = if self.config.mask_illegal {
+            self.masked_update(&decisions, &adv).await?
+        } else {
+            self.update(&decisions, &adv).await?
+        };
+        let nf = n as f64;
+        let frac = |f: &dyn Fn(&Game) -> bool| games.iter().filter(|g| f(g)).count() as f64 / nf;
+        let m = TicTacToeMetrics {
+            step: self.step,
+            mean_reward_x: games.iter().map(|g| g.result.unwrap_or(0.0)).sum::<f64>() / nf,
+            x_win_fraction: frac(&|g| g.result == Some(1.0)),
+            o_win_fraction: frac(&|g| g.result == Some(-1.0)),
+            draw_fraction: frac(&|g| g.result == Some(0.0)),
+            forfeit_fraction: frac(&|g| g.forfeit),
+            mean_game_length: games.iter().map(|g| g.moves as f64).sum::<f64>() / nf,
+            loss,
+            entropy,
+            baselines: [self.rae.baseline(0), self.rae.baseline(1)],
+        };
+        self.step += 1;
+        Ok(m)
+    }
+
+    /// The policy loss on the move tokens' full-vocabulary log-probs, with the entropy bonus.
+    async fn update(
+        &mut self,
+        decisions: &[Decision],
+        adv: &[f64],
+    ) -> Result<(f64, f64), TrainError> {
+        if decisions.is_empty() {
+            return Ok((0.0, 0.0));
+        }
+        let refs: Vec<(&[u32], usize)> = decisions
+            .iter()
+            .map(|d| (d.seq.as_slice(), PROMPT_LEN))
+            .collect();
+        let batch = pad_batch(&refs, self.config.model.n_positions);
+        let (b, t) = (batch.b, batch.t);
+        let mut lp = vec![0.0f32; b * t];
+        let mut ent = vec![0.0f32; b * t];
+        self.model
+            .logprobs(
+                &batch.tokens,
+                &batch.targets,
+                Some(&batch.mask),
+                b,
+                &mut lp,
+                Some(ent.as_mut_slice()),
+            )
+            .await?;
+        if lp.iter().chain(&ent).any(|x| !x.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "log-probs",
+            });
+        }
+        let logprobs: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
+        let loss_cfg = PolicyLossConfig {
+            epsilon: self.config.epsilon,
+            epsilon_high: self.config.epsilon,
+            ..PolicyLossConfig::default()
+        };
+        let pb = PolicyBatch {
+            num_sequences: b,
+            max_len: t,
+            num_generations: 1,
+            logprobs: &logprobs,
+            old_logprobs: None,
+            ref_logprobs: None,
+            mask: &batch.mask,
+            advantages: Advantages::PerSequence(adv),
+        };
+        let mut grad = vec![0.0f64; b * t];
+        let out = policy_loss(&loss_cfg, &pb, &mut grad)?;
+        let ntok = batch.mask.iter().filter(|&&m| m).count().max(1) as f64;
+        let entropy = batch
+            .mask
+            .iter()
+            .zip(&ent)
+            .filter(|(m, _)| **m)
+            .map(|(_, &e)| e as f64)
+            .sum::<f64>()
+            / ntok;
+        let loss = out.loss - self.config.entropy_coef * entropy;
+        if !loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "loss",
+            });
+        }
+        let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
+        let bonus = self.config.entropy_coef > 0.0;
+        // ∂L/∂H_t of the bonus `− c · mean_t H_t` over the move tokens.
+        let e = (-self.config.entropy_coef / ntok) as f32;
+        for (w, &m) in ent.iter_mut().zip(&batch.mask) {
+            *w = if m { e } else { 0.0 };
+        }
+        self.model
+            .backward(&weights, bonus.then_some(ent.as_slice()))?;
+        let opt = AdamWConfig {
+            weight_decay: self.config.weight_decay,
+            max_grad_norm: self.config.max_grad_norm,
+            ..AdamWConfig::default()
+        };
+        self.model.step(&opt, self.config.learning_rate);
+        Ok((loss, entropy))
+    }
+
+    /// The update with masking. With `q = p / Σ_L p` over the legal set `L`,
+    ///
+    /// ```text
+    /// ∇ log q(a) = ∇ log p(a) − ∇ log Σ_L p,     ∇ log Σ_L p = E_{a'∼q}[∇ log p(a')]
+    /// ```
+    /// so a second, independent draw `a'` from `q` makes the policy gradient
+    /// `A (∇ log p(a) − ∇ log p(a'))` unbiased, and the legal-mass term
+    /// `− λ log Σ_L p` contributes `− λ ∇ log p(a)` (the answer itself is a draw from `q`).
+    /// Per decision that is a weight `−(A + λ)/N` on `log p(a)` and `+A/N` on `log p(a')`
+    /// through the model's log-prob seam: two rows per decision.
+    async fn masked_update(
+        &mut self,
+        decisions: &[Decision],
+        adv: &[f64],
+    ) -> Result<(f64, f64), TrainError> {
+        if decisions.is_empty() {
+            return Ok((0.0, 0.0));
+        }
+        let nd = decisions.len();
+        let alts: Vec<Vec<u32>> = decisions
+            .iter()
+            .map(|d| {
+                let mut s = d.seq.clone();
+                s[PROMPT_LEN] = d.alt.expect("a masked training decision has a second draw");
+                s
+            })
+            .collect();
+        let refs: Vec<(&[u32], usize)> = decisions
+            .iter()
+            .map(|d| d.seq.as_slice())
+            .chain(alts.iter().map(|s| s.as_slice()))
+            .map(|s| (s, PROMPT_LEN))
+            .collect();
+        let batch = pad_batch(&refs, self.config.model.n_positions);
+        let (b, t) = (batch.b, batch.t);
+        let mut lp = vec![0.0f32; b * t];
+        let mut ent = vec![0.0f32; b * t];
+        self.model
+            .logprobs(
+                &batch.tokens,
+                &batch.targets,
+                Some(&batch.mask),
+                b,
+                &mut lp,
+                Some(ent.as_mut_slice()),
+            )
+            .await?;
+        if lp.iter().chain(&ent).any(|x| !x.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "log-probs",
+            });
+        }
+        // The answer sits at position PROMPT_LEN − 1 of every row.
+        let pos = |row: usize| row * t + PROMPT_LEN - 1;
+        let lam = self.config.legal_coef;
+        let inv = 1.0 / nd as f64;
+        let c = self.config.entropy_coef;
+        let mut weights = vec![0.0f32; b * t];
+        let mut ent_w = vec![0.0f32; b * t];
+        let (mut loss, mut entropy) = (0.0, 0.0);
+        for (i, (d, &a)) in decisions.iter().zip(adv).enumerate() {
+            weights[pos(i)] = (-(a + lam) * inv) as f32;
+            weights[pos(nd + i)] = (a * inv) as f32;
+            ent_w[pos(i)] = (-c * inv) as f32;
+            entropy += ent[pos(i)] as f64 * inv;
+            loss -= (a * d.log_q + lam * d.log_legal) * inv;
+        }
+        let loss = loss - c * entropy;
+        if !loss.is_finite() {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "loss",
+            });
+        }
+        self.model
+            .backward(&weights, (c > 0.0).then_some(ent_w.as_slice()))?;
+        let opt = AdamWConfig {
+            weight_decay: self.config.weight_decay,
+            max_grad_norm: self.config.max_grad_norm,
+            ..AdamWConfig::default()
+        };
+        self.model.step(&opt, self.config.learning_rate);
+        Ok((loss, entropy))
+    }
+
+    /// Greedy play against the solver and against the random player, `eval_games` games per
+    /// seat each, from a random stream of its own (the same games for the same model).
+    pub async fn evaluate(&mut self) -> Result<TicTacToeEval, TrainError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
+        rng.set_stream(EVAL_STREAM);
+        let mut out = TicTacToeEval::default();
+        for opp in [Player::Solver, Player::Random] {
+            let k = self.config.eval_games;
+            let mut games: Vec<Game> = (0..2 * k)
+                .map(|i| Game {
+                    board: Board::new(),
+                    seats: if i < k {
+                        [Player::Model, opp]
+                    } else {
+                        [opp, Player::Model]
+                    },
+                    result: None,
+                    forfeit: false,
+                    moves: 0,
+                })
+                .collect();
+            let ds = self.play(&mut games, 0.0, true, Some(&mut rng)).await?;
+            let mut r = Record {
+                games: games.len(),
+                illegal_argmax: ds.iter().filter(|d| d.argmax_illegal).count() as f64
+                    / ds.len().max(1) as f64,
+                ..Record::default()
+            };
+            for (i, g) in games.iter().enumerate() {
+                let x = g.result.expect("every game ended");
+                let mine = if i < k { x } else { -x };
+                if mine > 0.0 {
+                    r.win += 1.0;
+                } else if mine < 0.0 {
+                    r.loss += 1.0;
+                    if g.forfeit {
+                        r.forfeit += 1.0;
+                    }
+                } else {
+                    r.draw += 1.0;
+                }
+            }
+            let nf = games.len() as f64;
+            r.win /= nf;
+            r.draw /= nf;
+            r.loss /= nf;
+            r.forfeit /= nf;
+            match opp {
+                Player::Solver => out.vs_solver = r,
+                _ => out.vs_random = r,
+            }
+        }
+        Ok(out)
+    }
+}
