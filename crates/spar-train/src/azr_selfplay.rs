@@ -69,6 +69,9 @@ use spar_tasks::{
 /// token each, plus the end token).
 pub const AZR_CHARSET: &str = "0123456789abdefghiklmnorstuvwx+-*/%<>=()[],;?: ";
 
+/// Seed tasks per type ([`seed_tasks`]); they stay at the front of each buffer.
+pub const NUM_SEEDS: usize = 6;
+
 /// Room a buffered task's proposer prompt must leave in the context for a proposal.
 const MIN_PROPOSAL_ROOM: usize = 16;
 
@@ -173,7 +176,7 @@ pub fn grade_answer(task: &ProgramTask, completion: &str, limits: &Limits) -> So
 pub fn seed_tasks(task_type: AzrTaskType) -> Vec<ProgramTask> {
     let l = |v: &[i64]| Value::List(v.to_vec());
     let i = Value::Int;
-    let seeds: [(&str, [Value; 3]); 6] = [
+    let seeds: [(&str, [Value; 3]); NUM_SEEDS] = [
         ("rev(x)", [l(&[1, 2, 3]), l(&[4, 5]), l(&[7, 0])]),
         ("x+1", [i(4), i(0), i(9)]),
         ("sum(x)", [l(&[2, 3]), l(&[1, 1, 5]), l(&[6])]),
@@ -287,7 +290,8 @@ pub struct AzrConfig {
     pub max_proposal_tokens: usize,
     /// Longest solver answer, in tokens.
     pub max_answer_tokens: usize,
-    /// Most tasks a type's buffer keeps (the seeds stay; the oldest proposal goes first).
+    /// Most tasks a type's buffer keeps, more than the 6 seeds (the seeds stay; the oldest
+    /// proposal goes first).
     pub buffer_size: usize,
     /// Held-out tasks per type (spar-tasks' random programs at level 0).
     pub eval_tasks_per_type: usize,
@@ -356,8 +360,11 @@ impl AzrConfig {
                 return bad(f, "must be at least 1");
             }
         }
-        if self.buffer_size < 6 {
-            return bad("buffer_size", "must hold at least the 6 seed tasks");
+        if self.buffer_size <= NUM_SEEDS {
+            return bad(
+                "buffer_size",
+                "must hold the 6 seed tasks and at least one proposal",
+            );
         }
         for (f, v) in [
             ("learning_rate", self.learning_rate),
@@ -829,7 +836,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             if let Some(t) = t {
                 let b = &mut self.buffers[owner[i]];
                 if b.len() >= self.config.buffer_size {
-                    b.remove(6);
+                    b.remove(NUM_SEEDS);
                 }
                 b.push(t);
             }
@@ -1025,6 +1032,15 @@ mod tests {
             ..AzrConfig::default()
         };
         assert!(c.validate().unwrap_err().to_string().contains("task_types"));
+        c = AzrConfig {
+            buffer_size: NUM_SEEDS,
+            ..AzrConfig::default()
+        };
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("buffer_size"));
         c = AzrConfig::default();
         c.model.n_positions = 40;
         assert!(c
