@@ -8,6 +8,10 @@
 //!   (a oneshot future: non-blocking in the browser, natively it polls the device). So a
 //!   train step is two submissions (forward to log-probs, then backward + AdamW, submitted
 //!   by the next read), and a rollout is one submission and its read-back.
+//! - Optional paths ([`GpuOptions`]): subgroup row reductions and f16-tile forward products
+//!   where the adapter offers `SUBGROUP` / `SHADER_F16`, and the fused training attention;
+//!   each has an f32, subgroup-free twin that always works. [`GpuContext::features_in_use`]
+//!   says which run, [`GpuContext::device_type`] whether the adapter is hardware or software.
 //! - Failures (no adapter, device lost, out of memory, a shape over a device limit) are
 //!   [`GpuError`] values; the trainer can fall back to `spar_model::CpuKernels`.
 //!
