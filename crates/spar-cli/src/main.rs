@@ -9,6 +9,10 @@
 //! spar bench [--config FILE]          train and rollout tokens/s [--steps N]
 //! (train, eval, sample and bench take `--backend auto|cpu|gpu`, overriding the config's `backend`)
 //! spar selfplay [--config FILE]       Kuhn-poker self-play, exploitability [--output DIR]
+//! spar selfplay --game tictactoe      tic-tac-toe self-play, W/D/L vs solver and random
+//!                                     [--config FILE] [--output DIR] [--steps N] [--eval-every N]
+//! spar reinforce [--config FILE]      DPO self-reinforcement (strong ≻ weak pairs) [--output DIR]
+//!                                     [--rounds N]
 //! spar selfplay --game absolute_zero  proposer-solver self-play on programs [--config FILE]
 //!                                     [--output DIR] [--steps N]
 //! ```
@@ -17,8 +21,10 @@ mod args;
 mod azr;
 mod bench;
 mod main_job;
+mod reinforce;
 mod run;
 mod selfplay;
+mod tictactoe;
 
 use std::process::ExitCode;
 
@@ -28,6 +34,8 @@ const USAGE: &str = "usage:
   spar sample --checkpoint DIR [--temperature T] [--top-p P] [--top-k K] [--max-new-tokens N] [--seed S] [PROMPT ...] [--backend B]
   spar bench [--config FILE] [--steps N] [--backend B]
   spar selfplay [--config FILE] [--output DIR]
+  spar selfplay --game tictactoe [--config FILE] [--output DIR] [--steps N] [--eval-every N]
+  spar reinforce [--config FILE] [--output DIR] [--rounds N]
   spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N]";
 
 fn main() -> ExitCode {
@@ -42,6 +50,7 @@ fn main() -> ExitCode {
         "sample" => run::sample_command(rest),
         "bench" => bench::bench_command(rest),
         "selfplay" => selfplay::selfplay_command(rest),
+        "reinforce" => reinforce::reinforce_command(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -17,6 +17,9 @@ pub const KUHN_CONFIG: &str = include_str!("../../../configs/kuhn_selfplay.toml"
 
 /// Runs `spar selfplay [--config FILE] [--output DIR]`.
 pub fn selfplay_command(argv: &[String]) -> CliResult {
+    if crate::tictactoe::wants_tictactoe(argv) {
+        return crate::tictactoe::tictactoe_command(argv);
+    }
     if crate::azr::wants_azr(argv) {
         return crate::azr::azr_command(argv);
     }
