@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The browser test of the web demo, end to end: builds the wasm package (scripts/build-web.sh),
 # computes the native CPU reference (web-demo example `reference`), serves the page on
-# 127.0.0.1, drives it in headless Chromium with Playwright (web-demo/tests/e2e.mjs), then
-# loads the downloaded checkpoint natively (example `check_download`, what `spar eval` does).
+# 127.0.0.1, drives it in headless Chromium with Playwright (web-demo/tests/e2e.mjs: task
+# training, Kuhn-poker self-play, failures), then loads the downloaded checkpoint natively
+# (example `check_download`) and with the `spar eval` binary itself.
 #
 #   scripts/web-test.sh                 # WebGPU (SwiftShader on a machine without a GPU)
 #   E2E_BACKEND=cpu scripts/web-test.sh # the same checks on the CPU backend compiled to wasm
 #   BENCH_STEPS=10 scripts/web-test.sh  # also measure C0 training steps per second
+#   UPDATE_SCREENSHOTS=1 scripts/web-test.sh  # also copy the page's shots to docs/
 #
 # Installs nothing: it checks the prerequisites and prints what is missing.
-# Output (screenshot, downloads, e2e-result.json) goes to target/web-e2e/.
+# Output (screenshots, downloads, e2e-result.json) goes to target/web-e2e/. The spar binary is
+# built in the workspace's target directory (CARGO_TARGET_DIR if set), as the workspace's own
+# tests build it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DEMO="$ROOT/web-demo"
@@ -53,4 +57,24 @@ done
 (cd "$DEMO" && BASE_URL="http://127.0.0.1:$PORT/" REF_JSON="$OUT/reference.json" OUT_DIR="$OUT" \
   node tests/e2e.mjs)
 "$NATIVE_TARGET/release/examples/check_download" "$OUT/checkpoint"
-echo "web-test: passed in $(( $(date +%s) - start )) s (screenshot: $OUT/e2e.png)"
+
+# The download must be what `spar eval` loads: the CLI itself, on a copy in a fresh directory.
+EVAL_DIR="$(mktemp -d)"
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$EVAL_DIR"' EXIT
+cp "$OUT"/checkpoint/* "$EVAL_DIR/"
+(cd "$ROOT" && cargo build --release -q -p spar-cli --bin spar)
+SPAR="${CARGO_TARGET_DIR:-$ROOT/target}/release/spar"
+"$SPAR" eval --checkpoint "$EVAL_DIR" --backend cpu | tee "$OUT/spar-eval.txt"
+if ! grep -Eq '^eval \[checkpoint\] step 0: accuracy [0-9.]+ \([0-9]+ problems\)' "$OUT/spar-eval.txt"; then
+  echo "web-test: spar eval did not print an accuracy for the downloaded checkpoint" >&2
+  exit 1
+fi
+echo "web-test: spar eval loaded the downloaded checkpoint"
+
+if [ -n "${UPDATE_SCREENSHOTS:-}" ]; then
+  mkdir -p "$ROOT/docs"
+  cp "$OUT/web-demo.png" "$ROOT/docs/web-demo.png"
+  cp "$OUT/web-demo-kuhn.png" "$ROOT/docs/web-demo-kuhn.png"
+  echo "web-test: docs/web-demo.png ($(wc -c <"$ROOT/docs/web-demo.png") bytes), docs/web-demo-kuhn.png ($(wc -c <"$ROOT/docs/web-demo-kuhn.png") bytes)"
+fi
+echo "web-test: passed in $(( $(date +%s) - start )) s (screenshots: $OUT/e2e.png, web-demo.png, web-demo-kuhn.png)"

@@ -1,12 +1,12 @@
 // The page: builds a run config from the controls, drives the wasm trainer one step at a
 // time (awaiting each step, then redrawing), and never leaves the page stuck: every failure
 // lands in #error and the controls are re-enabled.
-import init, { Demo, Gpu, Bench, tiny_config } from './pkg/spar_web_demo.js';
+import init, { Demo, KuhnDemo, Gpu, Bench, tiny_config, kuhn_tiny_config } from './pkg/spar_web_demo.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const app = {
-  state: 'loading', demo: null, gpu: null, gpuReason: null, history: [], evals: {},
+  state: 'loading', mode: 'task', demo: null, gpu: null, gpuReason: null, history: [], evals: {},
   timing: { firstStepMs: null, wasmReadyMs: null }, dead: false, runId: 0,
 };
 window.sparApp = app;
@@ -20,8 +20,10 @@ function setState(s, text) {
   $('pause').disabled = !running;
   $('resume').disabled = s !== 'paused';
   $('reset').disabled = running || app.dead;
-  $('download').disabled = running || !app.demo || app.dead;
+  // A self-play model is not a checkpoint of a task run (`spar eval` needs one).
+  $('download').disabled = running || !app.demo || app.dead || app.mode === 'kuhn';
   for (const id of ['task', 'reward', 'size']) $(id).disabled = running || s === 'paused';
+  if ($('reward').value === 'kuhn') $('task').disabled = true;
 }
 
 function showError(msg) {
@@ -60,6 +62,33 @@ function buildConfig() {
   cfg.grpo.max_completion_length = Math.max(cfg.grpo.max_completion_length || 0, TASK_LEN[task] || 6);
   if (reward === 'co_reward') cfg.task.paraphrase_sft = true;
   return cfg;
+}
+
+// Kuhn-poker self-play: spar-train's KuhnConfig; the library's defaults for "small".
+function buildKuhnConfig() {
+  const cfg = $('size').value === 'tiny' ? JSON.parse(kuhn_tiny_config()) : {};
+  if (params.get('kuhn_steps')) cfg.max_steps = Number(params.get('kuhn_steps'));
+  return cfg;
+}
+
+// The page's captions and table labels for the two modes.
+const LABELS = {
+  task: {
+    'cap-loss': 'SFT loss', 'cap-reward': 'RL reward', 'cap-accuracy': 'Accuracy (verifier, a metric only)',
+    'cap-kl': 'KL to the start of RL', 'cap-length': 'Completion length (tokens)',
+    'ba-label-1': 'held-out greedy accuracy', 'ba-label-2': 'mean completion length', 'ba-head': 'prompt',
+  },
+  kuhn: {
+    'cap-loss': 'Policy loss', 'cap-reward': "Player 1's mean payoff", 'cap-accuracy': 'Exploitability (0 at an equilibrium)',
+    'cap-kl': 'Legal-answer mass (P(b) + P(p))', 'cap-length': 'Games forfeited by an illegal answer',
+    'ba-label-1': 'exploitability', 'ba-label-2': 'legal-answer mass', 'ba-head': 'P(b) at',
+  },
+};
+function showMode(mode) {
+  app.mode = mode;
+  for (const [id, text] of Object.entries(LABELS[mode])) $(id).textContent = text;
+  $('samples-panel').hidden = mode === 'kuhn';
+  $('kuhn-panel').hidden = mode !== 'kuhn';
 }
 
 // ---- backend --------------------------------------------------------------------------
@@ -123,6 +152,18 @@ function drawChart(canvas, points, color = '#2266cc') {
   if (points.length < 60) for (const p of points) { ctx.beginPath(); ctx.arc(sx(p[0]), sy(p[1]), 2.5, 0, 2 * Math.PI); ctx.fill(); }
 }
 function redraw() {
+  if (app.mode === 'kuhn') {
+    const h = app.history.slice();
+    // The metrics' exploitability is the policy's before each step's update; the final policy
+    // closes the curve.
+    const fin = app.evals.after ? [[app.evals.after.step, app.evals.after.exploitability]] : [];
+    drawChart($('chart-loss'), h.map((m) => [m.step, m.loss]), '#444');
+    drawChart($('chart-reward'), h.map((m) => [m.step, m.mean_payoff_p1]), '#2266cc');
+    drawChart($('chart-accuracy'), h.map((m) => [m.step, m.exploitability]).concat(fin), '#087a20');
+    drawChart($('chart-kl'), h.map((m) => [m.step, m.legal_mass]), '#b05500');
+    drawChart($('chart-length'), h.map((m) => [m.step, m.forfeit_fraction]), '#7a2a9a');
+    return;
+  }
   const sft = app.history.filter((m) => m.phase === 'sft'), rl = app.history.filter((m) => m.phase === 'rl');
   drawChart($('chart-loss'), sft.map((m) => [m.step, m.loss]), '#444');
   drawChart($('chart-reward'), rl.map((m) => [m.step, m.reward]), '#2266cc');
@@ -142,7 +183,37 @@ function fillSamples(rows) {
     return tr;
   }));
 }
+const HIST_NAME = { '-': 'opening', p: 'after a pass', b: 'facing a bet', pb: 'facing a bet after passing' };
+function fillPolicy(view) {
+  $('kuhn-step').textContent = view ? `step ${view.step}, exploitability ${view.exploitability.toFixed(4)}` : '—';
+  const tb = $('kuhn-policy').querySelector('tbody');
+  tb.replaceChildren(...(view ? view.rows : []).map((r) => {
+    const tr = document.createElement('tr');
+    const nash = r.nash[0] === r.nash[1] ? r.nash[0].toFixed(3) : `${r.nash[0].toFixed(3)}–${r.nash[1].toFixed(3)}`;
+    for (const t of [`P${r.player}`, r.card, `${r.history} (${HIST_NAME[r.history]})`, r.bet_means, r.p_bet.toFixed(3), nash]) {
+      const td = document.createElement('td'); td.textContent = t; tr.append(td);
+    }
+    return tr;
+  }));
+}
+function fillKuhnBeforeAfter() {
+  const b = app.evals.before, a = app.evals.after;
+  const f = (x, k) => (x ? x[k].toFixed(4) : '—');
+  $('acc-before').textContent = f(b, 'exploitability');
+  $('acc-after').textContent = f(a, 'exploitability');
+  $('len-before').textContent = f(b, 'legal_mass');
+  $('len-after').textContent = f(a, 'legal_mass');
+  const tb = $('ba-samples').querySelector('tbody');
+  tb.replaceChildren(...(b ? b.rows : []).map((r, i) => {
+    const tr = document.createElement('tr');
+    for (const t of [`P${r.player} ${r.card} ${r.history}`, r.p_bet.toFixed(3), a ? a.rows[i].p_bet.toFixed(3) : '—']) {
+      const td = document.createElement('td'); td.textContent = t; tr.append(td);
+    }
+    return tr;
+  }));
+}
 function fillBeforeAfter() {
+  if (app.mode === 'kuhn') return fillKuhnBeforeAfter();
   const b = app.evals.before, a = app.evals.after;
   const pct = (x) => (x == null ? '—' : (100 * x).toFixed(1) + ' %');
   $('acc-before').textContent = b ? pct(b.report.accuracy) : '—';
@@ -164,6 +235,13 @@ function fillBeforeAfter() {
 }
 
 async function snapshotEval(which) {
+  if (app.mode === 'kuhn') {
+    const view = JSON.parse(await app.demo.policy());
+    app.evals[which] = view;
+    fillPolicy(view);
+    fillBeforeAfter();
+    return;
+  }
   const report = JSON.parse(await app.demo.evaluate());
   const samples = JSON.parse(await app.demo.samples(6));
   app.evals[which] = { report, samples };
@@ -173,39 +251,64 @@ async function snapshotEval(which) {
 
 // ---- the loop ---------------------------------------------------------------------------
 async function newDemo() {
-  const cfg = buildConfig();
+  const kuhn = $('reward').value === 'kuhn';
+  showMode(kuhn ? 'kuhn' : 'task');
+  const cfg = kuhn ? buildKuhnConfig() : buildConfig();
   app.config = cfg;
-  app.demo = new Demo(JSON.stringify(cfg), await gpuHandle());
+  app.demo = kuhn ? new KuhnDemo(JSON.stringify(cfg), await gpuHandle()) : new Demo(JSON.stringify(cfg), await gpuHandle());
   app.total = app.demo.total_steps();
   app.history = []; app.evals = {};
   $('progress').max = app.total; $('progress').value = 0;
-  redraw(); fillBeforeAfter(); fillSamples([]);
+  redraw(); fillBeforeAfter(); fillSamples([]); fillPolicy(null);
+}
+
+function stepText(m) {
+  if (app.mode === 'kuhn') {
+    return `step ${m.step + 1} / ${app.total} (self-play) exploitability ${m.exploitability.toFixed(4)} payoff P1 ${m.mean_payoff_p1.toFixed(3)}`;
+  }
+  return `step ${m.step + 1} / ${app.total} (${m.phase}) loss ${m.loss.toFixed(4)}` +
+    (m.phase === 'rl' ? ` reward ${m.reward.toFixed(3)}` : '');
+}
+
+// Pause only stops the loop after the step in flight, so Resume waits for that loop to end
+// before stepping the same trainer again; a loop whose trainer was replaced (Reset, a new
+// run) drops what its last call returned.
+app.loopPromise = Promise.resolve();
+function runLoop() {
+  app.loopPromise = app.loopPromise.then(() => loop());
+  return app.loopPromise;
 }
 
 async function loop() {
-  const id = ++app.runId;
+  const id = ++app.runId, demo = app.demo;
+  const live = () => id === app.runId;
   setState('running');
   try {
     if (!app.evals.before) await snapshotEval('before');
-    while (app.state === 'running' && id === app.runId) {
+    while (app.state === 'running' && live()) {
       const step = app.demo.step_index();
       if (step >= app.total) break;
-      const m = JSON.parse(await app.demo.step());
+      const m = JSON.parse(await demo.step());
+      if (app.demo !== demo) return; // Reset or a new run meanwhile: drop it
       if (app.timing.firstStepMs === null) app.timing.firstStepMs = performance.now();
       app.history.push(m);
       $('progress').value = m.step + 1;
-      $('step-text').textContent = `step ${m.step + 1} / ${app.total} (${m.phase}) loss ${m.loss.toFixed(4)}` +
-        (m.phase === 'rl' ? ` reward ${m.reward.toFixed(3)}` : '');
+      $('step-text').textContent = stepText(m);
       redraw();
-      if ((m.step + 1) % 25 === 0) fillSamples(JSON.parse(await app.demo.samples(6)));
+      if (!live()) return; // superseded by Resume: the new loop goes on
+      if (app.mode === 'kuhn') {
+        if ((m.step + 1) % 10 === 0) fillPolicy(JSON.parse(await app.demo.policy()));
+      } else if ((m.step + 1) % 25 === 0) fillSamples(JSON.parse(await app.demo.samples(6)));
       await new Promise((r) => setTimeout(r, 0)); // let the page paint and take clicks
     }
-    if (id !== app.runId) return;
+    if (!live()) return;
     if (app.state === 'running') {
       await snapshotEval('after');
+      redraw();
       setState('done', 'done');
     }
   } catch (e) {
+    if (!live() || app.demo !== demo) return;
     showError(`Training stopped: ${e.message || e}\nPress Reset to start again${app.gpu ? ' (or add ?backend=cpu to the address to use the CPU backend)' : ''}.`);
     setState('error', 'error');
   }
@@ -216,7 +319,15 @@ async function train() {
   try {
     await newDemo();
   } catch (e) { showError(`Could not start: ${e.message || e}`); setState('error', 'error'); return; }
-  await loop();
+  // A new trainer does not wait for an old loop (whose call might never return).
+  app.loopPromise = loop();
+  await app.loopPromise;
+}
+
+function resume() {
+  app.runId++; // the paused loop, if its step is still in flight, stops after it
+  setState('running');
+  return runLoop();
 }
 
 function reset() {
@@ -224,7 +335,7 @@ function reset() {
   app.runId++;
   if (app.demo) { try { app.demo.free(); } catch (_) { /* a call still holds it */ } }
   app.demo = null; app.history = []; app.evals = {};
-  redraw(); fillSamples([]); fillBeforeAfter();
+  redraw(); fillSamples([]); fillBeforeAfter(); fillPolicy(null);
   $('progress').value = 0; $('step-text').textContent = '';
   setState('idle');
 }
@@ -269,10 +380,12 @@ app.benchC0 = async (steps, backend) => {
 // ---- start ------------------------------------------------------------------------------
 $('train').onclick = train;
 $('pause').onclick = () => setState('paused');
-$('resume').onclick = () => loop();
+$('resume').onclick = resume;
 $('reset').onclick = reset;
 $('download').onclick = download;
+$('reward').onchange = () => { if (app.state !== 'running' && app.state !== 'paused') setState(app.state, $('status').textContent); };
 if (params.get('size')) $('size').value = params.get('size');
+if (params.get('reward')) $('reward').value = params.get('reward');
 try {
   await init();
   app.timing.wasmReadyMs = performance.now();

@@ -5,13 +5,18 @@
 //! cargo run --release --example reference -- OUT.json [C0_STEPS]
 //! ```
 //! writes `{"config": ..., "logprobs": [...], "mask": [...], "sft_losses": [...],
-//! "c0_steps_per_s": ...}`: the log-probabilities of the parity batch at initialisation
-//! (tests/tiny.json, same seed as the page), the 20 SFT losses, and C0 training steps per
-//! second on one thread.
+//! "c0_steps_per_s": ..., "kuhn_exploitability_0": ...}`: the log-probabilities of the parity
+//! batch at initialisation (tests/tiny.json, same seed as the page), the 20 SFT losses, C0
+//! training steps per second on one thread, and the exploitability of the policy of the Kuhn
+//! self-play model at initialisation (tests/kuhn_tiny.json).
 
 use spar_model::{block_on, CpuKernels};
+use spar_train::kuhn_selfplay::KuhnSelfPlay;
 use spar_train::Trainer;
-use spar_web_demo::demo::{parity_batch, parity_logprobs, parse_config, C0Bench, TINY_CONFIG_JSON};
+use spar_web_demo::demo::{
+    parity_batch, parity_logprobs, parse_config, parse_kuhn_config, C0Bench, KUHN_TINY_CONFIG_JSON,
+    TINY_CONFIG_JSON,
+};
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,12 +44,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let c0_steps_per_s = c0_steps as f64 / t0.elapsed().as_secs_f64();
     println!("C0 native CPU: {c0_steps_per_s:.2} steps/s");
+    let mut kuhn = KuhnSelfPlay::new(parse_kuhn_config(KUHN_TINY_CONFIG_JSON)?, CpuKernels::new())?;
+    let kuhn_exploitability_0 = block_on(kuhn.exploitability())?;
+    println!("Kuhn self-play exploitability at initialisation: {kuhn_exploitability_0:.6}");
     let json = serde_json::json!({
         "batch": batch,
         "logprobs": logprobs,
         "mask": mask,
         "sft_losses": sft_losses,
         "c0_steps_per_s": c0_steps_per_s,
+        "kuhn_exploitability_0": kuhn_exploitability_0,
     });
     std::fs::write(out, serde_json::to_string(&json)?)?;
     Ok(())

@@ -1,9 +1,11 @@
 //! What the page needs from a trainer, generic over the backend: the parity batch and its
-//! log-probabilities, sampled completions for the panel, the downloadable checkpoint and a
-//! C0 training-step benchmark.
+//! log-probabilities, sampled completions for the panel, the downloadable checkpoint, a C0
+//! training-step benchmark, and the policy panel of Kuhn-poker self-play.
 
 use serde::Serialize;
 use spar_model::{checkpoint, hf_config, AdamWConfig, Gpt, GptConfig, Kernels, SampleConfig};
+use spar_tasks::kuhn::{exploitability, information_sets, History, KuhnPolicy};
+use spar_train::kuhn_selfplay::{KuhnConfig, KuhnSelfPlay};
 use spar_train::{TrainConfig, TrainError, Trainer};
 
 /// The tiny run the browser test trains (also the page's "tiny" preset): 20 SFT steps and one
@@ -182,5 +184,148 @@ impl<K: Kernels> C0Bench<K> {
     /// The model (for backend checks).
     pub fn gpt(&mut self) -> &mut Gpt<K> {
         &mut self.gpt
+    }
+}
+
+/// The Kuhn-poker self-play run of the page's "tiny" size (and of the browser test): the
+/// library's default model and settings, fewer steps and games.
+pub const KUHN_TINY_CONFIG_JSON: &str = include_str!("../tests/kuhn_tiny.json");
+
+/// Parses a Kuhn self-play configuration from JSON (the `KuhnConfig` fields; missing ones
+/// take the library's defaults).
+pub fn parse_kuhn_config(json: &str) -> Result<KuhnConfig, String> {
+    let cfg: KuhnConfig = serde_json::from_str(json).map_err(|e| format!("config: {e}"))?;
+    cfg.validate().map_err(|e| e.to_string())?;
+    Ok(cfg)
+}
+
+/// One information set of the policy panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct KuhnPolicyRow {
+    /// The player to move there (1 or 2).
+    pub player: u8,
+    /// The card held: `J`, `Q` or `K`.
+    pub card: char,
+    /// The public history in the prompt protocol (`-`, `p`, `b`, `pb`).
+    pub history: &'static str,
+    /// What `b` means there: `"bet"` or `"call"`.
+    pub bet_means: &'static str,
+    /// The model's P(bet | legal answer) there.
+    pub p_bet: f64,
+    /// The range of P(bet) over the game's equilibria (player 1's bluffing frequency
+    /// `α ∈ [0, 1/3]`; a single value where every equilibrium agrees).
+    pub nash: [f64; 2],
+}
+
+/// The policy the model induces, what the page's policy panel shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct KuhnPolicyView {
+    /// Self-play steps done when it was read.
+    pub step: u32,
+    /// Exploitability of the policy (0 exactly at an equilibrium).
+    pub exploitability: f64,
+    /// Mean probability of a legal answer (`b` or `p`) over the 12 information sets.
+    pub legal_mass: f64,
+    /// The 12 information sets, player 1's first.
+    pub rows: Vec<KuhnPolicyRow>,
+}
+
+/// Reads the model's induced policy at every information set.
+pub async fn kuhn_policy<K: Kernels>(
+    sp: &mut KuhnSelfPlay<K>,
+) -> Result<KuhnPolicyView, TrainError> {
+    let (policy, legal_mass) = sp.induced_policy().await?;
+    Ok(policy_view(sp.step(), &policy, legal_mass))
+}
+
+/// The panel's view of `policy` (in player order: player 1's opening and facing-a-bet sets,
+/// then player 2's).
+pub fn policy_view(step: u32, policy: &KuhnPolicy, legal_mass: f64) -> KuhnPolicyView {
+    let (lo, hi) = (
+        KuhnPolicy::equilibrium(0.0).expect("0 is a valid alpha"),
+        KuhnPolicy::equilibrium(1.0 / 3.0).expect("1/3 is a valid alpha"),
+    );
+    let mut rows = Vec::with_capacity(12);
+    for h in [History::Start, History::PB, History::P, History::B] {
+        for (h2, c) in information_sets() {
+            if h2 != h {
+                continue;
+            }
+            let (player, history, bet_means) = match h {
+                History::Start => (1, "-", "bet"),
+                History::PB => (1, "pb", "call"),
+                History::P => (2, "p", "bet"),
+                History::B => (2, "b", "call"),
+            };
+            let (a, b) = (lo.prob_bet(c, h), hi.prob_bet(c, h));
+            rows.push(KuhnPolicyRow {
+                player,
+                card: ['J', 'Q', 'K'][c as usize],
+                history,
+                bet_means,
+                p_bet: policy.prob_bet(c, h),
+                nash: [a.min(b), a.max(b)],
+            });
+        }
+    }
+    KuhnPolicyView {
+        step,
+        exploitability: exploitability(policy),
+        legal_mass,
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spar_model::{block_on, CpuKernels};
+
+    #[test]
+    fn policy_view_of_an_equilibrium_is_unexploitable_and_inside_the_nash_ranges() {
+        let eq = KuhnPolicy::equilibrium(0.2).unwrap();
+        let v = policy_view(0, &eq, 1.0);
+        assert_eq!(v.rows.len(), 12);
+        assert!(v.exploitability.abs() < 1e-12);
+        for r in &v.rows {
+            assert!(
+                r.nash[0] - 1e-12 <= r.p_bet && r.p_bet <= r.nash[1] + 1e-12,
+                "{r:?}"
+            );
+        }
+        // Player 2 holding the king always calls a bet: every equilibrium agrees.
+        let k_call = v
+            .rows
+            .iter()
+            .find(|r| r.history == "b" && r.card == 'K')
+            .unwrap();
+        assert_eq!(k_call.nash, [1.0, 1.0]);
+        assert_eq!(k_call.player, 2);
+    }
+
+    #[test]
+    fn tiny_kuhn_run_steps_and_reads_a_finite_policy() {
+        let cfg = parse_kuhn_config(KUHN_TINY_CONFIG_JSON).unwrap();
+        let mut sp = KuhnSelfPlay::new(cfg, CpuKernels::new()).unwrap();
+        let before = block_on(kuhn_policy(&mut sp)).unwrap();
+        let m = block_on(sp.train_step()).unwrap();
+        assert!((m.exploitability - before.exploitability).abs() < 1e-9);
+        let after = block_on(kuhn_policy(&mut sp)).unwrap();
+        assert_eq!(after.step, 1);
+        assert!(after.exploitability.is_finite() && after.exploitability >= 0.0);
+        assert!(after.legal_mass > 0.0 && after.legal_mass <= 1.0 + 1e-9);
+        assert!(after.rows.iter().all(|r| (0.0..=1.0).contains(&r.p_bet)));
+        assert_ne!(
+            before.rows.iter().map(|r| r.p_bet).collect::<Vec<_>>(),
+            after.rows.iter().map(|r| r.p_bet).collect::<Vec<_>>(),
+            "one step moves the policy"
+        );
+    }
+
+    #[test]
+    fn kuhn_config_rejects_a_charset_without_the_protocol() {
+        let e = parse_kuhn_config(r#"{"model": {"n_layer": 1, "n_embd": 16, "n_head": 2, "n_positions": 12, "charset": "0123"}}"#)
+            .unwrap_err();
+        assert!(e.contains("charset"), "{e}");
     }
 }

@@ -11,4 +11,4 @@
 pub mod demo;
 
 #[cfg(target_arch = "wasm32")]
-mod web;
+pub mod web;

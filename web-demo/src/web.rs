@@ -2,9 +2,12 @@
 //! `Promise`; the trainer is taken out of its slot for the duration of one call, so a second
 //! call while one is running gets a plain "busy" error instead of a panic.
 
-use crate::demo::{export, parity_logprobs, parse_config, sample_rows, C0Bench};
+use crate::demo::{
+    export, kuhn_policy, parity_logprobs, parse_config, parse_kuhn_config, sample_rows, C0Bench,
+};
 use spar_gpu::{GpuContext, GpuKernels};
 use spar_model::CpuKernels;
+use spar_train::kuhn_selfplay::KuhnSelfPlay;
 use spar_train::{TrainError, Trainer};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -293,6 +296,139 @@ impl Bench {
             r.map(|l| JsValue::from_f64(l as f64)).map_err(err)
         })
     }
+}
+
+enum AnyKuhn {
+    Cpu(KuhnSelfPlay<CpuKernels>),
+    Gpu(KuhnSelfPlay<GpuKernels>),
+}
+
+macro_rules! with_kuhn {
+    ($t:expr, $x:ident => $body:expr) => {
+        match $t {
+            AnyKuhn::Cpu($x) => $body,
+            AnyKuhn::Gpu($x) => $body,
+        }
+    };
+}
+
+impl AnyKuhn {
+    /// Surfaces an asynchronous GPU error (validation, out of memory, device lost).
+    fn check(&mut self) -> Result<(), JsValue> {
+        if let AnyKuhn::Gpu(t) = self {
+            t.model()
+                .kernels
+                .check()
+                .map_err(|e| err(format!("WebGPU: {e}")))?;
+        }
+        Ok(())
+    }
+}
+
+/// Kuhn-poker self-play (spar-train's `KuhnSelfPlay`) on one backend: one GPT plays both
+/// seats; the game's outcome is the only reward.
+#[wasm_bindgen]
+pub struct KuhnDemo {
+    slot: Rc<RefCell<Option<AnyKuhn>>>,
+    backend: String,
+    max_steps: u32,
+}
+
+#[wasm_bindgen]
+impl KuhnDemo {
+    /// A self-play run for `config_json` (a `KuhnConfig` as JSON) on `gpu` if given, else on
+    /// the CPU backend.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config_json: &str, gpu: Option<Gpu>) -> Result<KuhnDemo, JsValue> {
+        let cfg = parse_kuhn_config(config_json).map_err(err)?;
+        let max_steps = cfg.max_steps;
+        let (mut inner, backend) = match gpu {
+            Some(g) => (
+                AnyKuhn::Gpu(
+                    KuhnSelfPlay::new(cfg, GpuKernels::new(g.ctx.clone())).map_err(train_err)?,
+                ),
+                "webgpu",
+            ),
+            None => (
+                AnyKuhn::Cpu(KuhnSelfPlay::new(cfg, CpuKernels::new()).map_err(train_err)?),
+                "cpu",
+            ),
+        };
+        inner.check()?;
+        Ok(KuhnDemo {
+            slot: Rc::new(RefCell::new(Some(inner))),
+            backend: backend.into(),
+            max_steps,
+        })
+    }
+
+    /// `"webgpu"` or `"cpu"`.
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// Steps done so far.
+    pub fn step_index(&self) -> Result<u32, JsValue> {
+        let b = self.slot.borrow();
+        let t = b.as_ref().ok_or_else(|| err("busy"))?;
+        Ok(with_kuhn!(t, t => t.step()))
+    }
+
+    /// Steps in the whole run (the config's `max_steps`).
+    pub fn total_steps(&self) -> u32 {
+        self.max_steps
+    }
+
+    fn run<F, Fut>(&self, f: F) -> js_sys::Promise
+    where
+        F: FnOnce(AnyKuhn) -> Fut + 'static,
+        Fut: std::future::Future<Output = (AnyKuhn, Result<JsValue, JsValue>)> + 'static,
+    {
+        let slot = self.slot.clone();
+        future_to_promise(async move {
+            let t = slot
+                .borrow_mut()
+                .take()
+                .ok_or_else(|| err("busy: another call on this run is still running"))?;
+            let (mut t, r) = f(t).await;
+            let checked = t.check();
+            *slot.borrow_mut() = Some(t);
+            checked?;
+            r
+        })
+    }
+
+    /// One self-play step (games, then one policy-gradient update): resolves to spar-train's
+    /// `KuhnMetrics` as JSON (its exploitability is the policy's before the update).
+    pub fn step(&self) -> js_sys::Promise {
+        self.run(|mut t| async move {
+            let r = with_kuhn!(&mut t, x => x.train_step().await);
+            let r = r
+                .map_err(train_err)
+                .and_then(|m| serde_json::to_string(&m).map_err(err))
+                .map(JsValue::from);
+            (t, r)
+        })
+    }
+
+    /// The induced policy (P(bet) at the 12 information sets, exploitability, legal mass) as
+    /// JSON.
+    pub fn policy(&self) -> js_sys::Promise {
+        self.run(|mut t| async move {
+            let r = with_kuhn!(&mut t, x => kuhn_policy(x).await);
+            let r = r
+                .map_err(train_err)
+                .and_then(|m| serde_json::to_string(&m).map_err(err))
+                .map(JsValue::from);
+            (t, r)
+        })
+    }
+}
+
+/// The Kuhn self-play run of the page's "tiny" size (tests/kuhn_tiny.json).
+#[wasm_bindgen]
+pub fn kuhn_tiny_config() -> String {
+    crate::demo::KUHN_TINY_CONFIG_JSON.to_string()
 }
 
 /// The tiny run's config (tests/tiny.json), the page's "tiny" size.

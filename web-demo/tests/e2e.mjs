@@ -6,8 +6,12 @@
 // Asserts: WebGPU ran (the adapter is shown); the first log-probabilities match the native
 // CPU backend's (REF_JSON, from `cargo run --example reference`) within LOGPROB_TOL; the SFT
 // loss falls over its 20 steps; the RL step completes; Download gives the five checkpoint
-// files (saved under OUT_DIR/checkpoint for the native loader); a failed start shows a message
-// and leaves the page usable. Writes OUT_DIR/e2e.png and OUT_DIR/e2e-result.json.
+// files (saved under OUT_DIR/checkpoint for `spar eval`); Kuhn-poker self-play runs, its
+// exploitability is finite and moves, its first value matches the native backend's, and
+// pause/resume/reset work; failures (a start the trainer rejects, a failing download, and on
+// WebGPU a failing buffer read-back, injected into the browser's WebGPU object) show a
+// message and leave the page usable. Writes OUT_DIR/e2e.png, OUT_DIR/web-demo.png and
+// OUT_DIR/web-demo-kuhn.png (viewport shots for the README) and OUT_DIR/e2e-result.json.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -108,12 +112,95 @@ try {
   check(['config.json', 'model.safetensors', 'state.json', 'tokenizer.json', 'train.toml'].every((n) => names.includes(n)), `checkpoint files: ${names.join(', ')}`);
 
   await page.screenshot({ path: path.join(OUT_DIR, 'e2e.png'), fullPage: true });
+  await page.screenshot({ path: path.join(OUT_DIR, 'web-demo.png') });
+
+  // A failing download (the browser refuses the file) shows a message; the page stays usable.
+  await page.evaluate(() => {
+    window.__createObjectURL = URL.createObjectURL;
+    URL.createObjectURL = () => { throw new Error('injected: the browser refused the download'); };
+  });
+  await page.click('#download');
+  await page.waitForSelector('#error:not([hidden])', { timeout: 10000 });
+  const dlMsg = await page.textContent('#error');
+  await page.evaluate(() => { URL.createObjectURL = window.__createObjectURL; });
+  check(/Download failed: injected/.test(dlMsg), `a failed download shows a message ("${dlMsg.split('\n')[0]}")`);
+  check(!(await page.isDisabled('#download')) && !(await page.isDisabled('#reset')), 'the page stays usable after it');
 
   if (BENCH_STEPS > 0) {
     if (BACKEND === 'webgpu') result.c0_webgpu = await page.evaluate((n) => window.sparApp.benchC0(n, 'webgpu'), BENCH_STEPS);
     result.c0_wasm_cpu = await page.evaluate((n) => window.sparApp.benchC0(n, 'cpu'), BENCH_STEPS);
     result.c0_native_cpu_steps_per_s = REF.c0_steps_per_s;
     console.log(`C0 steps/s: WebGPU ${result.c0_webgpu ? result.c0_webgpu.stepsPerS.toFixed(2) : '-'}, wasm CPU ${result.c0_wasm_cpu.stepsPerS.toFixed(2)}, native CPU ${REF.c0_steps_per_s.toFixed(2)}`);
+  }
+
+  // Budget: page load to the first training step, nothing else in between (?autostart).
+  const ap = await browser.newPage();
+  await ap.goto(`${BASE_URL}?size=tiny&autostart=1${BACKEND === 'cpu' ? '&backend=cpu' : ''}`);
+  await ap.waitForFunction(() => window.sparApp && (window.sparApp.timing.firstStepMs !== null || window.sparApp.state === 'error'), null, { timeout: 120000 });
+  result.autostart_first_step_ms = await ap.evaluate(() => window.sparApp.timing.firstStepMs);
+  check(Number.isFinite(result.autostart_first_step_ms), `page load to first training step: ${Math.round(result.autostart_first_step_ms)} ms`);
+  await ap.close();
+
+  // Kuhn-poker self-play on the same backend: a few steps, pause/resume, reset.
+  const KUHN_STEPS = 12;
+  const kp = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  kp.on('pageerror', (e) => console.log(`[kuhn page error] ${e.message}`));
+  await kp.goto(`${BASE_URL}?size=tiny&reward=kuhn&kuhn_steps=${KUHN_STEPS}${BACKEND === 'cpu' ? '&backend=cpu' : ''}`);
+  await kp.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  await kp.click('#train');
+  await kp.waitForFunction(() => window.sparApp.history.length >= 3 || window.sparApp.state === 'error', null, { timeout: 120000 });
+  check(await kp.getAttribute('#status', 'data-state') === 'running', `Kuhn self-play runs on ${backend} (${await kp.textContent('#error')})`);
+  await kp.click('#pause');
+  await kp.evaluate(() => window.sparApp.loopPromise); // the step in flight ends
+  const n1 = await kp.evaluate(() => window.sparApp.history.length);
+  await kp.waitForTimeout(1500);
+  const n2 = await kp.evaluate(() => window.sparApp.history.length);
+  check(await kp.getAttribute('#status', 'data-state') === 'paused' && n1 === n2 && n1 < KUHN_STEPS, `Pause holds self-play at step ${n1}`);
+  await kp.click('#resume');
+  await kp.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 240000 });
+  check(await kp.getAttribute('#status', 'data-state') === 'done', `Resume runs self-play to the end (${await kp.textContent('#error')})`);
+  const kuhn = await kp.evaluate(() => ({ history: window.sparApp.history, evals: window.sparApp.evals }));
+  const expl = kuhn.history.map((m) => m.exploitability);
+  result.kuhn_exploitability = expl.concat([kuhn.evals.after.exploitability]);
+  result.kuhn_legal_mass = kuhn.history.map((m) => m.legal_mass);
+  check(expl.length === KUHN_STEPS && expl.every(Number.isFinite) && expl.every((x) => x >= 0), `${KUHN_STEPS} self-play steps, exploitability finite (${expl[0].toFixed(4)} -> ${kuhn.evals.after.exploitability.toFixed(4)})`);
+  check(new Set(result.kuhn_exploitability).size > 1, 'exploitability updates as the policy trains');
+  check(kuhn.history.every((m) => Number.isFinite(m.legal_mass) && Number.isFinite(m.mean_payoff_p1) && Number.isFinite(m.loss)), 'legal mass, payoff and loss are finite');
+  const kDiff = Math.abs(expl[0] - REF.kuhn_exploitability_0);
+  result.kuhn_exploitability_0_diff_vs_native = kDiff;
+  check(kDiff < 1e-4, `the first exploitability matches the native CPU backend (${expl[0].toFixed(6)} vs ${REF.kuhn_exploitability_0.toFixed(6)})`);
+  const rows = await kp.$$eval('#kuhn-policy tbody tr', (trs) => trs.map((tr) => Number(tr.children[4].textContent)));
+  check(rows.length === 12 && rows.every((p) => p >= 0 && p <= 1), 'the policy panel shows P(b) at the 12 information sets');
+  const ba = [await kp.textContent('#acc-before'), await kp.textContent('#acc-after')].map(Number);
+  check(ba.every(Number.isFinite) && Math.abs(ba[1] - kuhn.evals.after.exploitability) < 1e-4, `the before/after table shows exploitability (${ba.join(' -> ')})`);
+  check(await kp.isDisabled('#download'), 'Download is off for a self-play model (not a spar eval checkpoint)');
+  await kp.screenshot({ path: path.join(OUT_DIR, 'web-demo-kuhn.png') });
+  await kp.click('#reset');
+  check(await kp.getAttribute('#status', 'data-state') === 'idle' && (await kp.evaluate(() => window.sparApp.history.length)) === 0 &&
+    (await kp.$$('#kuhn-policy tbody tr')).length === 0, 'Reset clears the self-play run');
+  await kp.close();
+
+  if (BACKEND === 'webgpu') {
+    // A GPU failure in the middle of a run (every buffer read-back fails, as on a lost device)
+    // shows a message; once the GPU works again, Reset and Train run to the end.
+    const gp = await browser.newPage();
+    await gp.goto(`${BASE_URL}?size=tiny&reward=kuhn&kuhn_steps=3`);
+    await gp.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+    await gp.evaluate(() => {
+      window.__mapAsync = GPUBuffer.prototype.mapAsync;
+      GPUBuffer.prototype.mapAsync = function () { return Promise.reject(new DOMException('injected: device lost', 'OperationError')); };
+    });
+    await gp.click('#train');
+    await gp.waitForSelector('#status[data-state="error"], #status[data-state="done"]', { timeout: 60000 });
+    const gMsg = await gp.textContent('#error');
+    check(await gp.getAttribute('#status', 'data-state') === 'error' && /WebGPU/.test(gMsg), `a failing GPU read-back stops the run with a message ("${gMsg.split('\n')[0]}")`);
+    check(!(await gp.isDisabled('#reset')), 'Reset stays usable after a GPU failure');
+    await gp.evaluate(() => { GPUBuffer.prototype.mapAsync = window.__mapAsync; });
+    await gp.click('#reset');
+    await gp.click('#train');
+    await gp.waitForSelector('#status[data-state="error"], #status[data-state="done"]', { timeout: 120000 });
+    check(await gp.getAttribute('#status', 'data-state') === 'done', `after it the page trains again (${await gp.textContent('#error')})`);
+    await gp.close();
   }
 
   // A failure shows a message and leaves the page usable: a run config the trainer rejects.
