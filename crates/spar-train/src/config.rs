@@ -327,6 +327,11 @@ pub struct GrpoSection {
     /// `ptx_coef ·` the mean token NLL of `sft.per_device_train_batch_size` labelled examples
     /// to the policy loss. Uses the labelled problems. 0: off.
     pub ptx_coef: f64,
+    /// Self-training on confident pseudo-labels (no labels): each RL step adds
+    /// `self_train_coef ·` the mean token NLL of one completion from each label-free group
+    /// whose completions all agree with its pseudo-label (unanimous groups, whose GRPO
+    /// advantages are zero and whose label is the most often right). 0: off.
+    pub self_train_coef: f64,
 }
 
 impl Default for GrpoSection {
@@ -359,6 +364,7 @@ impl Default for GrpoSection {
             require_cross_agreement: false,
             labelled_fraction_per_step: 0.0,
             ptx_coef: 0.0,
+            self_train_coef: 0.0,
         }
     }
 }
@@ -473,6 +479,9 @@ impl TrainConfig {
         if !(g.ptx_coef >= 0.0 && g.ptx_coef.is_finite()) {
             return Err(bad("grpo.ptx_coef", "must be finite and ≥ 0"));
         }
+        if !(g.self_train_coef >= 0.0 && g.self_train_coef.is_finite()) {
+            return Err(bad("grpo.self_train_coef", "must be finite and ≥ 0"));
+        }
         let e = &self.eval;
         if e.num_samples > 64 {
             return Err(bad("eval.num_samples", "must be at most 64"));
@@ -529,6 +538,7 @@ mod tests {
         assert!(!g.require_cross_agreement);
         assert_eq!(g.labelled_fraction_per_step, 0.0);
         assert_eq!(g.ptx_coef, 0.0);
+        assert_eq!(g.self_train_coef, 0.0);
     }
 
     #[test]
@@ -544,7 +554,8 @@ mod tests {
         assert_eq!(cfg.grpo.ptx_coef, 0.5);
         cfg.validate().unwrap();
         type Edit = fn(&mut GrpoSection);
-        let cases: [(&str, Edit); 5] = [
+        let cases: [(&str, Edit); 6] = [
+            ("grpo.self_train_coef", |g| g.self_train_coef = -0.1),
             ("grpo.min_majority_ratio", |g| g.min_majority_ratio = 1.01),
             ("grpo.min_majority_ratio", |g| {
                 g.min_majority_ratio = f64::NAN

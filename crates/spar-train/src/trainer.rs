@@ -105,6 +105,11 @@ pub struct StepMetrics {
     pub gated_fraction: Option<f64>,
     /// Mean NLL of the auxiliary SFT batch (`ptx_coef > 0`).
     pub ptx_loss: Option<f64>,
+    /// Mean NLL of the self-training examples (`self_train_coef > 0` and at least one
+    /// unanimous label-free group).
+    pub self_train_loss: Option<f64>,
+    /// Self-training examples in the step (unanimous label-free groups).
+    pub self_train_examples: usize,
     /// Mean per-token k3 KL to the model at the start of RL (0 without a reference).
     pub kl: f64,
     /// Mean per-token entropy of the policy over the completions.
@@ -884,6 +889,27 @@ impl<K: Kernels> Trainer<K> {
         } else {
             None
         };
+        // Self-training: one completion of each label-free group that agreed unanimously
+        // with its pseudo-label (all rewards 1), as a supervised example.
+        let mut confident: Vec<(Vec<u32>, usize)> = Vec::new();
+        if gc.self_train_coef > 0.0 {
+            for u in &kept {
+                let groups = u.rollouts.len() / g;
+                if u.votes.len() != groups {
+                    continue; // graded by the verifier (hybrid ground truth)
+                }
+                for grp in u.rollouts.chunks(g) {
+                    if grp.iter().all(|r| r.reward == 1.0) {
+                        confident.push((grp[0].full.clone(), grp[0].prompt_len));
+                    }
+                }
+            }
+        }
+        let self_train_loss = if confident.is_empty() {
+            None
+        } else {
+            Some(self.nll_backward(&confident, gc.self_train_coef).await?)
+        };
         let grad_norm = self
             .optimizer_step(gc.learning_rate, gc.weight_decay, gc.max_grad_norm)
             .await?;
@@ -946,6 +972,8 @@ impl<K: Kernels> Trainer<K> {
                 .then(|| votes.iter().map(|v| v.ratio).sum::<f64>() / votes.len() as f64),
             gated_fraction: share(votes.len() - used.len(), votes.len()),
             ptx_loss,
+            self_train_loss,
+            self_train_examples: confident.len(),
             kl,
             entropy,
             completion_length: rollouts

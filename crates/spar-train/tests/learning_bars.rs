@@ -71,3 +71,45 @@ fn grpo_with_the_verifier_lifts_held_out_accuracy() {
         "lift {before} → {after} is below the bar"
     );
 }
+
+/// Label-free RL collapses on this setting and the auxiliary SFT loss (`ptx_coef`, which uses
+/// the SFT stage's labelled problems during RL) holds it at the SFT start; it does not lift.
+/// Observed (held-out greedy accuracy after SFT → after 200 Co-Reward steps, from one SFT
+/// snapshot): plain Co-Reward seed 1: 0.455 → 0.150, seed 2: 0.440 → 0.065, seed 3:
+/// 0.420 → 0.170; with `ptx_coef = 1`: 0.455 → 0.495, 0.440 → 0.425, 0.420 → 0.380. (The SFT
+/// term alone, with every RL advantage gated to zero, gives 0.585, 0.500, 0.410: the
+/// label-free reward costs accuracy even with the anchor.) No label-free option lifts this
+/// setting, so there is no "label-free lifts" bar; this test pins the collapse and the anchor.
+#[test]
+fn co_reward_collapses_and_the_sft_anchor_holds_the_start() {
+    let mut cfg = sort3(1);
+    cfg.grpo.reward = RewardSource::CoReward;
+    cfg.grpo.max_steps = 200;
+    let mut t = Trainer::new(cfg.clone(), Box::new(CpuKernels::new)).unwrap();
+    while t.step() < cfg.sft.max_steps {
+        block_on(t.train_step()).unwrap();
+    }
+    let before = block_on(t.evaluate()).unwrap().accuracy;
+    let start = block_on(t.snapshot()).unwrap();
+    let mut after = Vec::new();
+    for ptx_coef in [0.0, 1.0] {
+        t.restore(&start).unwrap();
+        let mut g = cfg.grpo.clone();
+        g.ptx_coef = ptx_coef;
+        t.set_grpo(g).unwrap();
+        while t.step() < t.total_steps() {
+            block_on(t.train_step()).unwrap();
+        }
+        after.push(block_on(t.evaluate()).unwrap().accuracy);
+    }
+    let (plain, anchored) = (after[0], after[1]);
+    assert!((0.3..0.7).contains(&before), "SFT start {before}");
+    assert!(
+        plain <= before - 0.2,
+        "plain Co-Reward {before} → {plain}: the collapse this test pins is gone"
+    );
+    assert!(
+        anchored >= before - 0.08,
+        "Co-Reward with the SFT anchor {before} → {anchored} fell"
+    );
+}

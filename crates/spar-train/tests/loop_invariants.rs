@@ -50,6 +50,7 @@ fn remedied() -> TrainConfig {
     c.grpo.require_cross_agreement = true;
     c.grpo.labelled_fraction_per_step = 0.25;
     c.grpo.ptx_coef = 0.5;
+    c.grpo.self_train_coef = 0.5;
     c
 }
 
@@ -125,6 +126,16 @@ fn the_label_free_remedies_do_what_they_say() {
     co.grpo.require_cross_agreement = true;
     let agreed = first_rl_step(co);
     assert!(agreed.gated_fraction.unwrap() >= open.gated_fraction.unwrap());
+    // Self-training takes one example from each unanimous group: with a gate of 1 those
+    // are exactly the graded groups.
+    let mut c = base.clone();
+    c.grpo.min_majority_ratio = 1.0;
+    c.grpo.self_train_coef = 1.0;
+    let m = first_rl_step(c);
+    let graded = (1.0 - m.gated_fraction.unwrap()) * m.num_groups as f64;
+    assert_eq!(m.self_train_examples as f64, graded.round());
+    assert_eq!(m.self_train_loss.is_some(), m.self_train_examples > 0);
+    assert_eq!(plain.self_train_examples, 0, "off by default");
     // The auxiliary SFT loss is computed and reported.
     let mut c = base;
     c.grpo.ptx_coef = 1.0;
