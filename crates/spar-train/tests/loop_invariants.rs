@@ -216,6 +216,12 @@ fn every_shipped_config_parses() {
             let name = path.file_name().unwrap().to_string_lossy();
             let parsed = if name.starts_with("kuhn") {
                 KuhnConfig::from_toml(&text).map(drop)
+            } else if name.starts_with("absolute_zero") {
+                spar_train::azr_selfplay::AzrConfig::from_toml(&text).map(drop)
+            } else if name.starts_with("dpo_self_reinforce") {
+                spar_train::self_reinforce::SelfReinforceConfig::from_toml(&text).map(drop)
+            } else if name.starts_with("tictactoe") {
+                spar_train::tictactoe_selfplay::TicTacToeConfig::from_toml(&text).map(drop)
             } else {
                 TrainConfig::from_toml(&text).map(drop)
             };
