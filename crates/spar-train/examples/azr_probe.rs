@@ -40,6 +40,12 @@ fn main() {
         e.by_type,
         t0.elapsed().as_secs_f64()
     );
+    if let Ok(n) = std::env::var("AZR_SFT_REFERENCE") {
+        // Calibration: supervised steps on fresh spar-tasks problems of the held-out
+        // distribution (another seed), instead of self-play.
+        sft_reference(&mut sp, &cfg, n.parse().expect("steps"));
+        return;
+    }
     while sp.step() < cfg.max_steps {
         let m = block_on(sp.train_step()).unwrap();
         println!(
@@ -67,5 +73,70 @@ fn main() {
             .map(spar_train::azr_selfplay::proposal_text)
             .collect();
         println!("buffer tail: {last:?}");
+    }
+}
+
+/// Supervised steps on problems drawn by spar-tasks' generator at level 0 (the held-out
+/// distribution, from a different seed), `solves_per_type` per type and step; prints the
+/// held-out accuracy every 50 steps.
+fn sft_reference(sp: &mut AzrSelfPlay<CpuKernels>, cfg: &AzrConfig, steps: u32) {
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::SeedableRng;
+    use spar_model::AdamWConfig;
+    use spar_tasks::{ProgramTasks, Task};
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5eed);
+    let n_pos = cfg.model.n_positions;
+    let eos = sp.vocab().eos();
+    for step in 0..=steps {
+        if step % 50 == 0 {
+            let e = block_on(sp.evaluate()).unwrap();
+            println!("sft {step:>4} heldout {:.3} {:?}", e.accuracy, e.by_type);
+        }
+        if step == steps {
+            break;
+        }
+        let mut seqs: Vec<(Vec<u32>, usize)> = Vec::new();
+        for t in &cfg.task_types {
+            let gen = ProgramTasks {
+                max_len: n_pos - 1,
+                ..ProgramTasks::new(t.kind())
+            };
+            for _ in 0..cfg.solves_per_type {
+                let p = gen.generate(0, &mut rng).unwrap();
+                let mut s = sp.vocab().encode(&p.prompt);
+                let pl = s.len();
+                s.extend(sp.vocab().encode(&p.completion));
+                s.push(eos);
+                if s.len() <= n_pos {
+                    seqs.push((s, pl));
+                }
+            }
+        }
+        let t = seqs.iter().map(|(s, _)| s.len() - 1).max().unwrap();
+        let b = seqs.len();
+        let (mut tok, mut tgt, mut mask) =
+            (vec![0u32; b * t], vec![0u32; b * t], vec![false; b * t]);
+        for (i, (s, pl)) in seqs.iter().enumerate() {
+            let n = s.len() - 1;
+            tok[i * t..][..n].copy_from_slice(&s[..n]);
+            tgt[i * t..][..n].copy_from_slice(&s[1..]);
+            for j in pl - 1..n {
+                mask[i * t + j] = true;
+            }
+        }
+        let mut lp = vec![0.0f32; b * t];
+        let model = sp.model();
+        block_on(model.logprobs(&tok, &tgt, Some(&mask), b, &mut lp, None)).unwrap();
+        let count = mask.iter().filter(|&&m| m).count() as f32;
+        let w: Vec<f32> = mask
+            .iter()
+            .map(|&m| if m { -1.0 / count } else { 0.0 })
+            .collect();
+        model.backward(&w, None).unwrap();
+        let opt = AdamWConfig {
+            weight_decay: 0.0,
+            ..AdamWConfig::default()
+        };
+        model.step(&opt, cfg.warmup_learning_rate);
     }
 }

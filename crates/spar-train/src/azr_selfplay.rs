@@ -41,9 +41,11 @@
 //! The paper starts from a pretrained coder; this model starts from random weights, so it
 //! first reads the seed tasks for `warmup_steps` supervised steps ([`AzrSelfPlay::warm_start`]):
 //! proposer prompts followed by a seed proposal, solver prompts followed by the seed answers.
-//! The seeds ([`seed_tasks`]) are six hand-written programs made by the code. The solver's
+//! The seeds ([`seed_tasks`]) are six hand-written programs made by the code. Optionally
+//! (`warmup_corpus_size`) the proposer also reads programs drawn from spar-tasks' generator,
+//! without their outputs, as a stand-in for the code a pretrained model has seen. The solver's
 //! held-out accuracy (greedy) on tasks drawn by [`spar_tasks::ProgramTasks`] at level 0 —
-//! programs the model never trains on — shows whether self-play helps.
+//! problems whose answers the model is never shown — shows whether self-play helps.
 
 use crate::config::ModelSection;
 use crate::trainer::pad_batch;
@@ -270,6 +272,11 @@ pub struct AzrConfig {
     pub warmup_steps: u32,
     /// Learning rate of the warm start.
     pub warmup_learning_rate: f32,
+    /// Programs per task type drawn from spar-tasks' generator (levels 0–1, from
+    /// `seed + 1`) that the proposer also reads in the warm start, as `PROGRAM;INPUT…` texts
+    /// without outputs: a stand-in for the code a pretrained model has seen. The solver never
+    /// sees their answers. 0: the six seed tasks only.
+    pub warmup_corpus_size: usize,
     /// Self-play steps.
     pub max_steps: u32,
     /// Proposals per task type and step.
@@ -320,6 +327,7 @@ impl Default for AzrConfig {
             ],
             warmup_steps: 80,
             warmup_learning_rate: 3e-3,
+            warmup_corpus_size: 0,
             max_steps: 300,
             proposals_per_type: 16,
             solves_per_type: 16,
@@ -456,6 +464,8 @@ pub struct AzrSelfPlay<K: Kernels> {
     /// Per task type (config order): the seeds, then accepted proposals.
     buffers: Vec<Vec<ProgramTask>>,
     heldout: Vec<Vec<ProgramTask>>,
+    /// Per task type: proposal texts the warm start's proposer reads besides the seeds.
+    corpus: Vec<Vec<String>>,
     rng: ChaCha8Rng,
     step: u32,
     warmed_up: bool,
@@ -492,6 +502,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
         let mut sp = Self {
             buffers: Vec::new(),
             heldout: Vec::new(),
+            corpus: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             step: 0,
             warmed_up: config.warmup_steps == 0,
@@ -512,6 +523,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             sp.buffers.push(seeds);
         }
         sp.heldout = sp.make_heldout()?;
+        sp.corpus = sp.make_corpus()?;
         Ok(sp)
     }
 
@@ -536,6 +548,31 @@ impl<K: Kernels> AzrSelfPlay<K> {
                 }
             }
             out.push(tasks);
+        }
+        Ok(out)
+    }
+
+    /// The warm-start corpus: `warmup_corpus_size` generated programs per type that fit.
+    fn make_corpus(&self) -> Result<Vec<Vec<String>>, TrainError> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed.wrapping_add(1));
+        let mut out = Vec::new();
+        for &t in &self.config.task_types {
+            let gen = ProgramTasks {
+                max_len: self.config.model.n_positions - 1,
+                ..ProgramTasks::new(t.kind())
+            };
+            let mut texts = Vec::new();
+            while texts.len() < self.config.warmup_corpus_size {
+                let level = (rng.next_u32() % 2) as usize;
+                let p = gen.generate(level, &mut rng)?;
+                let Instance::Program(task) = p.instance else {
+                    unreachable!("program tasks hold program instances")
+                };
+                if self.fits(&task) {
+                    texts.push(proposal_text(&task));
+                }
+            }
+            out.push(texts);
         }
         Ok(out)
     }
@@ -655,7 +692,8 @@ impl<K: Kernels> AzrSelfPlay<K> {
 
     /// The warm start: `warmup_steps` supervised steps on the seed tasks (does nothing once
     /// done). Each step holds, per task type, `proposals_per_type` proposer examples (a seed
-    /// as reference, a seed proposal as completion) and `solves_per_type` solver examples.
+    /// as reference, a seed's or a corpus program's proposal text as completion) and
+    /// `solves_per_type` solver examples (seed tasks only).
     /// Returns the last step's loss (0 when nothing was done).
     pub async fn warm_start(&mut self) -> Result<f64, TrainError> {
         let mut loss = 0.0;
@@ -667,12 +705,18 @@ impl<K: Kernels> AzrSelfPlay<K> {
             let mut seqs: Vec<(Vec<u32>, usize)> = Vec::new();
             for k in 0..self.buffers.len() {
                 let n = self.buffers[k].len();
+                let m = self.corpus[k].len();
                 for _ in 0..self.config.proposals_per_type {
-                    let (r, c) = (self.pick(n), self.pick(n));
+                    let (r, c) = (self.pick(n), self.pick(n + m));
                     let b = &self.buffers[k];
                     let mut s = self.vocab.encode(&proposer_prompt(b[r].kind, &b[r]));
                     let p = s.len();
-                    s.extend(self.vocab.encode(&proposal_text(&b[c])));
+                    let target = if c < n {
+                        proposal_text(&b[c])
+                    } else {
+                        self.corpus[k][c - n].clone()
+                    };
+                    s.extend(self.vocab.encode(&target));
                     s.push(eos);
                     seqs.push((s, p));
                 }
@@ -1018,6 +1062,27 @@ mod tests {
                 assert_eq!(back.as_ref(), Ok(&s), "{}", proposal_text(&s));
             }
         }
+    }
+
+    #[test]
+    fn the_warm_start_corpus_holds_valid_fitting_proposals() {
+        let cfg = AzrConfig {
+            warmup_corpus_size: 20,
+            eval_tasks_per_type: 2,
+            ..AzrConfig::default()
+        };
+        let sp = AzrSelfPlay::new(cfg, spar_model::CpuKernels::new()).unwrap();
+        let lim = Limits::default();
+        for (k, texts) in sp.corpus.iter().enumerate() {
+            assert_eq!(texts.len(), 20);
+            let t = sp.config.task_types[k];
+            for text in texts {
+                let task = check_proposal(t.kind(), text, true, &lim).expect("valid");
+                assert!(sp.fits(&task), "{text}");
+            }
+        }
+        // Held-out tasks fit too.
+        assert!(sp.heldout.iter().flatten().all(|t| sp.fits(t)));
     }
 
     #[test]
