@@ -270,8 +270,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let done = t.step() - cfg.sft.max_steps;
         if done % 10 == 0 || done <= 3 {
             println!(
-                "  rl {done}: reward {:.3} sampled acc {:.3} label acc {:?} entropy {:.3} len {:.2} zero-spread {:.2} gap {:.1e}",
-                m.reward, m.accuracy, m.label_accuracy, m.entropy, m.completion_length, m.zero_spread_fraction, m.max_logprob_gap
+                "  rl {done}: reward {:.3} sampled acc {:.3} label acc {:?} majority ratio {:?} entropy {:.3} len {:.2} zero-spread {:.2} gap {:.1e}",
+                m.reward, m.accuracy, m.label_accuracy, m.majority_ratio, m.entropy, m.completion_length, m.zero_spread_fraction, m.max_logprob_gap
             );
         }
         if done % 25 == 0 {
