@@ -1,6 +1,11 @@
 //! Prints Absolute Zero self-play metrics for a few seeds and settings (measurement aid):
 //! `cargo run --release -p spar-train --example azr_probe -- SEED STEPS WARMUP [TYPES]`
 //! where TYPES is a comma list such as `deduction,abduction` (default: all three).
+//!
+//! `AZR_OVERRIDE='key=value|[model]|n_layer=1|…'` replaces the default config with these TOML
+//! lines (`|` for newlines) before SEED/STEPS/WARMUP apply; `AZR_SFT_REFERENCE=N` runs N
+//! supervised steps on labelled generator problems instead of self-play (a reference for the
+//! held-out accuracy a model can reach).
 
 use spar_model::{block_on, CpuKernels};
 use spar_train::azr_selfplay::{AzrConfig, AzrSelfPlay, AzrTaskType};
