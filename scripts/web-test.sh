@@ -8,7 +8,6 @@
 #   scripts/web-test.sh                 # WebGPU (SwiftShader on a machine without a GPU)
 #   E2E_BACKEND=cpu scripts/web-test.sh # the same checks on the CPU backend compiled to wasm
 #   BENCH_STEPS=10 scripts/web-test.sh  # also measure C0 training steps per second
-#   UPDATE_SCREENSHOTS=1 scripts/web-test.sh  # also copy the page's shots to docs/
 #
 # Installs nothing: it checks the prerequisites and prints what is missing.
 # Output (screenshots, downloads, e2e-result.json) goes to target/web-e2e/. The spar binary is
@@ -70,11 +69,4 @@ if ! grep -Eq '^eval \[checkpoint\] step 0: accuracy [0-9.]+ \([0-9]+ problems\)
   exit 1
 fi
 echo "web-test: spar eval loaded the downloaded checkpoint"
-
-if [ -n "${UPDATE_SCREENSHOTS:-}" ]; then
-  mkdir -p "$ROOT/docs"
-  cp "$OUT/web-demo.png" "$ROOT/docs/web-demo.png"
-  cp "$OUT/web-demo-kuhn.png" "$ROOT/docs/web-demo-kuhn.png"
-  echo "web-test: docs/web-demo.png ($(wc -c <"$ROOT/docs/web-demo.png") bytes), docs/web-demo-kuhn.png ($(wc -c <"$ROOT/docs/web-demo-kuhn.png") bytes)"
-fi
-echo "web-test: passed in $(( $(date +%s) - start )) s (screenshots: $OUT/e2e.png, web-demo.png, web-demo-kuhn.png)"
+echo "web-test: passed in $(( $(date +%s) - start )) s (screenshots: $OUT/e2e.png, e2e-kuhn.png)"

@@ -40,7 +40,10 @@ globalThis.sparPanic = (msg) => {
 };
 
 // ---- configs ------------------------------------------------------------------------
-const TASK_LEN = { addition: 4, subtraction: 4, multiplication: 5, reverse: 8, sort: 8, parity: 2, modular: 4 };
+// Longest reference completion plus the end token, at the levels below.
+const TASK_LEN = { addition: 4, subtraction: 4, multiplication: 5, reverse: 10, sort: 10, parity: 2, modular: 4 };
+// The "small" size draws 2000 distinct problems: level 1 of these tasks has fewer.
+const SMALL_LEVEL = { multiplication: 2, parity: 2 };
 function buildConfig() {
   const task = $('task').value, reward = $('reward').value, size = $('size').value;
   let cfg;
@@ -51,7 +54,7 @@ function buildConfig() {
     cfg = {
       seed: 1,
       model: { n_layer: 2, n_embd: 64, n_head: 2, n_positions: 32 },
-      task: { name: task, levels: [1], num_train_problems: 2000, labelled_fraction: 0.05, num_eval_problems: 64, paraphrase_sft: true },
+      task: { name: task, levels: [SMALL_LEVEL[task] || 1], num_train_problems: 2000, labelled_fraction: 0.05, num_eval_problems: 64, paraphrase_sft: true },
       sft: { max_steps: 300, per_device_train_batch_size: 32, learning_rate: 0.003, warmup_steps: 20, weight_decay: 0.1 },
       grpo: { max_steps: 60, per_device_train_batch_size: 32, num_generations: 8, learning_rate: 0.0003 },
       eval: { num_samples: 0 },
@@ -295,6 +298,7 @@ async function loop() {
       $('progress').value = m.step + 1;
       $('step-text').textContent = stepText(m);
       redraw();
+      if (app.afterStep) app.afterStep(m); // a test hook (tests/e2e.mjs pauses with it)
       if (!live()) return; // superseded by Resume: the new loop goes on
       if (app.mode === 'kuhn') {
         if ((m.step + 1) % 10 === 0) fillPolicy(JSON.parse(await app.demo.policy()));

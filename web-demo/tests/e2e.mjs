@@ -10,8 +10,8 @@
 // exploitability is finite and moves, its first value matches the native backend's, and
 // pause/resume/reset work; failures (a start the trainer rejects, a failing download, and on
 // WebGPU a failing buffer read-back, injected into the browser's WebGPU object) show a
-// message and leave the page usable. Writes OUT_DIR/e2e.png, OUT_DIR/web-demo.png and
-// OUT_DIR/web-demo-kuhn.png (viewport shots for the README) and OUT_DIR/e2e-result.json.
+// message and leave the page usable. Writes OUT_DIR/e2e.png, OUT_DIR/e2e-kuhn.png and
+// OUT_DIR/e2e-result.json. (The README's pictures come from tests/screenshot.mjs.)
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -112,7 +112,6 @@ try {
   check(['config.json', 'model.safetensors', 'state.json', 'tokenizer.json', 'train.toml'].every((n) => names.includes(n)), `checkpoint files: ${names.join(', ')}`);
 
   await page.screenshot({ path: path.join(OUT_DIR, 'e2e.png'), fullPage: true });
-  await page.screenshot({ path: path.join(OUT_DIR, 'web-demo.png') });
 
   // A failing download (the browser refuses the file) shows a message; the page stays usable.
   await page.evaluate(() => {
@@ -147,15 +146,17 @@ try {
   kp.on('pageerror', (e) => console.log(`[kuhn page error] ${e.message}`));
   await kp.goto(`${BASE_URL}?size=tiny&reward=kuhn&kuhn_steps=${KUHN_STEPS}${BACKEND === 'cpu' ? '&backend=cpu' : ''}`);
   await kp.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  // Press Pause from the page right after the third step (a click from here could come
+  // after the last step on a fast backend).
+  await kp.evaluate(() => { window.sparApp.afterStep = (m) => { if (m.step === 2) document.getElementById('pause').click(); }; });
   await kp.click('#train');
-  await kp.waitForFunction(() => window.sparApp.history.length >= 3 || window.sparApp.state === 'error', null, { timeout: 120000 });
-  check(await kp.getAttribute('#status', 'data-state') === 'running', `Kuhn self-play runs on ${backend} (${await kp.textContent('#error')})`);
-  await kp.click('#pause');
-  await kp.evaluate(() => window.sparApp.loopPromise); // the step in flight ends
+  await kp.waitForFunction(() => window.sparApp.state !== 'running', null, { timeout: 120000 });
+  check(await kp.getAttribute('#status', 'data-state') === 'paused', `Kuhn self-play runs on ${backend} and pauses (${await kp.textContent('#error')})`);
+  await kp.evaluate(() => window.sparApp.loopPromise); // the loop has ended
   const n1 = await kp.evaluate(() => window.sparApp.history.length);
-  await kp.waitForTimeout(1500);
+  await kp.waitForTimeout(1000);
   const n2 = await kp.evaluate(() => window.sparApp.history.length);
-  check(await kp.getAttribute('#status', 'data-state') === 'paused' && n1 === n2 && n1 < KUHN_STEPS, `Pause holds self-play at step ${n1}`);
+  check(n1 === 3 && n2 === 3, `Pause holds self-play after step 3 (${n1}, then ${n2})`);
   await kp.click('#resume');
   await kp.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 240000 });
   check(await kp.getAttribute('#status', 'data-state') === 'done', `Resume runs self-play to the end (${await kp.textContent('#error')})`);
@@ -174,7 +175,7 @@ try {
   const ba = [await kp.textContent('#acc-before'), await kp.textContent('#acc-after')].map(Number);
   check(ba.every(Number.isFinite) && Math.abs(ba[1] - kuhn.evals.after.exploitability) < 1e-4, `the before/after table shows exploitability (${ba.join(' -> ')})`);
   check(await kp.isDisabled('#download'), 'Download is off for a self-play model (not a spar eval checkpoint)');
-  await kp.screenshot({ path: path.join(OUT_DIR, 'web-demo-kuhn.png') });
+  await kp.screenshot({ path: path.join(OUT_DIR, 'e2e-kuhn.png'), fullPage: true });
   await kp.click('#reset');
   check(await kp.getAttribute('#status', 'data-state') === 'idle' && (await kp.evaluate(() => window.sparApp.history.length)) === 0 &&
     (await kp.$$('#kuhn-policy tbody tr')).length === 0, 'Reset clears the self-play run');
