@@ -462,6 +462,8 @@ impl<K: Kernels> SelfReinforce<K> {
     /// One DPO step: make pairs, drop identical ones, one preference-loss update of the
     /// policy against the frozen reference. Starts the next round (newest model strong,
     /// previous strong weak, fresh reference and optimiser) when the round's steps are done.
+    /// Runs the SFT stage first ([`SelfReinforce::run_sft`], its metrics dropped) if it has
+    /// not run; errors once every round is done.
     pub async fn train_step(&mut self) -> Result<SelfReinforceMetrics, TrainError> {
         if !self.sft_done {
             self.run_sft().await?;
