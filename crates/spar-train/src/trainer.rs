@@ -13,6 +13,13 @@
 //! 5. spar-losses gives GRPO advantages and `∂L/∂logp` per token; the model back-propagates
 //!    exactly that; AdamW steps after the gradient norm is checked to be finite.
 //!
+//! Options against the collapse of the label-free rewards (all off by default; see
+//! [`crate::config::GrpoSection`]): the vote gates zero a group's rewards in step 3;
+//! `labelled_fraction_per_step` draws some of step 1's prompts from the labelled problems and
+//! grades them with the verifier; `ptx_coef` (labelled examples) and `self_train_coef` (one
+//! completion of each unanimous label-free group) add a token NLL term whose gradient
+//! accumulates with the policy loss's before the one AdamW step.
+//!
 //! The step is `async` because reading the GPU back is; native code drives it with
 //! [`spar_model::block_on`]. A NaN or infinity in the log-probs, the loss or the gradient
 //! stops the step before the update with [`TrainError::NonFinite`] naming the step.
