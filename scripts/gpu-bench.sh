@@ -14,7 +14,7 @@
 # then, on the GPU machine (NVIDIA driver + Debian's libvulkan1; python3 with CUDA torch):
 #   scripts/gpu-bench.sh [path/to/gpu_bench]
 # Environment: PYTHON (default python3), SPAR_GPU_CFGS (default "C0 C1 C2 C3"),
-# SPAR_GPU_VARIANTS (default "portable f16 unfused": extra spar-gpu runs with those optional
+# SPAR_GPU_VARIANTS (default "portable f16 fused": extra spar-gpu runs with those optional
 # paths, see gpu_bench's SPAR_GPU_OPTS; the goals use the default paths' lines only).
 # The first RESULT line says which optional features the adapter offers (subgroups, f16,
 # cooperative matrices) and which paths the default run uses.
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 BIN=${1:-${SPAR_GPU_BENCH_BIN:-target/release/examples/gpu_bench}}
 PY=${PYTHON:-python3}
 CFGS=${SPAR_GPU_CFGS:-C0 C1 C2 C3}
-VARIANTS=${SPAR_GPU_VARIANTS:-portable f16 unfused}
+VARIANTS=${SPAR_GPU_VARIANTS:-portable f16 fused}
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-$(mktemp -d)}
 LOG=$(mktemp)
 
@@ -67,6 +67,8 @@ for v in $VARIANTS; do
     SPAR_GPU_OPTS=$v run "$BIN" train "$cfg"
   done
 done
+# every GPU path in turn, interleaved step by step (median step time per path)
+run "$BIN" paths C1 10
 for cfg in C1 C2; do
   run "$BIN" genkv "$cfg"
   run "$PY" benches/gpt_bench.py genkv --cfg "$cfg"

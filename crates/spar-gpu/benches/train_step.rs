@@ -2,8 +2,8 @@
 //! the CPU. Config from `SPAR_BENCH_CFG` (a preset name, C0..C3); the default is two tiny
 //! models (`tiny`: T = 16; `t128`: T = 128, where attention's share grows) so the bench code
 //! itself is exercised on the software adapter used in CI. GPU paths, same run:
-//! `gpu` (defaults: subgroups where offered, fused attention), `gpu-nosg` (no subgroups),
-//! `gpu-unfused` (unfused attention), `gpu-portable` (neither).
+//! `gpu` (defaults: subgroups where offered, unfused attention), `gpu-nosg` (no subgroups),
+//! `gpu-fused` (fused attention), `gpu-portable` (none of the optional paths).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use spar_gpu::{GpuContext, GpuKernels, GpuOptions};
@@ -35,20 +35,13 @@ fn paths() -> [(&'static str, GpuOptions); 4] {
             },
         ),
         (
-            "gpu-unfused",
+            "gpu-fused",
             GpuOptions {
-                fused_attention: false,
+                fused_attention: true,
                 ..d
             },
         ),
-        (
-            "gpu-portable",
-            GpuOptions {
-                subgroups: false,
-                fused_attention: false,
-                ..d
-            },
-        ),
+        ("gpu-portable", GpuOptions::portable()),
     ]
 }
 

@@ -13,10 +13,15 @@
 //! (the forward product: f16 tiles when the f16 forward is in use). `features`: the adapter,
 //! its type, the optional features it offers and the paths in use.
 //!
+//! `paths CFG [ROUNDS]`: one train step per GPU path in turn (defaults, no subgroups,
+//! fused attention, portable; f16 forward where offered), ROUNDS rounds (default 15), the
+//! median step time of each: interleaving keeps a busy machine's drift out of the
+//! comparison. CFG is a preset or `t128` (vocab 64, T 128, C 64, 2 layers, 2 heads, batch 2).
+//!
 //! `SPAR_GPU_OPTS` picks the optional paths (comma-separated, from the defaults: subgroups
-//! where offered, f32 products, fused attention): `f16` (f16-tile forward products),
-//! `no-subgroups`, `unfused` (unfused training attention), `portable` (none of the optional
-//! paths). Every RESULT line carries the variant asked for and the paths in use.
+//! where offered, f32 products, unfused attention): `f16` (f16-tile forward products),
+//! `no-subgroups`, `fused` (fused training attention), `unfused`, `portable` (none of the
+//! optional paths). Every RESULT line carries the variant asked for and the paths in use.
 
 use spar_gpu::{GpuContext, GpuKernels, GpuOptions};
 use spar_model::kernels::{Kernels, MatmulShape, Slice};
@@ -43,16 +48,11 @@ fn options_from_env() -> (GpuOptions, String) {
         match w {
             "f16" => o.f16_forward = true,
             "no-subgroups" => o.subgroups = false,
+            "fused" => o.fused_attention = true,
             "unfused" => o.fused_attention = false,
-            "portable" => {
-                o = GpuOptions {
-                    subgroups: false,
-                    f16_forward: false,
-                    fused_attention: false,
-                }
-            }
+            "portable" => o = GpuOptions::portable(),
             other => panic!(
-                "SPAR_GPU_OPTS: unknown path {other:?} (f16, no-subgroups, unfused, portable)"
+                "SPAR_GPU_OPTS: unknown path {other:?} (f16, no-subgroups, fused, unfused, portable)"
             ),
         }
     }
@@ -169,6 +169,78 @@ fn train(ctx: std::sync::Arc<GpuContext>, name: &str) {
     g.kernels.check().expect("GPU error");
 }
 
+fn paths(name: &str, rounds: usize) {
+    let (cfg, b) = match GptConfig::preset(name) {
+        Some(p) => (p.config, p.batch),
+        None if name == "t128" => (GptConfig::new(64, 128, 64, 2, 2), 2),
+        None => panic!("preset C0..C3 or t128"),
+    };
+    let t = cfg.n_positions;
+    let d = GpuOptions::default();
+    let variants = [
+        ("default", d),
+        (
+            "no-subgroups",
+            GpuOptions {
+                subgroups: false,
+                ..d
+            },
+        ),
+        (
+            "fused",
+            GpuOptions {
+                fused_attention: true,
+                ..d
+            },
+        ),
+        ("portable", GpuOptions::portable()),
+        (
+            "f16",
+            GpuOptions {
+                f16_forward: true,
+                ..d
+            },
+        ),
+    ];
+    let mut s = 7u64;
+    let v = cfg.vocab_size as u32;
+    let tokens: Vec<u32> = (0..b * t).map(|_| lcg(&mut s) % v).collect();
+    let targets: Vec<u32> = (0..b * t).map(|_| lcg(&mut s) % v).collect();
+    let opt = AdamWConfig::default();
+    let mut models = Vec::new();
+    for (label, o) in variants {
+        let ctx = GpuContext::with_options_blocking(o).expect("device");
+        if label == "f16" && !ctx.features_in_use().f16_forward {
+            continue;
+        }
+        let mut g = Gpt::new(GpuKernels::new(ctx.clone()), cfg, b, t).expect("model");
+        g.init_params(0);
+        block_on(g.train_step_sft(&tokens, &targets, b, &opt, 1e-4)).expect("step");
+        g.kernels.submit();
+        g.kernels.wait_idle();
+        models.push((label, ctx, g, Vec::new()));
+    }
+    for _ in 0..rounds {
+        for (_, _, g, times) in models.iter_mut() {
+            let t0 = Instant::now();
+            block_on(g.train_step_sft(&tokens, &targets, b, &opt, 1e-4)).expect("step");
+            g.kernels.submit();
+            g.kernels.wait_idle();
+            times.push(t0.elapsed().as_secs_f64());
+        }
+    }
+    for (label, ctx, g, times) in models.iter_mut() {
+        g.kernels.check().expect("GPU error");
+        let ms = median(times.clone()) * 1e3;
+        println!(
+            "RESULT {{\"bench\":\"train_paths\",\"cfg\":\"{name}\",\"batch\":{b},\"rounds\":{rounds},\"path\":\"{label}\",\"median_step_ms\":{ms:.2},\"tokens_per_s\":{:.1},\"device\":\"{}\",\"paths\":\"{}\"}}",
+            (b * t) as f64 / ms * 1e3,
+            ctx.adapter_name(),
+            ctx.features_in_use()
+        );
+    }
+}
+
 fn genkv(ctx: std::sync::Arc<GpuContext>, name: &str) {
     let p = GptConfig::preset(name).expect("preset C0..C3");
     let (nprompt, plen, new) = (16, 16, 64);
@@ -217,6 +289,10 @@ fn main() {
         (Some("train"), c) => train(ctx, c.map_or("C1", |x| x.as_str())),
         (Some("genkv"), c) => genkv(ctx, c.map_or("C1", |x| x.as_str())),
         (Some("features"), _) => features(ctx),
-        _ => eprintln!("usage: gpu_bench sgemm N | train C0..C3 | genkv C0..C3 | features"),
+        (Some("paths"), c) => paths(
+            c.map_or("C1", |x| x.as_str()),
+            args.get(2).map_or(15, |x| x.parse().expect("rounds")),
+        ),
+        _ => eprintln!("usage: gpu_bench sgemm N | train C0..C3 | genkv C0..C3 | features | paths C0..C3|t128 [ROUNDS]"),
     }
 }

@@ -55,7 +55,7 @@ fn need(what: &'static str, needed: u64, limit: u64) -> Result<(), GpuError> {
 
 impl GpuContext {
     /// [`GpuContext::with_options`] with the default options (subgroups where offered,
-    /// f32 products, fused attention).
+    /// f32 products, unfused attention).
     pub async fn new() -> Result<Arc<Self>, GpuError> {
         Self::with_options(GpuOptions::default()).await
     }
