@@ -4,8 +4,8 @@
 //!
 //! One GPT plays both seats through spar-tasks' compact text protocol: the player to move
 //! sees the board, `"ttt X.O.X...O x:"` ([`Board::prompt`]), and answers with one token, a
-//! square `1`–`9` read by [`parse_move`]. An answer that is not a digit or names a taken
-//! square forfeits: the mover loses. The game outcome (+1 win, 0 draw, −1 loss; zero-sum) is
+//! square `1`–`9` (as [`spar_tasks::tictactoe::parse_move`] reads it). An answer that is not
+//! a digit or names a taken square forfeits: the mover loses. The game outcome (+1 win, 0 draw, −1 loss; zero-sum) is
 //! the only reward. Advantages are role-conditioned (RAE,
 //! [`spar_losses::rae::RoleBaselines`], one EMA baseline per seat, X and O):
 //!
