@@ -15,7 +15,8 @@ use std::path::PathBuf;
 /// The embedded default config.
 pub const KUHN_CONFIG: &str = include_str!("../../../configs/kuhn_selfplay.toml");
 
-/// Runs `spar selfplay [--config FILE] [--output DIR]`.
+/// Runs `spar selfplay [--game kuhn|tictactoe|absolute_zero] [--config FILE] [--output DIR]`
+/// (Kuhn poker unless another game is named).
 pub fn selfplay_command(argv: &[String]) -> CliResult {
     if crate::tictactoe::wants_tictactoe(argv) {
         return crate::tictactoe::tictactoe_command(argv);
@@ -23,7 +24,10 @@ pub fn selfplay_command(argv: &[String]) -> CliResult {
     if crate::azr::wants_azr(argv) {
         return crate::azr::azr_command(argv);
     }
-    let args = Args::parse(argv, &["config", "output"], &[])?;
+    let args = Args::parse(argv, &["game", "config", "output"], &[])?;
+    if let Some(g) = args.get("game").filter(|g| *g != "kuhn") {
+        return Err(format!("`--game {g}`: must be kuhn, tictactoe or absolute_zero").into());
+    }
     let text = match args.get("config") {
         Some(p) => fs::read_to_string(p).map_err(|e| format!("`{p}`: {e}"))?,
         None => KUHN_CONFIG.to_string(),
