@@ -387,9 +387,22 @@ $('pause').onclick = () => setState('paused');
 $('resume').onclick = resume;
 $('reset').onclick = reset;
 $('download').onclick = download;
-$('reward').onchange = () => { if (app.state !== 'running' && app.state !== 'paused') setState(app.state, $('status').textContent); };
+// The size menu describes the run the chosen reward gives.
+const SIZE_TEXT = {
+  task: { small: 'small (2 layers × 64, ~1 min on a GPU)', tiny: 'tiny (1 layer × 32, seconds)' },
+  kuhn: { small: 'small (1 layer × 16, 600 steps × 64 games)', tiny: 'tiny (1 layer × 16, 40 steps × 32 games)' },
+};
+function sizeText() {
+  const t = SIZE_TEXT[$('reward').value === 'kuhn' ? 'kuhn' : 'task'];
+  for (const o of $('size').options) o.textContent = t[o.value];
+}
+$('reward').onchange = () => {
+  sizeText();
+  if (app.state !== 'running' && app.state !== 'paused') setState(app.state, $('status').textContent);
+};
 if (params.get('size')) $('size').value = params.get('size');
 if (params.get('reward')) $('reward').value = params.get('reward');
+sizeText();
 try {
   await init();
   app.timing.wasmReadyMs = performance.now();

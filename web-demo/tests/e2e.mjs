@@ -175,6 +175,7 @@ try {
   const ba = [await kp.textContent('#acc-before'), await kp.textContent('#acc-after')].map(Number);
   check(ba.every(Number.isFinite) && Math.abs(ba[1] - kuhn.evals.after.exploitability) < 1e-4, `the before/after table shows exploitability (${ba.join(' -> ')})`);
   check(await kp.isDisabled('#download'), 'Download is off for a self-play model (not a spar eval checkpoint)');
+  check(/40 steps × 32 games/.test(await kp.textContent('#size option[value="tiny"]')), 'the size menu describes the self-play run');
   await kp.screenshot({ path: path.join(OUT_DIR, 'e2e-kuhn.png'), fullPage: true });
   await kp.click('#reset');
   check(await kp.getAttribute('#status', 'data-state') === 'idle' && (await kp.evaluate(() => window.sparApp.history.length)) === 0 &&
