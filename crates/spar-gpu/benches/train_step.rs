@@ -2,8 +2,9 @@
 //! the CPU. Config from `SPAR_BENCH_CFG` (a preset name, C0..C3); the default is two tiny
 //! models (`tiny`: T = 16; `t128`: T = 128, where attention's share grows) so the bench code
 //! itself is exercised on the software adapter used in CI. GPU paths, same run:
-//! `gpu` (defaults: subgroups where offered, unfused attention), `gpu-nosg` (no subgroups),
-//! `gpu-fused` (fused attention), `gpu-portable` (none of the optional paths).
+//! `gpu` (defaults: subgroups where offered, unfused attention), `gpu-portable` (none of
+//! the optional paths), `gpu-fused` (fused attention), `gpu-fused-nosg` (fused attention
+//! without subgroups).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use spar_gpu::{GpuContext, GpuKernels, GpuOptions};
@@ -27,10 +28,12 @@ fn paths() -> [(&'static str, GpuOptions); 4] {
     let d = GpuOptions::default();
     [
         ("gpu", d),
+        ("gpu-portable", GpuOptions::portable()),
         (
-            "gpu-nosg",
+            "gpu-fused-nosg",
             GpuOptions {
                 subgroups: false,
+                fused_attention: true,
                 ..d
             },
         ),
@@ -41,7 +44,6 @@ fn paths() -> [(&'static str, GpuOptions); 4] {
                 ..d
             },
         ),
-        ("gpu-portable", GpuOptions::portable()),
     ]
 }
 

@@ -13,8 +13,8 @@
 //! (the forward product: f16 tiles when the f16 forward is in use). `features`: the adapter,
 //! its type, the optional features it offers and the paths in use.
 //!
-//! `paths CFG [ROUNDS]`: one train step per GPU path in turn (defaults, no subgroups,
-//! fused attention, portable; f16 forward where offered), ROUNDS rounds (default 15), the
+//! `paths CFG [ROUNDS]`: one train step per GPU path in turn (defaults, portable, fused
+//! attention with and without subgroups; f16 forward where offered), ROUNDS rounds (default 15), the
 //! median step time of each: interleaving keeps a busy machine's drift out of the
 //! comparison. CFG is a preset or `t128` (vocab 64, T 128, C 64, 2 layers, 2 heads, batch 2).
 //!
@@ -179,13 +179,7 @@ fn paths(name: &str, rounds: usize) {
     let d = GpuOptions::default();
     let variants = [
         ("default", d),
-        (
-            "no-subgroups",
-            GpuOptions {
-                subgroups: false,
-                ..d
-            },
-        ),
+        ("portable", GpuOptions::portable()),
         (
             "fused",
             GpuOptions {
@@ -193,7 +187,14 @@ fn paths(name: &str, rounds: usize) {
                 ..d
             },
         ),
-        ("portable", GpuOptions::portable()),
+        (
+            "fused-no-subgroups",
+            GpuOptions {
+                subgroups: false,
+                fused_attention: true,
+                ..d
+            },
+        ),
         (
             "f16",
             GpuOptions {
