@@ -1,7 +1,7 @@
 //! The WGSL sources, embedded at build time from the workspace's top-level `shaders/`
 //! directory (one file per kernel family, forward and backward side by side).
 //!
-//! Variants are made from these sources when the pipelines are built ([`variant`]): the
+//! Variants are made from these sources when the pipelines are built (`variant`): the
 //! families that reduce rows (`layernorm`, `attention`, `logprob`; they mark their entry
 //! points with `/*SG_ARGS*/` and `/*SG_INIT*/`) get a reduction prelude, [`REDUCE`] (a tree
 //! through workgroup memory, always valid) or [`REDUCE_SUBGROUP`] (subgroup operations, when
