@@ -84,6 +84,49 @@ fn softmax_causal_backward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_wo
     for (var j = i + 1u; j < P.t; j++) { datt[o + j] = 0.0; }
 }
 
+// The same two softmax kernels with one workgroup per row (long rows: T ≥ 256): the
+// keys spread over the invocations, so reads along a row are coalesced and the row's
+// max/sum/dot are workgroup reductions, where the kernels above loop over the row serially.
+@compute @workgroup_size(256)
+fn softmax_causal_forward_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                               @builtin(local_invocation_index) lid: u32 /*SG_ARGS*/) {
+    /*SG_INIT*/
+    let r = wg.y * nwg.x + wg.x;
+    if (r >= P.rows) { return; } // uniform: depends on the workgroup only
+    let i = r % P.t;
+    let o = P.att_off + r * P.t;
+    var mx = -3.0e38;
+    for (var j = lid; j <= i; j += 256u) { mx = max(mx, att[o + j]); }
+    mx = wg_max(mx, lid);
+    var sum = 0.0;
+    for (var j = lid; j <= i; j += 256u) {
+        let e = exp((att[o + j] - mx) * P.scale);
+        att[o + j] = e;
+        sum += e;
+    }
+    let inv = 1.0 / wg_sum(sum, lid);
+    for (var j = lid; j < P.t; j += 256u) {
+        if (j <= i) { att[o + j] *= inv; } else { att[o + j] = 0.0; }
+    }
+}
+
+@compute @workgroup_size(256)
+fn softmax_causal_backward_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+                                @builtin(local_invocation_index) lid: u32 /*SG_ARGS*/) {
+    /*SG_INIT*/
+    let r = wg.y * nwg.x + wg.x;
+    if (r >= P.rows) { return; } // uniform: depends on the workgroup only
+    let i = r % P.t;
+    let o = P.datt_off + r * P.t;
+    let oa = P.att_off + r * P.t;
+    var dot = 0.0;
+    for (var j = lid; j <= i; j += 256u) { dot += att_in[oa + j] * datt[o + j]; }
+    dot = wg_sum(dot, lid);
+    for (var j = lid; j < P.t; j += 256u) {
+        if (j <= i) { datt[o + j] = P.scale * att_in[oa + j] * (datt[o + j] - dot); } else { datt[o + j] = 0.0; }
+    }
+}
+
 // k_cache(B,T_cap,C)[pos] = k of qkv(B,3C); v_cache likewise (one invocation per (b, channel))
 @compute @workgroup_size(256)
 fn decode_store(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,

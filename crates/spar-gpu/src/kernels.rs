@@ -38,6 +38,12 @@ struct Gemm {
 /// dbias): enough chunks to fill a GPU at the model's row counts, short serial loops.
 const LN_CHUNK: usize = 32;
 
+/// Row length from which the unfused softmax takes a workgroup per row (coalesced reads,
+/// reductions across the row) instead of one invocation looping over the row: a full
+/// workgroup of keys in the last rows. At T = 128 on lavapipe the two were within noise
+/// (the per-row kernel 0–7 % slower), so shorter rows keep the serial kernel.
+const SOFTMAX_ROWS_FROM: usize = 256;
+
 fn u(x: usize) -> u32 {
     x as u32
 }
@@ -78,6 +84,16 @@ impl GpuKernels {
     /// fits the kernels' 256-float workgroup array.
     fn fused_attention(&self, hs: usize) -> bool {
         self.ctx.in_use.fused_attention && hs <= 256
+    }
+
+    /// The unfused softmax kernel for rows of length `t` and its grid: one invocation per
+    /// row for short rows, one workgroup per row from [`SOFTMAX_ROWS_FROM`] keys on.
+    fn softmax_pipe(&self, rows: usize, t: usize, short: Pipe, long: Pipe) -> (Pipe, [u32; 3]) {
+        if t >= SOFTMAX_ROWS_FROM {
+            (long, self.groups_rows(rows))
+        } else {
+            (short, self.groups_1d(rows))
+        }
     }
 
     fn operand(
@@ -486,13 +502,8 @@ impl Kernels for GpuKernels {
         });
         let (ab, ao) = self.bind(att);
         let rows = b * nh * t;
-        let g = self.groups_1d(rows);
-        self.dispatch(
-            Pipe::SoftmaxForward,
-            &[ab],
-            &[u(rows), u(t), scale.to_bits(), ao],
-            g,
-        );
+        let (pipe, g) = self.softmax_pipe(rows, t, Pipe::SoftmaxForward, Pipe::SoftmaxForwardRows);
+        self.dispatch(pipe, &[ab], &[u(rows), u(t), scale.to_bits(), ao], g);
         // out(t,hs) = att(t,t)·v(t,hs)
         let v = self.operand(qkv, 2 * c, 3 * c, 1, t * 3 * c, hs);
         let o = self.operand(out, 0, c, 1, t * c, hs);
@@ -555,13 +566,10 @@ impl Kernels for GpuKernels {
             // datt ← s·att∘(datt − rowsum(att∘datt))
             let (db, dof) = self.bind(datt);
             let (ab, ao) = self.bind(att);
-            let g = self.groups_1d(rows);
-            self.dispatch(
-                Pipe::SoftmaxBackward,
-                &[db, ab],
-                &[u(rows), u(t), scale.to_bits(), ao, dof],
-                g,
-            );
+            let (pipe, g) =
+                self.softmax_pipe(rows, t, Pipe::SoftmaxBackward, Pipe::SoftmaxBackwardRows);
+            let p = [u(rows), u(t), scale.to_bits(), ao, dof];
+            self.dispatch(pipe, &[db, ab], &p, g);
         }
         // dv(t,hs) += att(t,t)ᵀ·dout(t,hs)
         let at = self.operand(att, 0, 1, t, nh * t * t, t * t);

@@ -89,6 +89,18 @@ pub(crate) const PIPELINES: &[(Pipe, &str, &str, u32)] = &[
         2,
     ),
     (
+        Pipe::SoftmaxForwardRows,
+        ATTENTION,
+        "softmax_causal_forward_rows",
+        1,
+    ),
+    (
+        Pipe::SoftmaxBackwardRows,
+        ATTENTION,
+        "softmax_causal_backward_rows",
+        2,
+    ),
+    (
         Pipe::AttentionFusedForward,
         ATTENTION,
         "attention_fused_forward",
@@ -135,6 +147,8 @@ pub(crate) enum Pipe {
     BiasBackwardFinal,
     SoftmaxForward,
     SoftmaxBackward,
+    SoftmaxForwardRows,
+    SoftmaxBackwardRows,
     AttentionFusedForward,
     AttentionFusedBackward,
     DecodeStore,
