@@ -198,6 +198,6 @@ mod tests {
         assert_eq!("cpu".parse::<BackendName>().unwrap(), BackendName::Cpu);
         assert_eq!("gpu".parse::<BackendName>().unwrap(), BackendName::Gpu);
         let e = "cuda".parse::<BackendName>().unwrap_err();
-        assert!(e.to_string().contains("`backend`"), "{e}");
+        assert!(alloc::format!("{e}").contains("`backend`"), "{e}");
     }
 }

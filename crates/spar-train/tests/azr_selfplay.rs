@@ -1,5 +1,7 @@
 //! Absolute Zero self-play: the learnability reward with its format penalties teaches the
 //! proposer to write valid tasks, and the solver solves some of them (not all: learnability).
+// These tests read configs, files or clocks: they need the `std` feature (on by default).
+#![cfg(feature = "std")]
 
 use spar_model::{block_on, CpuKernels};
 use spar_train::azr_selfplay::{AzrConfig, AzrSelfPlay, AZR_CHARSET};

@@ -4,6 +4,8 @@
 //!
 //! Runs only with `--features gpu`. Without an adapter it prints "skipped: no GPU adapter"
 //! and passes, unless `SPAR_REQUIRE_GPU=1` (then it fails).
+// These tests read configs, files or clocks: they need the `std` feature (on by default).
+#![cfg(feature = "std")]
 #![cfg(feature = "gpu")]
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 

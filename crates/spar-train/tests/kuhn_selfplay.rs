@@ -1,5 +1,7 @@
 //! Kuhn-poker self-play (SPIRAL's role-conditioned advantages) lowers the exploitability of
 //! the policy the model induces, and the policy comes to depend on the card.
+// These tests read configs, files or clocks: they need the `std` feature (on by default).
+#![cfg(feature = "std")]
 
 use spar_model::{block_on, CpuKernels};
 use spar_tasks::kuhn::{Card, History};

@@ -1,5 +1,7 @@
 //! Learning bars: the loop must actually improve a model, measured on held-out problems
 //! (prompts disjoint from the training pool), deterministic from the seed.
+// These tests read configs, files or clocks: they need the `std` feature (on by default).
+#![cfg(feature = "std")]
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 
 use spar_model::{block_on, CpuKernels};

@@ -1,5 +1,7 @@
 //! Resume gives the same metrics as an uninterrupted run; a NaN is caught with its step and
 //! never reaches a checkpoint.
+// These tests read configs, files or clocks: they need the `std` feature (on by default).
+#![cfg(feature = "std")]
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 
 use spar_model::{block_on, CpuKernels, Kernels};

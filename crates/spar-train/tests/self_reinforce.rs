@@ -11,6 +11,8 @@
 //! SPPO (0.455/0.44/0.42 → 0.47/0.41/0.43) and `rpo_alpha = 1` (→ 0.47/0.435/0.44) hold it
 //! within ±0.03 after one round and lose it in the second. No honest setting raised it, so
 //! no test claims that it does.
+// These tests read configs, files or clocks: they need the `std` feature (on by default).
+#![cfg(feature = "std")]
 #![allow(clippy::field_reassign_with_default)]
 
 use spar_model::{block_on, CpuKernels};

@@ -1,5 +1,7 @@
 //! Tic-tac-toe self-play (SPIRAL's role-conditioned advantages): the model learns to beat a
 //! random player and to put its mass on the empty squares.
+// These tests read configs, files or clocks: they need the `std` feature (on by default).
+#![cfg(feature = "std")]
 
 use spar_model::{block_on, CpuKernels};
 use spar_train::tictactoe_selfplay::{TicTacToeConfig, TicTacToeSelfPlay};
