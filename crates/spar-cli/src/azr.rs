@@ -6,12 +6,13 @@
 //! prints the latest proposals.
 
 use crate::args::Args;
-use crate::run::{CliResult, Logger};
+use crate::run::{choose_backend_flag, with_kernels, CliResult, Logger};
 use serde_json::json;
-use spar_model::{block_on, CpuKernels};
+use spar_model::block_on;
 use spar_train::azr_selfplay::{proposal_text, AzrConfig, AzrSelfPlay};
+use spar_train::backend::{check_kernels, BackendCheck};
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The embedded default config.
 pub const AZR_CONFIG: &str = include_str!("../../../configs/absolute_zero.toml");
@@ -24,9 +25,10 @@ pub fn wants_azr(argv: &[String]) -> bool {
     argv.windows(2).any(|w| w[0] == "--game" && w[1] == GAME)
 }
 
-/// Runs `spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N]`.
+/// Runs `spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N]
+/// [--backend B]`.
 pub fn azr_command(argv: &[String]) -> CliResult {
-    let args = Args::parse(argv, &["game", "config", "output", "steps"], &[])?;
+    let args = Args::parse(argv, &["game", "config", "output", "steps", "backend"], &[])?;
     let text = match args.get("config") {
         Some(p) => fs::read_to_string(p).map_err(|e| format!("`{p}`: {e}"))?,
         None => AZR_CONFIG.to_string(),
@@ -36,14 +38,19 @@ pub fn azr_command(argv: &[String]) -> CliResult {
         cfg.max_steps = n;
     }
     let out = PathBuf::from(args.get("output").unwrap_or(&cfg.output_dir));
-    let mut sp = AzrSelfPlay::new(cfg.clone(), CpuKernels::new())?;
-    let mut log = Logger::open(&out, 0)?;
+    let sel = choose_backend_flag(&args)?;
+    with_kernels!(sel, |k| run(AzrSelfPlay::new(cfg.clone(), k)?, &cfg, &out))
+}
+
+fn run<K: BackendCheck>(mut sp: AzrSelfPlay<K>, cfg: &AzrConfig, out: &Path) -> CliResult {
+    let mut log = Logger::open(out, 0)?;
     eprintln!(
         "Absolute Zero self-play: {} warm-start steps on the seed tasks, then {} steps",
         cfg.warmup_steps, cfg.max_steps
     );
     let warm = block_on(sp.warm_start())?;
     let start = block_on(sp.evaluate())?;
+    check_kernels(&mut sp.model().kernels, 0, "warm start")?;
     log.line(&json!({"kind": "eval", "step": 0, "warmup_loss": warm,
         "heldout_accuracy": start.accuracy, "heldout_by_type": start.by_type}))?;
     eprintln!(
@@ -54,6 +61,7 @@ pub fn azr_command(argv: &[String]) -> CliResult {
     let mut held = vec![(0.0, start.accuracy)];
     while sp.step() < cfg.max_steps {
         let m = block_on(sp.train_step())?;
+        check_kernels(&mut sp.model().kernels, m.step, "self-play step")?;
         let mut v = serde_json::to_value(&m)?;
         v["kind"] = json!("step");
         log.line(&v)?;
@@ -78,6 +86,7 @@ pub fn azr_command(argv: &[String]) -> CliResult {
         }
     }
     let end = block_on(sp.evaluate())?;
+    check_kernels(&mut sp.model().kernels, cfg.max_steps, "evaluation")?;
     held.push((cfg.max_steps as f64, end.accuracy));
     log.line(&json!({"kind": "eval", "step": cfg.max_steps,
         "heldout_accuracy": end.accuracy, "heldout_by_type": end.by_type}))?;

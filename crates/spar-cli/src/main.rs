@@ -7,7 +7,8 @@
 //! spar sample --checkpoint DIR PROMPT...   completions [--temperature T] [--top-p P] [--top-k K]
 //!                                     [--max-new-tokens N] [--seed S] (prompts from stdin if none)
 //! spar bench [--config FILE]          train and rollout tokens/s [--steps N]
-//! (train, eval, sample and bench take `--backend auto|cpu|gpu`, overriding the config's `backend`)
+//! (train, eval, sample, bench and selfplay take `--backend auto|cpu|gpu`; for the first four
+//! it overrides the config's `backend`)
 //! spar selfplay [--config FILE]       Kuhn-poker self-play, exploitability [--output DIR]
 //! spar selfplay --game tictactoe      tic-tac-toe self-play, W/D/L vs solver and random
 //!                                     [--config FILE] [--output DIR] [--steps N] [--eval-every N]
@@ -33,10 +34,10 @@ const USAGE: &str = "usage:
   spar eval --checkpoint DIR [--num-samples N] [--temperature T] [--top-p P] [--backend B]
   spar sample --checkpoint DIR [--temperature T] [--top-p P] [--top-k K] [--max-new-tokens N] [--seed S] [PROMPT ...] [--backend B]
   spar bench [--config FILE] [--steps N] [--backend B]
-  spar selfplay [--config FILE] [--output DIR]
-  spar selfplay --game tictactoe [--config FILE] [--output DIR] [--steps N] [--eval-every N]
+  spar selfplay [--config FILE] [--output DIR] [--backend B]
+  spar selfplay --game tictactoe [--config FILE] [--output DIR] [--steps N] [--eval-every N] [--backend B]
   spar reinforce [--config FILE] [--output DIR] [--rounds N]
-  spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N]";
+  spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N] [--backend B]";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();

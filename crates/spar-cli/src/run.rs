@@ -53,6 +53,41 @@ macro_rules! with_trainer {
 }
 pub(crate) use with_trainer;
 
+/// The backend named by `--backend` (default `auto`) for the commands whose configs have no
+/// `backend` key (self-play); prints the choice.
+pub fn choose_backend_flag(a: &Args) -> CliResult<Selected> {
+    let name = match a.get("backend") {
+        Some(b) => b
+            .parse::<BackendName>()
+            .map_err(|_| format!("`--backend {b}`: must be auto, cpu or gpu"))?,
+        None => BackendName::Auto,
+    };
+    let sel = select_backend(name)?;
+    eprintln!("backend: {}", sel.describe());
+    Ok(sel)
+}
+
+/// Runs one generic body with fresh kernels of the chosen backend:
+/// `with_kernels!(selected, |k| body)` where `k: K` for a `K: BackendCheck`.
+macro_rules! with_kernels {
+    ($sel:expr, |$k:ident| $body:expr) => {
+        match $sel {
+            spar_train::backend::Selected::Cpu { .. } => {
+                let $k = spar_model::CpuKernels::new();
+                $body
+            }
+            #[cfg(feature = "gpu")]
+            spar_train::backend::Selected::Gpu(ctx) => {
+                let $k = spar_train::backend::gpu_kernels(ctx);
+                $body
+            }
+            #[allow(unreachable_patterns)]
+            _ => Err("this spar was built without the GPU backend (feature `gpu`)".into()),
+        }
+    };
+}
+pub(crate) use with_kernels;
+
 /// Appends JSON lines to `metrics.jsonl` and prints a progress line.
 pub struct Logger {
     file: fs::File,

@@ -4,18 +4,20 @@
 //! end.
 
 use crate::args::Args;
-use crate::run::{CliResult, Logger};
+use crate::run::{choose_backend_flag, with_kernels, CliResult, Logger};
 use serde_json::json;
-use spar_model::{block_on, CpuKernels};
+use spar_model::block_on;
 use spar_tasks::kuhn::information_sets;
+use spar_train::backend::{check_kernels, BackendCheck};
 use spar_train::kuhn_selfplay::{KuhnConfig, KuhnSelfPlay};
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The embedded default config.
 pub const KUHN_CONFIG: &str = include_str!("../../../configs/kuhn_selfplay.toml");
 
-/// Runs `spar selfplay [--game kuhn|tictactoe|absolute_zero] [--config FILE] [--output DIR]`
+/// Runs `spar selfplay [--game kuhn|tictactoe|absolute_zero] [--config FILE] [--output DIR]
+/// [--backend B]`
 /// (Kuhn poker unless another game is named).
 pub fn selfplay_command(argv: &[String]) -> CliResult {
     if crate::tictactoe::wants_tictactoe(argv) {
@@ -24,7 +26,7 @@ pub fn selfplay_command(argv: &[String]) -> CliResult {
     if crate::azr::wants_azr(argv) {
         return crate::azr::azr_command(argv);
     }
-    let args = Args::parse(argv, &["game", "config", "output"], &[])?;
+    let args = Args::parse(argv, &["game", "config", "output", "backend"], &[])?;
     if let Some(g) = args.get("game").filter(|g| *g != "kuhn") {
         return Err(format!("`--game {g}`: must be kuhn, tictactoe or absolute_zero").into());
     }
@@ -34,13 +36,18 @@ pub fn selfplay_command(argv: &[String]) -> CliResult {
     };
     let cfg = KuhnConfig::from_toml(&text)?;
     let out = PathBuf::from(args.get("output").unwrap_or(&cfg.output_dir));
-    let mut sp = KuhnSelfPlay::new(cfg.clone(), CpuKernels::new())?;
-    let mut log = Logger::open(&out, 0)?;
+    let sel = choose_backend_flag(&args)?;
+    with_kernels!(sel, |k| run(KuhnSelfPlay::new(cfg.clone(), k)?, &cfg, &out))
+}
+
+fn run<K: BackendCheck>(mut sp: KuhnSelfPlay<K>, cfg: &KuhnConfig, out: &Path) -> CliResult {
+    let mut log = Logger::open(out, 0)?;
     let start = block_on(sp.exploitability())?;
     eprintln!("Kuhn self-play: exploitability at the start {start:.4}");
     let mut points = vec![(0.0, start)];
     while sp.step() < cfg.max_steps {
         let m = block_on(sp.train_step())?;
+        check_kernels(&mut sp.model().kernels, m.step, "self-play step")?;
         let mut v = serde_json::to_value(&m)?;
         v["kind"] = json!("step");
         log.line(&v)?;
@@ -56,6 +63,7 @@ pub fn selfplay_command(argv: &[String]) -> CliResult {
         }
     }
     let (policy, legal) = block_on(sp.induced_policy())?;
+    check_kernels(&mut sp.model().kernels, cfg.max_steps, "evaluation")?;
     let end = spar_tasks::kuhn::exploitability(&policy);
     points.push((cfg.max_steps as f64, end));
     log.line(

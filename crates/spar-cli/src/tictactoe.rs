@@ -6,12 +6,13 @@
 //! the loss rates in `OUT/plots/tictactoe.svg`.
 
 use crate::args::Args;
-use crate::run::{CliResult, Logger};
+use crate::run::{choose_backend_flag, with_kernels, CliResult, Logger};
 use serde_json::json;
-use spar_model::{block_on, CpuKernels};
+use spar_model::block_on;
+use spar_train::backend::{check_kernels, BackendCheck};
 use spar_train::tictactoe_selfplay::{Record, TicTacToeConfig, TicTacToeSelfPlay};
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The embedded default config.
 pub const TICTACTOE_CONFIG: &str = include_str!("../../../configs/tictactoe_selfplay.toml");
@@ -32,11 +33,11 @@ fn record(r: &Record) -> String {
 }
 
 /// Runs `spar selfplay --game tictactoe [--config FILE] [--output DIR] [--steps N]
-/// [--eval-every N]`.
+/// [--eval-every N] [--backend B]`.
 pub fn tictactoe_command(argv: &[String]) -> CliResult {
     let args = Args::parse(
         argv,
-        &["game", "config", "output", "steps", "eval-every"],
+        &["game", "config", "output", "steps", "eval-every", "backend"],
         &[],
     )?;
     let text = match args.get("config") {
@@ -49,13 +50,28 @@ pub fn tictactoe_command(argv: &[String]) -> CliResult {
     }
     let every = args.parse_value::<u32>("eval-every")?.unwrap_or(50).max(1);
     let out = PathBuf::from(args.get("output").unwrap_or(&cfg.output_dir));
-    let mut sp = TicTacToeSelfPlay::new(cfg.clone(), CpuKernels::new())?;
-    let mut log = Logger::open(&out, 0)?;
+    let sel = choose_backend_flag(&args)?;
+    with_kernels!(sel, |k| run(
+        TicTacToeSelfPlay::new(cfg.clone(), k)?,
+        &cfg,
+        every,
+        &out
+    ))
+}
+
+fn run<K: BackendCheck>(
+    mut sp: TicTacToeSelfPlay<K>,
+    cfg: &TicTacToeConfig,
+    every: u32,
+    out: &Path,
+) -> CliResult {
+    let mut log = Logger::open(out, 0)?;
     let mut solver_pts = Vec::new();
     let mut random_pts = Vec::new();
-    let mut eval = |sp: &mut TicTacToeSelfPlay<CpuKernels>, log: &mut Logger| -> CliResult<_> {
+    let mut eval = |sp: &mut TicTacToeSelfPlay<K>, log: &mut Logger| -> CliResult<_> {
         let e = block_on(sp.evaluate())?;
         let step = sp.step();
+        check_kernels(&mut sp.model().kernels, step, "evaluation")?;
         let mut v = serde_json::to_value(e)?;
         v["kind"] = json!("eval");
         v["step"] = json!(step);
@@ -69,6 +85,7 @@ pub fn tictactoe_command(argv: &[String]) -> CliResult {
     let start = eval(&mut sp, &mut log)?;
     while sp.step() < cfg.max_steps {
         let m = block_on(sp.train_step())?;
+        check_kernels(&mut sp.model().kernels, m.step, "self-play step")?;
         let mut v = serde_json::to_value(&m)?;
         v["kind"] = json!("step");
         log.line(&v)?;

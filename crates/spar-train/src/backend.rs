@@ -155,6 +155,30 @@ pub fn gpu_trainer(
     Ok(t)
 }
 
+/// Fresh GPU kernels on `ctx`, for models built outside a [`Trainer`] (the self-play loops
+/// take their kernels by value).
+#[cfg(feature = "gpu")]
+pub fn gpu_kernels(ctx: alloc::sync::Arc<spar_gpu::GpuContext>) -> spar_gpu::GpuKernels {
+    spar_gpu::GpuKernels::new(ctx)
+}
+
+/// Turns an error the kernels recorded since the last check into [`TrainError::Backend`]
+/// naming `step` and what ran (`Ok` on the CPU, which never records one).
+pub fn check_kernels<K: BackendCheck>(
+    kernels: &mut K,
+    step: u32,
+    during: &'static str,
+) -> Result<(), TrainError> {
+    match kernels.take_backend_error() {
+        None => Ok(()),
+        Some(message) => Err(TrainError::Backend {
+            step,
+            during,
+            message,
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
