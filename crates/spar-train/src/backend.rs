@@ -5,8 +5,8 @@
 //! feature is compiled in and a *hardware* adapter is found (discrete, integrated or
 //! virtual GPU), else the CPU kernels: a software adapter (lavapipe, SwiftShader: wgpu's
 //! `DeviceType::Cpu`) runs the WGSL kernels far slower than the CPU backend runs the same
-//! model, so `auto` falls back to the CPU and says why ([`auto_accepts`]). `gpu` takes any
-//! adapter, software ones included (that is how CI tests the GPU backend, on lavapipe);
+//! model, so `auto` falls back to the CPU and says why (`auto_accepts`, with the `gpu`
+//! feature). `gpu` takes any adapter, software ones included (that is how CI tests the GPU backend, on lavapipe);
 //! `gpu` forced without the feature or without an adapter is a
 //! [`TrainError::BackendUnavailable`] that says which.
 //! The fallback happens only here: once a run has started on a backend it stays there, and
