@@ -31,33 +31,6 @@ use std::time::Instant;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
-/// The learning-bar config (kept equal to `sort3` in `tests/learning_bars.rs`).
-fn sort3(seed: u64) -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.seed = seed;
-    c.model.n_layer = 2;
-    c.model.n_embd = 32;
-    c.model.n_head = 2;
-    c.model.n_positions = 24;
-    c.task.name = "sort".into();
-    c.task.levels = vec![0];
-    c.task.num_train_problems = 600;
-    c.task.labelled_fraction = 0.05;
-    c.task.num_eval_problems = 200;
-    c.sft.max_steps = 400;
-    c.sft.per_device_train_batch_size = 32;
-    c.sft.learning_rate = 3e-3;
-    c.sft.warmup_steps = 20;
-    c.grpo.max_steps = 300;
-    c.grpo.per_device_train_batch_size = 64;
-    c.grpo.num_generations = 8;
-    c.grpo.learning_rate = 3e-4;
-    c.grpo.max_completion_length = 6;
-    c.grpo.log_ref_kl = false;
-    c.eval.num_samples = 0;
-    c
-}
-
 /// Applies `SECTION.KEY=VALUE` overrides (values in TOML syntax) to the whole config.
 fn apply_overrides(cfg: TrainConfig, sets: &str) -> Res<TrainConfig> {
     let mut table = toml::Table::try_from(&cfg)?;
@@ -237,7 +210,7 @@ fn main() -> Res<()> {
     let trace = std::env::var("TRACE").is_ok_and(|v| v == "1");
     let t0 = Instant::now();
     for &seed in &seeds {
-        let mut cfg = apply_overrides(sort3(seed), &sets)?;
+        let mut cfg = apply_overrides(TrainConfig::sort3(seed), &sets)?;
         cfg.grpo.max_steps = rl_steps;
         // Allocate for Co-Reward, which rolls out each prompt in two wordings.
         let mut alloc = cfg.clone();

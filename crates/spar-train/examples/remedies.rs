@@ -21,33 +21,6 @@ use spar_train::config::{GrpoSection, RewardSource};
 use spar_train::{TrainConfig, Trainer};
 use std::time::Instant;
 
-/// The learning-bar config (kept equal to `sort3` in `tests/learning_bars.rs`).
-fn sort3(seed: u64) -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.seed = seed;
-    c.model.n_layer = 2;
-    c.model.n_embd = 32;
-    c.model.n_head = 2;
-    c.model.n_positions = 24;
-    c.task.name = "sort".into();
-    c.task.levels = vec![0];
-    c.task.num_train_problems = 600;
-    c.task.labelled_fraction = 0.05;
-    c.task.num_eval_problems = 200;
-    c.sft.max_steps = 400;
-    c.sft.per_device_train_batch_size = 32;
-    c.sft.learning_rate = 3e-3;
-    c.sft.warmup_steps = 20;
-    c.grpo.max_steps = 300;
-    c.grpo.per_device_train_batch_size = 64;
-    c.grpo.num_generations = 8;
-    c.grpo.learning_rate = 3e-4;
-    c.grpo.max_completion_length = 6;
-    c.grpo.log_ref_kl = false;
-    c.eval.num_samples = 0;
-    c
-}
-
 fn variant(name: &str, base: &GrpoSection) -> Option<GrpoSection> {
     let mut g = base.clone();
     for part in name.split('+') {
@@ -97,7 +70,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let usage = "usage: remedies CONFIG RL_STEPS [SFT_STEPS] [VARIANT...]";
     let path = args.first().ok_or(usage)?;
     let mut cfg = if path == "sort3" {
-        sort3(1)
+        TrainConfig::sort3(1)
     } else {
         TrainConfig::from_toml(&std::fs::read_to_string(path)?)?
     };

@@ -6,8 +6,8 @@
 //! virtual GPU), else the CPU kernels: a software adapter (lavapipe, SwiftShader: wgpu's
 //! `DeviceType::Cpu`) runs the WGSL kernels far slower than the CPU backend runs the same
 //! model, so `auto` falls back to the CPU and says why (`auto_accepts`, with the `gpu`
-//! feature). `gpu` takes any adapter, software ones included (that is how CI tests the GPU backend, on lavapipe);
-//! `gpu` forced without the feature or without an adapter is a
+//! feature). `gpu` takes any adapter, software ones included (that is how CI tests the GPU
+//! backend, on lavapipe); `gpu` forced without the feature or without an adapter is a
 //! [`TrainError::BackendUnavailable`] that says which.
 //! The fallback happens only here: once a run has started on a backend it stays there, and
 //! an error the backend reports later stops the run ([`Trainer::train_step_checked`],

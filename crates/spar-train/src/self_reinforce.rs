@@ -97,26 +97,12 @@ pub struct SelfReinforceConfig {
 /// The learning-bar setting: sorting three digits (spar-tasks' `sort` at level 0), a 2 × 32
 /// GPT, 600 pooled problems of which 30 are labelled, 200 held out.
 fn sort3_train_config() -> TrainConfig {
-    let mut c = TrainConfig {
-        seed: 1,
+    TrainConfig {
         output_dir: "runs/dpo_self_reinforce".to_string(),
-        ..TrainConfig::default()
-    };
-    c.model.n_layer = 2;
-    c.model.n_embd = 32;
-    c.model.n_head = 2;
-    c.model.n_positions = 24;
-    c.task.name = "sort".to_string();
-    c.task.levels = vec![0];
-    c.task.num_train_problems = 600;
-    c.task.labelled_fraction = 0.05;
-    c.task.num_eval_problems = 200;
-    c.sft.max_steps = 400;
-    c.sft.per_device_train_batch_size = 32;
-    c.sft.learning_rate = 3e-3;
-    c.sft.warmup_steps = 20;
-    c.eval.num_samples = 0;
-    c
+        // Not used by the DPO stage; left at its default so configs need not spell it out.
+        grpo: crate::config::GrpoSection::default(),
+        ..TrainConfig::sort3(1)
+    }
 }
 
 impl Default for SelfReinforceConfig {
