@@ -4,19 +4,23 @@
 //! after 6,213 steps = 600 s, so about 96.6 ms per step).
 //!
 //! ```text
-//! cargo run --release -p spar-train --example trl_toy_plot -- OUT.svg RUN.jsonl [RUN.jsonl ...]
+//! cargo run --release -p spar-train --example trl_toy_plot -- OUT.svg RUN.jsonl[=NOTE] ...
 //! ```
+//! A `=NOTE` after a file adds NOTE (a few characters) to the legend of its series, e.g. which
+//! SFT it started from; `sN` in the legend is the seed.
 
 use std::collections::BTreeMap;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
-        return Err("usage: trl_toy_plot OUT.svg RUN.jsonl [RUN.jsonl ...]".into());
+        return Err("usage: trl_toy_plot OUT.svg RUN.jsonl[=NOTE] ...".into());
     }
-    // Keyed by (seed, lr as text) so that the legend is in a stable order.
-    let mut runs: BTreeMap<(u64, String), Vec<(f64, f64)>> = BTreeMap::new();
-    for path in &args[1..] {
+    // Keyed by (note, seed, lr as text) so that the legend is in a stable order; the example
+    // wrote an f32, so printing it as one drops the digits the widening added.
+    let mut runs: BTreeMap<(String, u64, String), Vec<(f64, f64)>> = BTreeMap::new();
+    for arg in &args[1..] {
+        let (path, note) = arg.split_once('=').unwrap_or((arg, ""));
         for line in std::fs::read_to_string(path)?.lines() {
             let v: serde_json::Value = serde_json::from_str(line)?;
             let (Some(lr), Some(seed), Some(x), Some(y)) = (
@@ -29,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     format!("{path}: a line without lr/seed/train_seconds/accuracy").into(),
                 );
             };
-            runs.entry((seed, format!("{lr:e}")))
+            runs.entry((note.to_string(), seed, format!("{:e}", lr as f32)))
                 .or_default()
                 .push((x, y));
         }
@@ -44,9 +48,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut plot = spar_plot::LinePlot::new("TRL's toy task: 2-digit addition, GRPO 8 × 8")
         .x_label("seconds of training (SFT and evaluation not counted)")
         .y_label("held-out greedy accuracy")
-        .series("TRL GRPOTrainer, lr 1e-4 (BASELINES.md)", &trl);
-    for ((seed, lr), pts) in &runs {
-        plot = plot.series(&format!("spar, lr {lr}, seed {seed}"), pts);
+        .series("TRL lr 1e-4", &trl);
+    for ((note, seed, lr), pts) in &runs {
+        // The legend has room for about 20 characters.
+        let sep = if note.is_empty() { "" } else { " " };
+        plot = plot.series(&format!("spar lr {lr} s{seed}{sep}{note}"), pts);
     }
     std::fs::write(&args[0], plot.to_svg())?;
     println!("{}: {} spar runs", args[0], runs.len());
