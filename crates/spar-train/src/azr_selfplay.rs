@@ -732,17 +732,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             }
             let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
             let batch = pad_batch(&refs, self.config.model.n_positions);
-            let mut lp = vec![0.0f32; batch.b * batch.t];
-            self.model
-                .logprobs(
-                    &batch.tokens,
-                    &batch.targets,
-                    Some(&batch.mask),
-                    batch.b,
-                    &mut lp,
-                    None,
-                )
-                .await?;
+            let (lp, _) = batch.logprobs(&mut self.model, false).await?;
             let count = batch.mask.iter().filter(|&&m| m).count().max(1);
             loss = -lp.iter().map(|&x| x as f64).sum::<f64>() / count as f64;
             if !loss.is_finite() {
@@ -948,17 +938,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             .collect();
         let batch = pad_batch(&refs, self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
-        let mut lp = vec![0.0f32; b * t];
-        self.model
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(&batch.mask),
-                b,
-                &mut lp,
-                None,
-            )
-            .await?;
+        let (lp, _) = batch.logprobs(&mut self.model, false).await?;
         let logprobs: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
         let rewards: Vec<f64> = rollouts.iter().map(|r| r.reward).collect();
         let categories: Vec<usize> = rollouts.iter().map(|r| r.category).collect();

@@ -424,19 +424,8 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             .collect();
         let batch = pad_batch(&refs, self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
-        let mut lp = vec![0.0f32; b * t];
-        let mut ent = vec![0.0f32; b * t];
         let bonus = self.config.entropy_coef > 0.0;
-        self.model
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(&batch.mask),
-                b,
-                &mut lp,
-                bonus.then_some(ent.as_mut_slice()),
-            )
-            .await?;
+        let (lp, mut ent) = batch.logprobs(&mut self.model, bonus).await?;
         let logprobs: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
         let loss_cfg = PolicyLossConfig {
             epsilon: self.config.epsilon,
@@ -509,17 +498,7 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
         let batch = pad_batch(&refs, self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
-        let mut lp = vec![0.0f32; b * t];
-        self.model
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(&batch.mask),
-                b,
-                &mut lp,
-                None,
-            )
-            .await?;
+        let (lp, _) = batch.logprobs(&mut self.model, false).await?;
         // Row 2s holds set s's `b`, row 2s + 1 its `p`; the answer sits at prompt_len − 1.
         let pos = |row: usize| row * t + seqs[row].1 - 1;
         let q: Vec<f64> = (0..prompts.len())

@@ -526,29 +526,9 @@ impl<K: Kernels> SelfReinforce<K> {
         let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
         let batch = pad_batch(&refs, self.config.train.model.n_positions);
         let (b, t) = (batch.b, batch.t);
-        let mut lp = vec![0.0f32; b * t];
-        self.strong
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(&batch.mask),
-                b,
-                &mut lp,
-                None,
-            )
-            .await?;
+        let (lp, _) = batch.logprobs(&mut self.strong, false).await?;
         let ref_lp: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
-        let policy = self.trainer.model();
-        policy
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(&batch.mask),
-                b,
-                &mut lp,
-                None,
-            )
-            .await?;
+        let (lp, _) = batch.logprobs(self.trainer.model(), false).await?;
         let pol_lp: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
         if pol_lp.iter().chain(&ref_lp).any(|x| !x.is_finite()) {
             return Err(TrainError::NonFinite {

@@ -583,18 +583,7 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             .collect();
         let batch = pad_batch(&refs, self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
-        let mut lp = vec![0.0f32; b * t];
-        let mut ent = vec![0.0f32; b * t];
-        self.model
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(&batch.mask),
-                b,
-                &mut lp,
-                Some(ent.as_mut_slice()),
-            )
-            .await?;
+        let (lp, mut ent) = batch.logprobs(&mut self.model, true).await?;
         if lp.iter().chain(&ent).any(|x| !x.is_finite()) {
             return Err(TrainError::NonFinite {
                 step: self.step,
@@ -688,18 +677,7 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             .collect();
         let batch = pad_batch(&refs, self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
-        let mut lp = vec![0.0f32; b * t];
-        let mut ent = vec![0.0f32; b * t];
-        self.model
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(&batch.mask),
-                b,
-                &mut lp,
-                Some(ent.as_mut_slice()),
-            )
-            .await?;
+        let (lp, ent) = batch.logprobs(&mut self.model, true).await?;
         if lp.iter().chain(&ent).any(|x| !x.is_finite()) {
             return Err(TrainError::NonFinite {
                 step: self.step,

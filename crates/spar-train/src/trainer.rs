@@ -204,6 +204,30 @@ pub(crate) struct Batch {
     pub(crate) mask: Vec<bool>,
 }
 
+impl Batch {
+    /// Per-slot log-probs of the targets under `model`, and per-slot entropies when `entropy`
+    /// (zeros otherwise), both `B × T`.
+    pub(crate) async fn logprobs<K: Kernels>(
+        &self,
+        model: &mut Gpt<K>,
+        entropy: bool,
+    ) -> Result<(Vec<f32>, Vec<f32>), TrainError> {
+        let n = self.b * self.t;
+        let (mut lp, mut ent) = (vec![0.0f32; n], vec![0.0f32; n]);
+        model
+            .logprobs(
+                &self.tokens,
+                &self.targets,
+                Some(&self.mask),
+                self.b,
+                &mut lp,
+                entropy.then_some(ent.as_mut_slice()),
+            )
+            .await?;
+        Ok((lp, ent))
+    }
+}
+
 pub(crate) fn pad_batch(seqs: &[(&[u32], usize)], max_t: usize) -> Batch {
     let t = seqs
         .iter()
@@ -506,18 +530,7 @@ impl<K: Kernels> Trainer<K> {
     ) -> Result<f64, TrainError> {
         let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
         let batch = pad_batch(&refs, self.config.model.n_positions);
-        let n = batch.b * batch.t;
-        let mut lp = vec![0.0f32; n];
-        self.model
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(&batch.mask),
-                batch.b,
-                &mut lp,
-                None,
-            )
-            .await?;
+        let (lp, _) = batch.logprobs(&mut self.model, false).await?;
         if lp.iter().any(|x| !x.is_finite()) {
             return Err(self.non_finite("log-probs"));
         }
@@ -714,17 +727,8 @@ impl<K: Kernels> Trainer<K> {
         let refs: Vec<(&[u32], usize)> = full.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
         let batch = pad_batch(&refs, self.config.model.n_positions);
         let n = batch.b * batch.t;
-        let mut lp = vec![0.0f32; n];
-        self.model
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(&batch.mask),
-                batch.b,
-                &mut lp,
-                None,
-            )
-            .await?;
+        // The forward pass leaves the final hidden states in the activations.
+        batch.logprobs(&mut self.model, false).await?;
         let cfg = *self.model.config();
         let (c, v) = (cfg.n_embd, cfg.vocab_size);
         let mut lnf = vec![0.0f32; n * c];
@@ -816,27 +820,15 @@ impl<K: Kernels> Trainer<K> {
         let batch = pad_batch(&refs, self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
         let n = b * t;
-        let mut lp = vec![0.0f32; n];
-        let mut ent = vec![0.0f32; n];
         let mask = &batch.mask;
-        if let Some(r) = self.reference.as_mut() {
-            r.logprobs(&batch.tokens, &batch.targets, Some(mask), b, &mut lp, None)
-                .await?;
-        }
-        let ref_lp: Option<Vec<f64>> = self
-            .reference
-            .as_ref()
-            .map(|_| lp.iter().map(|&x| x as f64).collect());
-        self.model
-            .logprobs(
-                &batch.tokens,
-                &batch.targets,
-                Some(mask),
-                b,
-                &mut lp,
-                Some(&mut ent),
-            )
-            .await?;
+        let ref_lp: Option<Vec<f64>> = match self.reference.as_mut() {
+            Some(r) => {
+                let (lp, _) = batch.logprobs(r, false).await?;
+                Some(lp.iter().map(|&x| x as f64).collect())
+            }
+            None => None,
+        };
+        let (lp, ent) = batch.logprobs(&mut self.model, true).await?;
         if lp.iter().chain(&ent).any(|x| !x.is_finite()) {
             return Err(self.non_finite("log-probs"));
         }
