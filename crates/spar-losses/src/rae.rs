@@ -54,6 +54,28 @@ impl RoleBaselines {
         self.baselines.get(role).copied().unwrap_or(0.0)
     }
 
+    /// All baselines, by role (what a resumed run must restore).
+    pub fn baselines(&self) -> &[f64] {
+        &self.baselines
+    }
+
+    /// Replaces the baselines (a resumed run); their number must equal the roles'.
+    pub fn set_baselines(&mut self, baselines: &[f64]) -> Result<(), LossError> {
+        if baselines.len() != self.baselines.len() {
+            return Err(LossError::Invalid {
+                what: "one baseline per role is needed",
+            });
+        }
+        if baselines.iter().any(|b| !b.is_finite()) {
+            return Err(LossError::NonFinite {
+                what: "baseline",
+                index: baselines.iter().position(|b| !b.is_finite()).unwrap_or(0),
+            });
+        }
+        self.baselines.copy_from_slice(baselines);
+        Ok(())
+    }
+
     /// Returns `R − b_role`, then updates `b_role` with `R`.
     pub fn advantage(&mut self, role: usize, reward: f64) -> Result<f64, LossError> {
         if !reward.is_finite() {
@@ -103,6 +125,12 @@ mod tests {
         assert!(rae.advantage(2, 1.0).is_err());
         assert!(rae.advantage(0, f64::NAN).is_err());
         assert!(RoleBaselines::new(0, 0.9).is_err() && RoleBaselines::new(1, 1.5).is_err());
+        let mut copy = RoleBaselines::new(2, ROLE_BASELINE_EMA_GAMMA).unwrap();
+        copy.set_baselines(rae.baselines()).unwrap();
+        assert_eq!(copy, rae);
+        assert!(
+            copy.set_baselines(&[0.0]).is_err() && copy.set_baselines(&[0.0, f64::NAN]).is_err()
+        );
         let mut t = [0.0; 3];
         turn_advantages(2.0, 0.5, &mut t).unwrap();
         assert_eq!(t, [0.5, 1.0, 2.0]);

@@ -42,6 +42,11 @@ pub enum ModelError {
     InvalidArgument(String),
     /// A parameter tensor name is not in the layout.
     UnknownTensor(String),
+    /// The global gradient norm is NaN or infinite: the optimiser step was refused.
+    NonFiniteGradient {
+        /// The optimiser step (1-based) that was refused.
+        step: u32,
+    },
 }
 
 impl fmt::Display for ModelError {
@@ -67,6 +72,10 @@ impl fmt::Display for ModelError {
             } => write!(f, "{what}: expected length {expected}, got {got}"),
             Self::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             Self::UnknownTensor(n) => write!(f, "unknown parameter tensor {n:?}"),
+            Self::NonFiniteGradient { step } => write!(
+                f,
+                "the gradient norm is not finite at optimiser step {step}: the step was refused"
+            ),
         }
     }
 }

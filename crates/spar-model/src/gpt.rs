@@ -801,6 +801,40 @@ impl<K: Kernels> Gpt<K> {
         );
     }
 
+    /// The full next-token logits (`V` each, in order) at the positions `mask` marks, from
+    /// one training forward over `tokens` (`batch × T`; `targets` and `mask` the same shape
+    /// as for [`Gpt::logprobs`]): the final hidden states are read back and multiplied by the
+    /// tied embedding on the host. For rewards that need the whole distribution (e.g.
+    /// self-certainty) on a few positions.
+    pub async fn masked_logits(
+        &mut self,
+        tokens: &[u32],
+        targets: &[u32],
+        mask: &[bool],
+        batch: usize,
+    ) -> Result<Vec<f32>, ModelError> {
+        let n = tokens.len();
+        let mut lp = vec![0.0f32; n];
+        self.logprobs(tokens, targets, Some(mask), batch, &mut lp, None)
+            .await?;
+        let (c, v) = (self.config.n_embd, self.config.vocab_size);
+        let mut lnf = vec![0.0f32; n * c];
+        self.kernels
+            .read(self.acts.lnf.sub(0, n * c), &mut lnf)
+            .await;
+        let mut wte = vec![0.0f32; v * c];
+        let wte_slice = self.p.params.sub(self.layout.wte(), v * c);
+        self.kernels.read(wte_slice, &mut wte).await;
+        let mut logits = Vec::with_capacity(mask.iter().filter(|&&m| m).count() * v);
+        for (pos, _) in mask.iter().enumerate().filter(|(_, &m)| m) {
+            let h = &lnf[pos * c..][..c];
+            for row in wte.chunks_exact(c) {
+                logits.push(h.iter().zip(row).map(|(a, b)| a * b).sum::<f32>());
+            }
+        }
+        Ok(logits)
+    }
+
     /// Full recomputation of the next-token logits: runs the training forward over
     /// `tokens` (`batch × T`) and writes the logits of each sequence's last position into
     /// `out` (`batch × V`). The reference the KV-cache sampler is tested against.
@@ -867,17 +901,33 @@ impl<K: Kernels> Gpt<K> {
         self.kernels.fill(self.p.grads, 0.0);
     }
 
-    /// One AdamW step with learning rate `lr` over the accumulated gradients (clipped to
-    /// `opt.max_grad_norm`), then zeroes the gradients.
-    pub fn step(&mut self, opt: &crate::optim::AdamWConfig, lr: f32) {
-        self.adam_t = self.adam_t.saturating_add(1);
-        let args = opt.args(lr, self.adam_t);
+    /// The one optimiser step: measures the global gradient norm (before clipping), refuses a
+    /// non-finite one with [`ModelError::NonFiniteGradient`] (the gradients are zeroed, the
+    /// parameters, moments and step count are left as they were), else takes one AdamW step
+    /// with learning rate `lr` over the accumulated gradients (clipped to
+    /// `opt.max_grad_norm`) and zeroes them. Returns the norm. Reading the norm back is the
+    /// one host round trip (awaited on the GPU).
+    pub async fn step(
+        &mut self,
+        opt: &crate::optim::AdamWConfig,
+        lr: f32,
+    ) -> Result<f32, ModelError> {
         let ns = self.acts.norm_sq;
         self.kernels.sum_squares(ns, self.p.grads);
+        let norm = self.last_grad_norm().await;
+        if !norm.is_finite() {
+            self.zero_grad();
+            return Err(ModelError::NonFiniteGradient {
+                step: self.adam_t.saturating_add(1),
+            });
+        }
+        self.adam_t = self.adam_t.saturating_add(1);
+        let args = opt.args(lr, self.adam_t);
         let p = self.p;
         self.kernels
             .adamw(p.params, p.grads, p.m, p.v, p.decay_mask, ns, args);
         self.zero_grad();
+        Ok(norm)
     }
 
     /// The global gradient norm (before clipping) of the last [`Gpt::step`].
@@ -885,6 +935,60 @@ impl<K: Kernels> Gpt<K> {
         let mut out = [0.0f32];
         self.kernels.read(self.acts.norm_sq, &mut out).await;
         libm::sqrtf(out[0])
+    }
+
+    /// AdamW's step count (its bias correction uses it).
+    pub fn optimizer_steps(&self) -> u32 {
+        self.adam_t
+    }
+
+    /// The optimiser state, read back: `(m, v, step count)`.
+    pub async fn read_optimizer(&mut self) -> (Vec<f32>, Vec<f32>, u32) {
+        let n = self.layout.len();
+        let (mut m, mut v) = (vec![0.0f32; n], vec![0.0f32; n]);
+        self.kernels.read(self.p.m, &mut m).await;
+        self.kernels.read(self.p.v, &mut v).await;
+        (m, v, self.adam_t)
+    }
+
+    /// Replaces the optimiser state (moments of the flat layout and the step count), as a
+    /// resumed run needs.
+    pub fn write_optimizer(&mut self, m: &[f32], v: &[f32], steps: u32) -> Result<(), ModelError> {
+        let n = self.layout.len();
+        for (what, x) in [("AdamW first moment", m), ("AdamW second moment", v)] {
+            if x.len() != n {
+                return Err(ModelError::ShapeMismatch {
+                    what,
+                    expected: n,
+                    got: x.len(),
+                });
+            }
+        }
+        self.kernels.write(self.p.m, m);
+        self.kernels.write(self.p.v, v);
+        self.adam_t = steps;
+        Ok(())
+    }
+
+    /// A fresh optimiser: zero moments and step count (the parameters are kept), as a new
+    /// Hugging Face trainer starts.
+    pub fn reset_optimizer(&mut self) {
+        self.kernels.fill(self.p.m, 0.0);
+        self.kernels.fill(self.p.v, 0.0);
+        self.adam_t = 0;
+    }
+
+    /// Which parameters weight decay applies to: `decay_all` = every parameter (padding
+    /// excepted), else Hugging Face's rule, the layout's default ([`crate::layout::decays`]:
+    /// not biases, not LayerNorm weights).
+    pub fn set_decay_all(&mut self, decay_all: bool) {
+        let mut mask = self.layout.decay_mask();
+        if decay_all {
+            for t in self.layout.tensors() {
+                mask[t.range()].fill(1.0);
+            }
+        }
+        self.kernels.write(self.p.decay_mask, &mask);
     }
 
     /// Supervised (next-token) training step over `tokens` (`batch × T`): the loss is the
@@ -913,7 +1017,7 @@ impl<K: Kernels> Gpt<K> {
         let r = self.backward(&lp, None);
         self.host_f32 = lp;
         r?;
-        self.step(opt, lr);
+        self.step(opt, lr).await?;
         Ok(loss as f32)
     }
 }
