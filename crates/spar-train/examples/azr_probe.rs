@@ -87,8 +87,10 @@ fn main() {
 fn sft_reference(sp: &mut AzrSelfPlay<CpuKernels>, cfg: &AzrConfig, steps: u32) {
     use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;
-    use spar_model::AdamWConfig;
     use spar_tasks::{ProgramTasks, Task};
+    use spar_train::rollout::Batch;
+    sp.policy()
+        .begin_stage(cfg.optim.merged(&cfg.warmup_optim), steps);
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5eed);
     let n_pos = cfg.model.n_positions;
     let eos = sp.vocab().eos();
@@ -117,31 +119,9 @@ fn sft_reference(sp: &mut AzrSelfPlay<CpuKernels>, cfg: &AzrConfig, steps: u32) 
                 }
             }
         }
-        let t = seqs.iter().map(|(s, _)| s.len() - 1).max().unwrap();
-        let b = seqs.len();
-        let (mut tok, mut tgt, mut mask) =
-            (vec![0u32; b * t], vec![0u32; b * t], vec![false; b * t]);
-        for (i, (s, pl)) in seqs.iter().enumerate() {
-            let n = s.len() - 1;
-            tok[i * t..][..n].copy_from_slice(&s[..n]);
-            tgt[i * t..][..n].copy_from_slice(&s[1..]);
-            for j in pl - 1..n {
-                mask[i * t + j] = true;
-            }
-        }
-        let mut lp = vec![0.0f32; b * t];
-        let model = sp.model();
-        block_on(model.logprobs(&tok, &tgt, Some(&mask), b, &mut lp, None)).unwrap();
-        let count = mask.iter().filter(|&&m| m).count() as f32;
-        let w: Vec<f32> = mask
-            .iter()
-            .map(|&m| if m { -1.0 / count } else { 0.0 })
-            .collect();
-        model.backward(&w, None).unwrap();
-        let opt = AdamWConfig {
-            weight_decay: 0.0,
-            ..AdamWConfig::default()
-        };
-        model.step(&opt, cfg.warmup_learning_rate);
+        let batch = Batch::from_pairs(&seqs, n_pos);
+        let policy = sp.policy();
+        block_on(policy.nll_backward(&batch, 1.0, step)).unwrap();
+        block_on(policy.step(step)).unwrap();
     }
 }

@@ -21,7 +21,7 @@ fn main() -> Result<(), TrainError> {
         cfg.train.seed = seed;
         cfg.weak_sft_steps = env("SR_WEAK").unwrap_or(cfg.weak_sft_steps);
         cfg.beta = env("SR_BETA").unwrap_or(cfg.beta);
-        cfg.learning_rate = env("SR_LR").unwrap_or(cfg.learning_rate);
+        cfg.optim.learning_rate = env("SR_LR").or(cfg.optim.learning_rate);
         cfg.steps_per_round = env("SR_STEPS").unwrap_or(cfg.steps_per_round);
         cfg.rounds = env("SR_ROUNDS").unwrap_or(cfg.rounds);
         cfg.temperature = env("SR_TEMP").unwrap_or(cfg.temperature);

@@ -1,6 +1,7 @@
 //! Exploitability of Kuhn self-play over seeds: `kuhn_probe MASK ENT LR STEPS`.
 use spar_model::{block_on, CpuKernels};
 use spar_train::kuhn_selfplay::{KuhnConfig, KuhnSelfPlay};
+use spar_train::optim::OptimConfig;
 fn main() {
     let a: Vec<String> = std::env::args().skip(1).collect();
     for seed in 0..3 {
@@ -8,7 +9,7 @@ fn main() {
             seed,
             mask_illegal: a[0] == "1",
             entropy_coef: a[1].parse().unwrap(),
-            learning_rate: a[2].parse().unwrap(),
+            optim: OptimConfig::first_wave(a[2].parse().unwrap()),
             max_steps: a[3].parse().unwrap(),
             legal_coef: a.get(4).map_or(1.0, |v| v.parse().unwrap()),
             ..KuhnConfig::default()

@@ -40,7 +40,7 @@ fn preset(name: &str, base: GrpoSection) -> Option<GrpoSection> {
         "base" => {}
         "beta0.04" => g.beta = 0.04,
         "beta0.2" => g.beta = 0.2,
-        "lr1e-4" => g.learning_rate = 1e-4,
+        "lr1e-4" => g.optim.learning_rate = Some(1e-4),
         "dyn" => g.dynamic_sampling = true,
         "g16" => {
             g.num_generations = 16;
@@ -51,7 +51,7 @@ fn preset(name: &str, base: GrpoSection) -> Option<GrpoSection> {
         "verifier" => g.reward = RewardSource::Verifier,
         "combo" => {
             g.beta = 0.2;
-            g.learning_rate = 1e-4;
+            g.optim.learning_rate = Some(1e-4);
             g.dynamic_sampling = true;
             g.num_generations = 16;
             g.per_device_train_batch_size *= 2;

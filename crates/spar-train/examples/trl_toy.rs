@@ -67,7 +67,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let thresholds = [0.10, 0.41, 0.566];
     for &lr in &lrs {
         let mut g = cfg.grpo.clone();
-        g.learning_rate = lr;
+        g.optim.learning_rate = Some(lr);
         t.restore(&start)?;
         t.set_grpo(g)?;
         let line = |step: u32, secs: f64, acc: f64, reward: f64, entropy: f64| {

@@ -48,7 +48,11 @@
 //! problems whose answers the model is never shown — shows whether self-play helps.
 
 use crate::config::ModelSection;
-use crate::trainer::pad_batch;
+use crate::optim::{OptimConfig, OptimOverride};
+use crate::pg::PgSpec;
+use crate::policy::Policy;
+use crate::rollout::{Batch, Rollout};
+use crate::selfplay::LoopSnapshot;
 use crate::vocab::CharVocab;
 use crate::TrainError;
 use alloc::collections::BTreeSet;
@@ -58,9 +62,8 @@ use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
-use spar_losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossConfig};
+use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
 use spar_losses::task_relative::task_relative_advantages;
-use spar_model::optim::AdamWConfig;
 use spar_model::{Gpt, GptConfig, Kernels, SampleConfig};
 use spar_tasks::{
     parse_proposal, proposer_prompt, proposer_reward, Answer, Format, Instance, Limits, Program,
@@ -270,8 +273,8 @@ pub struct AzrConfig {
     pub task_types: Vec<AzrTaskType>,
     /// Supervised steps on the seed tasks before self-play.
     pub warmup_steps: u32,
-    /// Learning rate of the warm start.
-    pub warmup_learning_rate: f32,
+    /// The warm start's overrides of `optim` (default: learning rate 3e-3).
+    pub warmup_optim: OptimOverride,
     /// Programs per task type drawn from spar-tasks' generator (levels 0–1, from
     /// `seed + 1`) that the proposer also reads in the warm start, as `PROGRAM;INPUT…` texts
     /// without outputs: a stand-in for the code a pretrained model has seen. The solver never
@@ -285,12 +288,12 @@ pub struct AzrConfig {
     pub solves_per_type: usize,
     /// Solver attempts per valid proposal that estimate its solve rate (the paper's 8).
     pub n_samples: usize,
-    /// Self-play learning rate (constant).
-    pub learning_rate: f32,
-    /// AdamW decoupled weight decay.
-    pub weight_decay: f32,
-    /// Global gradient-norm clip.
-    pub max_grad_norm: f32,
+    /// The self-play stage's optimiser (Hugging Face's names and defaults; learning rate
+    /// 1e-3). Its `optimizer_state` says whether self-play starts a fresh optimiser after
+    /// the warm start or carries its moments over.
+    pub optim: OptimConfig,
+    /// Write a checkpoint every this many self-play steps (the CLI's; 0: only at the end).
+    pub save_steps: u32,
     /// Sampling temperature of both roles (the paper's 1.0).
     pub temperature: f32,
     /// Longest proposal, in tokens.
@@ -326,15 +329,17 @@ impl Default for AzrConfig {
                 AzrTaskType::Induction,
             ],
             warmup_steps: 80,
-            warmup_learning_rate: 3e-3,
+            warmup_optim: OptimOverride::lr(3e-3),
             warmup_corpus_size: 0,
             max_steps: 300,
             proposals_per_type: 16,
             solves_per_type: 16,
             n_samples: 8,
-            learning_rate: 1e-3,
-            weight_decay: 0.0,
-            max_grad_norm: 1.0,
+            optim: OptimConfig {
+                learning_rate: 1e-3,
+                ..OptimConfig::default()
+            },
+            save_steps: 0,
             temperature: 1.0,
             max_proposal_tokens: 24,
             max_answer_tokens: 16,
@@ -374,14 +379,10 @@ impl AzrConfig {
                 "must hold the 6 seed tasks and at least one proposal",
             );
         }
-        for (f, v) in [
-            ("learning_rate", self.learning_rate),
-            ("warmup_learning_rate", self.warmup_learning_rate),
-        ] {
-            if !(v >= 0.0 && v.is_finite()) {
-                return bad(f, "must be finite and ≥ 0");
-            }
-        }
+        self.optim.validate("optim")?;
+        self.optim
+            .merged(&self.warmup_optim)
+            .validate("warmup_optim")?;
         if !(self.temperature > 0.0 && self.temperature.is_finite()) {
             return bad("temperature", "must be finite and > 0");
         }
@@ -447,18 +448,10 @@ pub struct AzrEval {
     pub by_type: Vec<f64>,
 }
 
-/// One completion on its way to the loss.
-struct Rollout {
-    seq: Vec<u32>,
-    prompt_len: usize,
-    category: usize,
-    reward: f64,
-}
-
 /// The self-play loop over a backend `K`.
 pub struct AzrSelfPlay<K: Kernels> {
     config: AzrConfig,
-    model: Gpt<K>,
+    policy: Policy<K>,
     vocab: CharVocab,
     limits: Limits,
     /// Per task type (config order): the seeds, then accepted proposals.
@@ -498,6 +491,11 @@ impl<K: Kernels> AzrSelfPlay<K> {
         let cap = k * (config.proposals_per_type + config.solves_per_type);
         let mut model = Gpt::new(kernels, gpt, cap, m.n_positions)?;
         model.init_params(config.seed);
+        let policy = Policy::new(
+            model,
+            config.optim.merged(&config.warmup_optim),
+            config.warmup_steps,
+        );
         let limits = Limits::default();
         let mut sp = Self {
             buffers: Vec::new(),
@@ -508,10 +506,13 @@ impl<K: Kernels> AzrSelfPlay<K> {
             warmed_up: config.warmup_steps == 0,
             draws: 0,
             config,
-            model,
+            policy,
             vocab,
             limits,
         };
+        if sp.warmed_up {
+            sp.policy.begin_stage(sp.config.optim, sp.config.max_steps);
+        }
         for &t in &sp.config.task_types {
             let seeds = seed_tasks(t);
             if let Some(s) = seeds.iter().find(|s| !sp.fits(s)) {
@@ -600,7 +601,12 @@ impl<K: Kernels> AzrSelfPlay<K> {
 
     /// The model.
     pub fn model(&mut self) -> &mut Gpt<K> {
-        &mut self.model
+        self.policy.model()
+    }
+
+    /// The policy (model and optimiser).
+    pub fn policy(&mut self) -> &mut Policy<K> {
+        &mut self.policy
     }
 
     /// The vocabulary.
@@ -642,7 +648,11 @@ impl<K: Kernels> AzrSelfPlay<K> {
             seed: self.config.seed,
             ..SampleConfig::default()
         };
-        let gens = self.model.generate(&refs, &cfg, self.draws).await?;
+        let gens = self
+            .policy
+            .model()
+            .generate(&refs, &cfg, self.draws)
+            .await?;
         if temperature > 0.0 {
             self.draws = self.draws.wrapping_add(1);
         }
@@ -730,37 +740,14 @@ impl<K: Kernels> AzrSelfPlay<K> {
                     seqs.push((s, p));
                 }
             }
-            let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
-            let batch = pad_batch(&refs, self.config.model.n_positions);
-            let (lp, _) = batch.logprobs(&mut self.model, false).await?;
-            let count = batch.mask.iter().filter(|&&m| m).count().max(1);
-            loss = -lp.iter().map(|&x| x as f64).sum::<f64>() / count as f64;
-            if !loss.is_finite() {
-                return Err(TrainError::NonFinite {
-                    step: self.step,
-                    what: "log-probs",
-                });
-            }
-            let w = -1.0 / count as f32;
-            let weights: Vec<f32> = batch
-                .mask
-                .iter()
-                .map(|&m| if m { w } else { 0.0 })
-                .collect();
-            self.model.backward(&weights, None)?;
-            let opt = self.adamw();
-            self.model.step(&opt, self.config.warmup_learning_rate);
+            let batch = Batch::from_pairs(&seqs, self.config.model.n_positions);
+            loss = self.policy.nll_backward(&batch, 1.0, self.step).await?;
+            self.policy.step(self.step).await?;
         }
+        self.policy
+            .begin_stage(self.config.optim, self.config.max_steps);
         self.warmed_up = true;
         Ok(loss)
-    }
-
-    fn adamw(&self) -> AdamWConfig {
-        AdamWConfig {
-            weight_decay: self.config.weight_decay,
-            max_grad_norm: self.config.max_grad_norm,
-            ..AdamWConfig::default()
-        }
     }
 
     /// Validates a proposal of type `k` (config order): see [`check_proposal`], then the
@@ -845,10 +832,9 @@ impl<K: Kernels> AzrSelfPlay<K> {
             let prompt_len = seq.len();
             seq.extend_from_slice(toks);
             rollouts.push(Rollout {
-                seq,
-                prompt_len,
-                category: 2 * kind_index(self.config.task_types[owner[i]].kind()),
+                role: 2 * kind_index(self.config.task_types[owner[i]].kind()),
                 reward: propose_reward(acc[i]),
+                ..Rollout::new(seq, prompt_len)
             });
         }
         // Metrics of the proposals.
@@ -903,10 +889,9 @@ impl<K: Kernels> AzrSelfPlay<K> {
             let mut seq = p;
             seq.extend_from_slice(&toks);
             rollouts.push(Rollout {
-                seq,
-                prompt_len,
-                category: 2 * kind_index(self.config.task_types[*k].kind()) + 1,
+                role: 2 * kind_index(self.config.task_types[*k].kind()) + 1,
                 reward: solve_reward(outcome),
+                ..Rollout::new(seq, prompt_len)
             });
         }
         let loss = self.update(&rollouts).await?;
@@ -932,16 +917,11 @@ impl<K: Kernels> AzrSelfPlay<K> {
 
     /// Task-relative REINFORCE++ advantages and one on-policy policy-loss update.
     async fn update(&mut self, rollouts: &[Rollout]) -> Result<f64, TrainError> {
-        let refs: Vec<(&[u32], usize)> = rollouts
-            .iter()
-            .map(|r| (r.seq.as_slice(), r.prompt_len))
-            .collect();
-        let batch = pad_batch(&refs, self.config.model.n_positions);
+        let refs: Vec<&Rollout> = rollouts.iter().collect();
+        let batch = Batch::from_rollouts(refs.iter().copied(), self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
-        let (lp, _) = batch.logprobs(&mut self.model, false).await?;
-        let logprobs: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
         let rewards: Vec<f64> = rollouts.iter().map(|r| r.reward).collect();
-        let categories: Vec<usize> = rollouts.iter().map(|r| r.category).collect();
+        let categories: Vec<usize> = rollouts.iter().map(|r| r.role).collect();
         let mut adv = vec![0.0f64; b * t];
         // γ = 1 and no KL (β = 0): old log-probs only enter the KL term, so zeros do.
         task_relative_advantages(
@@ -956,30 +936,86 @@ impl<K: Kernels> AzrSelfPlay<K> {
             1.0,
             &mut adv,
         )?;
-        let pb = PolicyBatch {
-            num_sequences: b,
-            max_len: t,
-            num_generations: 1,
-            logprobs: &logprobs,
-            old_logprobs: None,
-            ref_logprobs: None,
-            mask: &batch.mask,
-            advantages: Advantages::PerToken(&adv),
-        };
-        let mut grad = vec![0.0f64; b * t];
-        let out = policy_loss(&PolicyLossConfig::default(), &pb, &mut grad)?;
-        if !out.loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: "loss",
-            });
-        }
-        let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
-        self.model.backward(&weights, None)?;
-        let opt = self.adamw();
-        self.model.step(&opt, self.config.learning_rate);
+        let spec = PgSpec::on_policy(PolicyLossConfig::default(), Advantages::PerToken(&adv));
+        let out = self
+            .policy
+            .policy_gradient(&refs, &spec, None, self.config.model.n_positions, self.step)
+            .await?;
+        self.policy.step(self.step).await?;
         Ok(out.loss)
     }
+
+    /// The full state (parameters, optimiser, buffers, random streams, step); refuses a
+    /// non-finite parameter.
+    pub async fn snapshot(&mut self) -> Result<LoopSnapshot<AzrState>, TrainError> {
+        let (params, optimizer) = self.policy.snapshot(self.step).await?;
+        Ok(LoopSnapshot {
+            params,
+            optimizer,
+            state: AzrState {
+                step: self.step,
+                warmed_up: self.warmed_up,
+                draws: self.draws,
+                rng_word_pos: crate::selfplay::rng_position(&self.rng),
+                buffers: self
+                    .buffers
+                    .iter()
+                    .map(|b| b.iter().map(proposal_text).collect())
+                    .collect(),
+            },
+        })
+    }
+
+    /// Restores an [`AzrSelfPlay::snapshot`] taken from a run with the same config (buffer
+    /// tasks are re-validated from their proposal texts).
+    pub fn restore(&mut self, snap: &LoopSnapshot<AzrState>) -> Result<(), TrainError> {
+        let st = &snap.state;
+        if st.buffers.len() != self.config.task_types.len() {
+            return Err(TrainError::Checkpoint(
+                "the buffers' task types differ from the config's".into(),
+            ));
+        }
+        let mut buffers = Vec::with_capacity(st.buffers.len());
+        for (k, texts) in st.buffers.iter().enumerate() {
+            let kind = self.config.task_types[k].kind();
+            let tasks = texts
+                .iter()
+                .map(|t| {
+                    check_proposal(kind, t, true, &self.limits).ok_or_else(|| {
+                        TrainError::Checkpoint(alloc::format!("buffer task `{t}` is not valid"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            buffers.push(tasks);
+        }
+        crate::selfplay::restore_rng(&mut self.rng, &st.rng_word_pos)?;
+        if st.warmed_up {
+            self.policy
+                .set_stage_options(self.config.optim, self.config.max_steps);
+        }
+        self.policy.restore(&snap.params, &snap.optimizer)?;
+        self.buffers = buffers;
+        self.step = st.step;
+        self.warmed_up = st.warmed_up;
+        self.draws = st.draws;
+        Ok(())
+    }
+}
+
+/// An Absolute Zero run's own state besides the policy's tensors (a checkpoint's
+/// `state.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AzrState {
+    /// Self-play steps done.
+    pub step: u32,
+    /// Whether the warm start is done.
+    pub warmed_up: bool,
+    /// Sampling calls so far (the key of the next).
+    pub draws: u32,
+    /// Position of the random stream (u128 as decimal text).
+    pub rng_word_pos: String,
+    /// Per task type (config order), the buffer's tasks as proposal texts.
+    pub buffers: Vec<Vec<String>>,
 }
 
 #[cfg(test)]

@@ -26,7 +26,11 @@
 //! [`spar_tasks::kuhn::exploitability`] of that policy is 0 exactly at a Nash equilibrium.
 
 use crate::config::ModelSection;
-use crate::trainer::pad_batch;
+use crate::optim::OptimConfig;
+use crate::pg::PgSpec;
+use crate::policy::Policy;
+use crate::rollout::{Batch, Rollout};
+use crate::selfplay::{role_advantages, LoopSnapshot};
 use crate::vocab::CharVocab;
 use crate::TrainError;
 use alloc::string::{String, ToString};
@@ -37,7 +41,6 @@ use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use spar_losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossConfig};
 use spar_losses::rae::RoleBaselines;
-use spar_model::optim::AdamWConfig;
 use spar_model::{Gpt, GptConfig, Kernels};
 use spar_tasks::kuhn::{
     exploitability, information_sets, parse_action, History, KuhnPolicy, KuhnState,
@@ -60,12 +63,10 @@ pub struct KuhnConfig {
     pub max_steps: u32,
     /// Games per step (each gives one to three decisions).
     pub games_per_step: usize,
-    /// Learning rate (constant).
-    pub learning_rate: f32,
-    /// AdamW decoupled weight decay.
-    pub weight_decay: f32,
-    /// Global gradient-norm clip.
-    pub max_grad_norm: f32,
+    /// Write a checkpoint every this many steps (the CLI's; 0: only at the end).
+    pub save_steps: u32,
+    /// The optimiser (Hugging Face's names and defaults; learning rate 1e-3).
+    pub optim: OptimConfig,
     /// PPO clip (irrelevant on-policy, kept for the loss's bookkeeping).
     pub epsilon: f64,
     /// SPIRAL's `role_baseline_ema_gamma`.
@@ -99,9 +100,11 @@ impl Default for KuhnConfig {
             },
             max_steps: 600,
             games_per_step: 64,
-            learning_rate: 1e-3,
-            weight_decay: 0.0,
-            max_grad_norm: 1.0,
+            save_steps: 0,
+            optim: OptimConfig {
+                learning_rate: 1e-3,
+                ..OptimConfig::default()
+            },
             epsilon: 0.2,
             role_baseline_ema_gamma: spar_losses::rae::ROLE_BASELINE_EMA_GAMMA,
             temperature: 1.0,
@@ -119,9 +122,7 @@ impl KuhnConfig {
         if self.games_per_step == 0 {
             return bad("games_per_step", "must be at least 1");
         }
-        if !(self.learning_rate >= 0.0 && self.learning_rate.is_finite()) {
-            return bad("learning_rate", "must be finite and ≥ 0");
-        }
+        self.optim.validate("optim")?;
         if !(0.0..=1.0).contains(&self.role_baseline_ema_gamma) {
             return bad("role_baseline_ema_gamma", "must be in [0, 1]");
         }
@@ -183,7 +184,7 @@ struct Decision {
 /// The self-play loop over a backend `K`.
 pub struct KuhnSelfPlay<K: Kernels> {
     config: KuhnConfig,
-    model: Gpt<K>,
+    policy: Policy<K>,
     vocab: CharVocab,
     rae: RoleBaselines,
     rng: ChaCha8Rng,
@@ -226,9 +227,10 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         let (bet_id, pass_id) = (id("b"), id("p"));
         let rae = RoleBaselines::new(2, config.role_baseline_ema_gamma)?;
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let policy = Policy::new(model, config.optim, config.max_steps);
         Ok(Self {
             config,
-            model,
+            policy,
             vocab,
             rae,
             rng,
@@ -263,7 +265,8 @@ impl<K: Kernels> KuhnSelfPlay<K> {
                 .flat_map(|&i| self.vocab.encode(&prompt_of(sets[i].0, sets[i].1)))
                 .collect();
             let mut logits = vec![0.0f32; idx.len() * v];
-            self.model
+            self.policy
+                .model()
                 .next_token_logits(&ids, idx.len(), &mut logits)
                 .await?;
             for (k, &i) in idx.iter().enumerate() {
@@ -382,17 +385,8 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             };
             payoffs.push(payoff);
         }
-        // RAE: one advantage per game and seat that acted, baselines updated game by game.
-        let mut adv_of = vec![[0.0f64; 2]; n];
-        for (game, (&r1, adv)) in payoffs.iter().zip(&mut adv_of).enumerate() {
-            for (seat, a) in adv.iter_mut().enumerate() {
-                if decisions.iter().any(|x| x.game == game && x.seat == seat) {
-                    let r = if seat == 0 { r1 } else { -r1 };
-                    *a = self.rae.advantage(seat, r)?;
-                }
-            }
-        }
-        let adv: Vec<f64> = decisions.iter().map(|x| adv_of[x.game][x.seat]).collect();
+        let acted: Vec<(usize, usize)> = decisions.iter().map(|x| (x.game, x.seat)).collect();
+        let adv = role_advantages(&mut self.rae, &payoffs, &acted)?;
         let loss = if self.config.mask_illegal {
             self.masked_update(&decisions, &adv).await?
         } else {
@@ -412,60 +406,39 @@ impl<K: Kernels> KuhnSelfPlay<K> {
     }
 
     /// The update without masking: the policy loss on the sampled tokens' full-vocabulary
-    /// log-probs.
+    /// log-probs, with the entropy bonus over the whole vocabulary.
     async fn full_update(
         &mut self,
         decisions: &[Decision],
         adv: &[f64],
     ) -> Result<f64, TrainError> {
-        let refs: Vec<(&[u32], usize)> = decisions
+        let rollouts: Vec<Rollout> = decisions
             .iter()
-            .map(|x| (x.seq.as_slice(), x.prompt_len))
+            .map(|x| Rollout {
+                group: x.game,
+                role: x.seat,
+                ..Rollout::new(x.seq.clone(), x.prompt_len)
+            })
             .collect();
-        let batch = pad_batch(&refs, self.config.model.n_positions);
-        let (b, t) = (batch.b, batch.t);
-        let bonus = self.config.entropy_coef > 0.0;
-        let (lp, mut ent) = batch.logprobs(&mut self.model, bonus).await?;
-        let logprobs: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
-        let loss_cfg = PolicyLossConfig {
+        let refs: Vec<&Rollout> = rollouts.iter().collect();
+        let spec = PgSpec {
+            entropy_coef: self.config.entropy_coef,
+            ..PgSpec::on_policy(self.loss_config(), Advantages::PerSequence(adv))
+        };
+        let out = self
+            .policy
+            .policy_gradient(&refs, &spec, None, self.config.model.n_positions, self.step)
+            .await?;
+        self.policy.step(self.step).await?;
+        Ok(out.loss)
+    }
+
+    fn loss_config(&self) -> PolicyLossConfig {
+        PolicyLossConfig {
             epsilon: self.config.epsilon,
             epsilon_high: self.config.epsilon,
             ..PolicyLossConfig::default()
-        };
-        let pb = PolicyBatch {
-            num_sequences: b,
-            max_len: t,
-            num_generations: 1,
-            logprobs: &logprobs,
-            old_logprobs: None,
-            ref_logprobs: None,
-            mask: &batch.mask,
-            advantages: Advantages::PerSequence(adv),
-        };
-        let mut grad = vec![0.0f64; b * t];
-        let out = policy_loss(&loss_cfg, &pb, &mut grad)?;
-        if !out.loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: "loss",
-            });
         }
-        let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
-        // ∂L/∂H_t of the bonus `− c · mean_t H_t` over the action tokens.
-        let ntok = batch.mask.iter().filter(|&&m| m).count().max(1) as f64;
-        let e = (-self.config.entropy_coef / ntok) as f32;
-        for (w, &m) in ent.iter_mut().zip(&batch.mask) {
-            *w = if m { e } else { 0.0 };
-        }
-        self.model
-            .backward(&weights, bonus.then_some(ent.as_slice()))?;
-        let opt = AdamWConfig {
-            weight_decay: self.config.weight_decay,
-            max_grad_norm: self.config.max_grad_norm,
-            ..AdamWConfig::default()
-        };
-        self.model.step(&opt, self.config.learning_rate);
-        Ok(out.loss)
     }
 
     /// The update with masking. With `u = z_b − z_p` the restricted policy is `q = σ(u)`, so
@@ -495,10 +468,9 @@ impl<K: Kernels> KuhnSelfPlay<K> {
                 })
             })
             .collect();
-        let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
-        let batch = pad_batch(&refs, self.config.model.n_positions);
+        let batch = Batch::from_pairs(&seqs, self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
-        let (lp, _) = batch.logprobs(&mut self.model, false).await?;
+        let (lp, _) = self.policy.logprobs(&batch, false, self.step).await?;
         // Row 2s holds set s's `b`, row 2s + 1 its `p`; the answer sits at prompt_len − 1.
         let pos = |row: usize| row * t + seqs[row].1 - 1;
         let q: Vec<f64> = (0..prompts.len())
@@ -520,11 +492,7 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             })
             .collect();
         let mask = vec![true; nd];
-        let loss_cfg = PolicyLossConfig {
-            epsilon: self.config.epsilon,
-            epsilon_high: self.config.epsilon,
-            ..PolicyLossConfig::default()
-        };
+        let loss_cfg = self.loss_config();
         let pb = PolicyBatch {
             num_sequences: nd,
             max_len: 1,
@@ -555,10 +523,7 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         }
         let loss = out.loss - c * entropy;
         if !loss.is_finite() || du.iter().any(|x| !x.is_finite()) {
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: "loss",
-            });
+            return Err(self.policy.non_finite(self.step, "loss"));
         }
         // ∂/∂z of log(p_b + p_p) = q (e_b − softmax) + (1 − q)(e_p − softmax): weights q and
         // 1 − q on the two log-probs.
@@ -568,18 +533,53 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             weights[pos(2 * s)] = (d - lam * q[s]) as f32;
             weights[pos(2 * s + 1)] = (-d - lam * (1.0 - q[s])) as f32;
         }
-        self.model.backward(&weights, None)?;
-        let opt = AdamWConfig {
-            weight_decay: self.config.weight_decay,
-            max_grad_norm: self.config.max_grad_norm,
-            ..AdamWConfig::default()
-        };
-        self.model.step(&opt, self.config.learning_rate);
+        self.policy.backward(&weights, None)?;
+        self.policy.step(self.step).await?;
         Ok(loss)
     }
 
     /// The model.
     pub fn model(&mut self) -> &mut Gpt<K> {
-        &mut self.model
+        self.policy.model()
     }
+
+    /// The policy (model and optimiser).
+    pub fn policy(&mut self) -> &mut Policy<K> {
+        &mut self.policy
+    }
+
+    /// The full state (parameters, optimiser, baselines, random stream, step); refuses a
+    /// non-finite parameter.
+    pub async fn snapshot(&mut self) -> Result<LoopSnapshot<KuhnRunState>, TrainError> {
+        let (params, optimizer) = self.policy.snapshot(self.step).await?;
+        Ok(LoopSnapshot {
+            params,
+            optimizer,
+            state: KuhnRunState {
+                step: self.step,
+                rng_word_pos: crate::selfplay::rng_position(&self.rng),
+                baselines: self.rae.baselines().to_vec(),
+            },
+        })
+    }
+
+    /// Restores a [`KuhnSelfPlay::snapshot`] taken from a run with the same config.
+    pub fn restore(&mut self, snap: &LoopSnapshot<KuhnRunState>) -> Result<(), TrainError> {
+        crate::selfplay::restore_rng(&mut self.rng, &snap.state.rng_word_pos)?;
+        self.rae.set_baselines(&snap.state.baselines)?;
+        self.policy.restore(&snap.params, &snap.optimizer)?;
+        self.step = snap.state.step;
+        Ok(())
+    }
+}
+
+/// A Kuhn run's own state besides the policy's tensors (a checkpoint's `state.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KuhnRunState {
+    /// Steps done.
+    pub step: u32,
+    /// Position of the random stream (u128 as decimal text).
+    pub rng_word_pos: String,
+    /// The seats' RAE baselines.
+    pub baselines: Vec<f64>,
 }

@@ -47,8 +47,13 @@ pub mod eval;
 pub mod kuhn_selfplay;
 #[cfg(feature = "std")]
 pub mod native;
+pub mod optim;
+pub mod pg;
+pub mod policy;
 pub mod rewards;
+pub mod rollout;
 pub mod self_reinforce;
+pub mod selfplay;
 pub mod tictactoe_selfplay;
 pub mod trainer;
 pub mod vocab;

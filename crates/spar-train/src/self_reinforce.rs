@@ -26,7 +26,9 @@
 //! responses are right, and the held-out accuracy after each round.
 
 use crate::config::{RewardSource, TrainConfig};
-use crate::trainer::{pad_batch, Snapshot, Trainer};
+use crate::optim::{OptimConfig, OptimOverride, OptimizerState};
+use crate::rollout::Batch;
+use crate::trainer::{Snapshot, Trainer};
 use crate::TrainError;
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
@@ -37,7 +39,6 @@ use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use spar_losses::preference::{PairGrads, PairLogprobs, PreferenceOutput};
 use spar_losses::sequence::{sequence_logprobs, spread_sequence_grad, SeqReduction};
-use spar_model::optim::AdamWConfig;
 use spar_model::{Gpt, Kernels, SampleConfig};
 
 /// Stream of the self-reinforcement's problem draws, apart from the trainer's.
@@ -75,12 +76,10 @@ pub struct SelfReinforceConfig {
     pub loss_type: PreferenceLoss,
     /// DPO's β (IPO's τ; SPPO's 1/η).
     pub beta: f64,
-    /// Learning rate (constant).
-    pub learning_rate: f32,
-    /// AdamW decoupled weight decay.
-    pub weight_decay: f32,
-    /// Global gradient-norm clip.
-    pub max_grad_norm: f32,
+    /// The preference stage's overrides of `train.optim` (default: learning rate 3e-4).
+    /// Each round is a stage of `steps_per_round` steps: a fresh optimiser unless
+    /// `optimizer_state = "carry"`.
+    pub optim: OptimOverride,
     /// Sampling temperature of both sides' responses.
     pub temperature: f32,
     /// Nucleus mass of both sides' responses.
@@ -115,9 +114,7 @@ impl Default for SelfReinforceConfig {
             pairs_per_step: 32,
             loss_type: PreferenceLoss::Sigmoid,
             beta: 0.1,
-            learning_rate: 3e-4,
-            weight_decay: 0.0,
-            max_grad_norm: 1.0,
+            optim: OptimOverride::lr(3e-4),
             temperature: 1.0,
             top_p: 1.0,
             max_completion_length: 6,
@@ -140,9 +137,7 @@ impl SelfReinforceConfig {
         if !(self.beta > 0.0 && self.beta.is_finite()) {
             return bad("beta", "must be finite and > 0");
         }
-        if !(self.learning_rate >= 0.0 && self.learning_rate.is_finite()) {
-            return bad("learning_rate", "must be finite and ≥ 0");
-        }
+        self.preference_optim().validate("optim")?;
         if !(self.temperature > 0.0 && self.temperature.is_finite()) {
             return bad("temperature", "must be finite and > 0");
         }
@@ -165,6 +160,11 @@ impl SelfReinforceConfig {
             toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
         cfg.validate()?;
         Ok(cfg)
+    }
+
+    /// The preference stage's resolved optimiser options.
+    pub fn preference_optim(&self) -> OptimConfig {
+        self.train.optim.merged(&self.optim)
     }
 
     /// The trainer config of the SFT stage: the `train` section, with an RL batch large
@@ -386,7 +386,7 @@ impl<K: Kernels> SelfReinforce<K> {
         let strong: Snapshot = self.trainer.snapshot().await?;
         self.weak.write_params(&weak)?;
         self.strong.write_params(&strong.params)?;
-        self.trainer.load_params(&strong.params)?;
+        self.begin_round(&strong.params).await?;
         self.sft_done = true;
         Ok(out)
     }
@@ -505,8 +505,26 @@ impl<K: Kernels> SelfReinforce<K> {
         self.trainer.model().read_params(&mut newest).await?;
         self.weak.write_params(&prev)?;
         self.strong.write_params(&newest)?;
-        self.trainer.load_params(&newest)?;
+        self.begin_round(&newest).await?;
         self.round += 1;
+        Ok(())
+    }
+
+    /// The policy starts a round from `params`: a new stage of the preference optimiser
+    /// (fresh moments unless its `optimizer_state` is `carry`).
+    async fn begin_round(&mut self, params: &[f32]) -> Result<(), TrainError> {
+        let optim = self.config.preference_optim();
+        let policy = self.trainer.policy();
+        let carried = if optim.optimizer_state == OptimizerState::Carry {
+            Some(policy.optimizer_snapshot().await)
+        } else {
+            None
+        };
+        policy.model().write_params(params)?;
+        if let Some(s) = carried {
+            policy.restore_optimizer(&s)?;
+        }
+        policy.begin_stage(optim, self.config.steps_per_round);
         Ok(())
     }
 
@@ -523,18 +541,18 @@ impl<K: Kernels> SelfReinforce<K> {
                 (s, p.prompt.len())
             })
             .collect();
-        let refs: Vec<(&[u32], usize)> = seqs.iter().map(|(s, p)| (s.as_slice(), *p)).collect();
-        let batch = pad_batch(&refs, self.config.train.model.n_positions);
+        let batch = Batch::from_pairs(&seqs, self.config.train.model.n_positions);
         let (b, t) = (batch.b, batch.t);
         let (lp, _) = batch.logprobs(&mut self.strong, false).await?;
         let ref_lp: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
-        let (lp, _) = batch.logprobs(self.trainer.model(), false).await?;
+        let step = self.step;
+        let (lp, _) = self.trainer.policy().logprobs(&batch, false, step).await?;
         let pol_lp: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
-        if pol_lp.iter().chain(&ref_lp).any(|x| !x.is_finite()) {
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: "log-probs",
-            });
+        if ref_lp.iter().any(|x| !x.is_finite()) {
+            return Err(self
+                .trainer
+                .policy()
+                .non_finite(step, "reference log-probs"));
         }
         let mut grad = vec![0.0f64; b * t];
         let out = preference_step_loss(
@@ -548,21 +566,13 @@ impl<K: Kernels> SelfReinforce<K> {
             t,
             &mut grad,
         )?;
+        let policy = self.trainer.policy();
         if !out.loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: "loss",
-            });
+            return Err(policy.non_finite(step, "loss"));
         }
         let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
-        let policy = self.trainer.model();
         policy.backward(&weights, None)?;
-        let opt = AdamWConfig {
-            weight_decay: self.config.weight_decay,
-            max_grad_norm: self.config.max_grad_norm,
-            ..AdamWConfig::default()
-        };
-        policy.step(&opt, self.config.learning_rate);
+        policy.step(step).await?;
         Ok(out)
     }
 

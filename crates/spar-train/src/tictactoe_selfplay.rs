@@ -29,7 +29,11 @@
 //! unrestricted most likely answer is illegal is reported.
 
 use crate::config::ModelSection;
-use crate::trainer::pad_batch;
+use crate::optim::OptimConfig;
+use crate::pg::PgSpec;
+use crate::policy::Policy;
+use crate::rollout::{Batch, Rollout};
+use crate::selfplay::{role_advantages, LoopSnapshot};
 use crate::vocab::CharVocab;
 use crate::TrainError;
 use alloc::string::{String, ToString};
@@ -38,9 +42,8 @@ use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
-use spar_losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossConfig};
+use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
 use spar_losses::rae::RoleBaselines;
-use spar_model::optim::AdamWConfig;
 use spar_model::{Gpt, GptConfig, Kernels};
 use spar_tasks::tictactoe::{Board, Mark, Solver};
 
@@ -67,12 +70,10 @@ pub struct TicTacToeConfig {
     pub max_steps: u32,
     /// Self-play games per step (each gives five to nine moves, fewer after a forfeit).
     pub games_per_step: usize,
-    /// Learning rate (constant).
-    pub learning_rate: f32,
-    /// AdamW decoupled weight decay.
-    pub weight_decay: f32,
-    /// Global gradient-norm clip.
-    pub max_grad_norm: f32,
+    /// Write a checkpoint every this many steps (the CLI's; 0: only at the end).
+    pub save_steps: u32,
+    /// The optimiser (Hugging Face's names and defaults; learning rate 3e-3).
+    pub optim: OptimConfig,
     /// PPO clip (irrelevant on-policy, kept for the loss's bookkeeping).
     pub epsilon: f64,
     /// SPIRAL's `role_baseline_ema_gamma`.
@@ -108,9 +109,11 @@ impl Default for TicTacToeConfig {
             },
             max_steps: 300,
             games_per_step: 64,
-            learning_rate: 3e-3,
-            weight_decay: 0.0,
-            max_grad_norm: 1.0,
+            save_steps: 0,
+            optim: OptimConfig {
+                learning_rate: 3e-3,
+                ..OptimConfig::default()
+            },
             epsilon: 0.2,
             role_baseline_ema_gamma: spar_losses::rae::ROLE_BASELINE_EMA_GAMMA,
             temperature: 1.0,
@@ -132,9 +135,7 @@ impl TicTacToeConfig {
         if self.eval_games == 0 {
             return bad("eval_games", "must be at least 1");
         }
-        if !(self.learning_rate >= 0.0 && self.learning_rate.is_finite()) {
-            return bad("learning_rate", "must be finite and ≥ 0");
-        }
+        self.optim.validate("optim")?;
         if !(0.0..=1.0).contains(&self.role_baseline_ema_gamma) {
             return bad("role_baseline_ema_gamma", "must be in [0, 1]");
         }
@@ -273,7 +274,7 @@ fn uniform(rng: &mut ChaCha8Rng) -> f64 {
 /// The self-play loop over a backend `K`.
 pub struct TicTacToeSelfPlay<K: Kernels> {
     config: TicTacToeConfig,
-    model: Gpt<K>,
+    policy: Policy<K>,
     vocab: CharVocab,
     solver: Solver,
     rae: RoleBaselines,
@@ -306,9 +307,10 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         for (i, t) in square_tok.iter_mut().enumerate() {
             *t = vocab.encode(&alloc::format!("{}", i + 1))[0];
         }
+        let policy = Policy::new(model, config.optim, config.max_steps);
         Ok(Self {
             config,
-            model,
+            policy,
             vocab,
             solver: Solver::new(),
             rae,
@@ -336,7 +338,11 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
     }
     /// The model.
     pub fn model(&mut self) -> &mut Gpt<K> {
-        &mut self.model
+        self.policy.model()
+    }
+    /// The policy (model and optimiser).
+    pub fn policy(&mut self) -> &mut Policy<K> {
+        &mut self.policy
     }
     /// The vocabulary.
     pub fn vocab(&self) -> &CharVocab {
@@ -351,7 +357,7 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         temperature: f32,
     ) -> Result<Vec<Vec<f64>>, TrainError> {
         let v = self.vocab.vocab_size();
-        let cap = self.model.capacity().0;
+        let cap = self.policy.model_ref().capacity().0;
         let mut out = Vec::with_capacity(boards.len());
         for chunk in boards.chunks(cap) {
             let ids: Vec<u32> = chunk
@@ -364,7 +370,8 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                 ));
             }
             let mut logits = vec![0.0f32; chunk.len() * v];
-            self.model
+            self.policy
+                .model()
                 .next_token_logits(&ids, chunk.len(), &mut logits)
                 .await?;
             let t = if temperature > 0.0 {
@@ -533,18 +540,12 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         let decisions = self
             .play(&mut games, self.config.temperature, false, None)
             .await?;
-        // RAE: one advantage per game and seat that acted, baselines updated game by game.
-        let mut adv_of = vec![[0.0f64; 2]; n];
-        for (g, adv) in adv_of.iter_mut().enumerate() {
-            let r_x = games[g].result.expect("every game ended");
-            for (seat, a) in adv.iter_mut().enumerate() {
-                if decisions.iter().any(|d| d.game == g && d.seat == seat) {
-                    let r = if seat == 0 { r_x } else { -r_x };
-                    *a = self.rae.advantage(seat, r)?;
-                }
-            }
-        }
-        let adv: Vec<f64> = decisions.iter().map(|d| adv_of[d.game][d.seat]).collect();
+        let payoffs: Vec<f64> = games
+            .iter()
+            .map(|g| g.result.expect("every game ended"))
+            .collect();
+        let acted: Vec<(usize, usize)> = decisions.iter().map(|d| (d.game, d.seat)).collect();
+        let adv = role_advantages(&mut self.rae, &payoffs, &acted)?;
         let (loss, entropy) = if self.config.mask_illegal {
             self.masked_update(&decisions, &adv).await?
         } else {
@@ -577,69 +578,30 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         if decisions.is_empty() {
             return Ok((0.0, 0.0));
         }
-        let refs: Vec<(&[u32], usize)> = decisions
+        let rollouts: Vec<Rollout> = decisions
             .iter()
-            .map(|d| (d.seq.as_slice(), PROMPT_LEN))
+            .map(|d| Rollout {
+                group: d.game,
+                role: d.seat,
+                ..Rollout::new(d.seq.clone(), PROMPT_LEN)
+            })
             .collect();
-        let batch = pad_batch(&refs, self.config.model.n_positions);
-        let (b, t) = (batch.b, batch.t);
-        let (lp, mut ent) = batch.logprobs(&mut self.model, true).await?;
-        if lp.iter().chain(&ent).any(|x| !x.is_finite()) {
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: "log-probs",
-            });
-        }
-        let logprobs: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
-        let loss_cfg = PolicyLossConfig {
+        let refs: Vec<&Rollout> = rollouts.iter().collect();
+        let loss = PolicyLossConfig {
             epsilon: self.config.epsilon,
             epsilon_high: self.config.epsilon,
             ..PolicyLossConfig::default()
         };
-        let pb = PolicyBatch {
-            num_sequences: b,
-            max_len: t,
-            num_generations: 1,
-            logprobs: &logprobs,
-            old_logprobs: None,
-            ref_logprobs: None,
-            mask: &batch.mask,
-            advantages: Advantages::PerSequence(adv),
+        let spec = PgSpec {
+            entropy_coef: self.config.entropy_coef,
+            ..PgSpec::on_policy(loss, Advantages::PerSequence(adv))
         };
-        let mut grad = vec![0.0f64; b * t];
-        let out = policy_loss(&loss_cfg, &pb, &mut grad)?;
-        let ntok = batch.mask.iter().filter(|&&m| m).count().max(1) as f64;
-        let entropy = batch
-            .mask
-            .iter()
-            .zip(&ent)
-            .filter(|(m, _)| **m)
-            .map(|(_, &e)| e as f64)
-            .sum::<f64>()
-            / ntok;
-        let loss = out.loss - self.config.entropy_coef * entropy;
-        if !loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: "loss",
-            });
-        }
-        let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
-        let bonus = self.config.entropy_coef > 0.0;
-        // ∂L/∂H_t of the bonus `− c · mean_t H_t` over the move tokens.
-        let e = (-self.config.entropy_coef / ntok) as f32;
-        for (w, &m) in ent.iter_mut().zip(&batch.mask) {
-            *w = if m { e } else { 0.0 };
-        }
-        self.model
-            .backward(&weights, bonus.then_some(ent.as_slice()))?;
-        let opt = AdamWConfig {
-            weight_decay: self.config.weight_decay,
-            max_grad_norm: self.config.max_grad_norm,
-            ..AdamWConfig::default()
-        };
-        self.model.step(&opt, self.config.learning_rate);
-        Ok((loss, entropy))
+        let out = self
+            .policy
+            .policy_gradient(&refs, &spec, None, self.config.model.n_positions, self.step)
+            .await?;
+        self.policy.step(self.step).await?;
+        Ok((out.loss, out.entropy))
     }
 
     /// The update with masking. With `q = p / Σ_L p` over the legal set `L`,
@@ -675,15 +637,9 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             .chain(alts.iter().map(|s| s.as_slice()))
             .map(|s| (s, PROMPT_LEN))
             .collect();
-        let batch = pad_batch(&refs, self.config.model.n_positions);
+        let batch = Batch::pad(&refs, self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
-        let (lp, ent) = batch.logprobs(&mut self.model, true).await?;
-        if lp.iter().chain(&ent).any(|x| !x.is_finite()) {
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: "log-probs",
-            });
-        }
+        let (_, ent) = self.policy.logprobs(&batch, true, self.step).await?;
         // The answer sits at position PROMPT_LEN − 1 of every row.
         let pos = |row: usize| row * t + PROMPT_LEN - 1;
         let lam = self.config.legal_coef;
@@ -701,20 +657,36 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         }
         let loss = loss - c * entropy;
         if !loss.is_finite() {
-            return Err(TrainError::NonFinite {
-                step: self.step,
-                what: "loss",
-            });
+            return Err(self.policy.non_finite(self.step, "loss"));
         }
-        self.model
+        self.policy
             .backward(&weights, (c > 0.0).then_some(ent_w.as_slice()))?;
-        let opt = AdamWConfig {
-            weight_decay: self.config.weight_decay,
-            max_grad_norm: self.config.max_grad_norm,
-            ..AdamWConfig::default()
-        };
-        self.model.step(&opt, self.config.learning_rate);
+        self.policy.step(self.step).await?;
         Ok((loss, entropy))
+    }
+
+    /// The full state (parameters, optimiser, baselines, random stream, step); refuses a
+    /// non-finite parameter.
+    pub async fn snapshot(&mut self) -> Result<LoopSnapshot<TicTacToeState>, TrainError> {
+        let (params, optimizer) = self.policy.snapshot(self.step).await?;
+        Ok(LoopSnapshot {
+            params,
+            optimizer,
+            state: TicTacToeState {
+                step: self.step,
+                rng_word_pos: crate::selfplay::rng_position(&self.rng),
+                baselines: self.rae.baselines().to_vec(),
+            },
+        })
+    }
+
+    /// Restores a [`TicTacToeSelfPlay::snapshot`] taken from a run with the same config.
+    pub fn restore(&mut self, snap: &LoopSnapshot<TicTacToeState>) -> Result<(), TrainError> {
+        crate::selfplay::restore_rng(&mut self.rng, &snap.state.rng_word_pos)?;
+        self.rae.set_baselines(&snap.state.baselines)?;
+        self.policy.restore(&snap.params, &snap.optimizer)?;
+        self.step = snap.state.step;
+        Ok(())
     }
 
     /// Greedy play against the solver and against the random player, `eval_games` games per
@@ -771,4 +743,15 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         }
         Ok(out)
     }
+}
+
+/// A tic-tac-toe run's own state besides the policy's tensors (a checkpoint's `state.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicTacToeState {
+    /// Steps done.
+    pub step: u32,
+    /// Position of the random stream (u128 as decimal text).
+    pub rng_word_pos: String,
+    /// The seats' RAE baselines.
+    pub baselines: Vec<f64>,
 }

@@ -6,6 +6,7 @@
 use spar_model::{block_on, CpuKernels};
 use spar_train::azr_selfplay::{AzrConfig, AzrSelfPlay, AZR_CHARSET};
 use spar_train::config::ModelSection;
+use spar_train::optim::OptimConfig;
 
 /// A small run: 1 × 32 GPT, 80 warm-start steps on the six seeds, then 150 self-play steps
 /// with 16 proposals and 8 solver rollouts per task type (all three types), 4 solve-rate
@@ -33,6 +34,9 @@ fn small() -> AzrConfig {
         solves_per_type: 8,
         n_samples: 4,
         eval_every: 0,
+        // The recipe the bars were measured with (constant rate, β₂ 0.95, moments carried
+        // from the warm start).
+        optim: OptimConfig::first_wave(1e-3),
         ..AzrConfig::default()
     }
 }

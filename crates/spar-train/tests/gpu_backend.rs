@@ -32,7 +32,7 @@ fn tiny() -> TrainConfig {
     c.task.num_eval_problems = 8;
     c.sft.max_steps = 3;
     c.sft.per_device_train_batch_size = 8;
-    c.sft.learning_rate = 3e-3;
+    c.sft.optim.learning_rate = Some(3e-3);
     c.grpo.max_steps = 2;
     c.grpo.per_device_train_batch_size = 8;
     c.grpo.num_generations = 4;

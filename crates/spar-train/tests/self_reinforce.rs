@@ -25,7 +25,7 @@ fn small() -> SelfReinforceConfig {
     c.rounds = 2;
     c.steps_per_round = 25;
     c.pairs_per_step = 16;
-    c.learning_rate = 1e-3;
+    c.optim.learning_rate = Some(1e-3);
     c.train.task.num_eval_problems = 50;
     c
 }

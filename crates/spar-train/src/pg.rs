@@ -1,0 +1,165 @@
+//! The policy-gradient backward every RL loop shares: rollouts in, spar-losses' clipped
+//! policy loss (with advantages the loop computed), its per-token weights back-propagated,
+//! an optional entropy bonus, and the step's diagnostics out. The loop then takes the one
+//! optimiser step ([`Policy::step`]) after adding any other term (an auxiliary NLL).
+//!
+//! ```
+//! use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
+//! use spar_model::{block_on, CpuKernels, Gpt, GptConfig};
+//! use spar_train::optim::OptimConfig;
+//! use spar_train::pg::PgSpec;
+//! use spar_train::policy::Policy;
+//! use spar_train::rollout::Rollout;
+//!
+//! let mut gpt = Gpt::new(CpuKernels::new(), GptConfig::new(8, 8, 8, 1, 2), 2, 8).unwrap();
+//! gpt.init_params(0);
+//! let mut policy = Policy::new(gpt, OptimConfig::default(), 10);
+//! let (a, b) = (Rollout::new(vec![1, 2, 3], 2), Rollout::new(vec![1, 2, 4], 2));
+//! let adv = [1.0, -1.0];
+//! let spec = PgSpec::on_policy(PolicyLossConfig::default(), Advantages::PerSequence(&adv));
+//! let out = block_on(policy.policy_gradient(&[&a, &b], &spec, None, 8, 0)).unwrap();
+//! assert!(out.loss.is_finite());
+//! block_on(policy.step(0)).unwrap();
+//! ```
+
+use crate::policy::Policy;
+use crate::rollout::{Batch, Rollout};
+use crate::TrainError;
+use alloc::vec;
+use alloc::vec::Vec;
+use spar_losses::kl::{kl_penalty, KlEstimator};
+use spar_losses::ppo_clip::{
+    policy_loss, Advantages, PolicyBatch, PolicyLossConfig, PolicyLossOutput,
+};
+use spar_model::{Gpt, Kernels};
+
+/// What one policy-gradient backward computes with.
+#[derive(Debug, Clone, Copy)]
+pub struct PgSpec<'a> {
+    /// Clip, KL coefficient, aggregation.
+    pub loss: PolicyLossConfig,
+    /// Completions per group (the `dr_grpo`/`grpo` aggregations and diagnostics read it).
+    pub num_generations: usize,
+    /// Per-sequence or per-token advantages, in the rollouts' order.
+    pub advantages: Advantages<'a>,
+    /// Ratios against the rollouts' sampler log-probs (GRPO); off: on-policy, ratio 1.
+    pub use_old_logprobs: bool,
+    /// Entropy bonus: `− entropy_coef ·` the mean completion-token entropy joins the loss
+    /// (0: off).
+    pub entropy_coef: f64,
+}
+
+impl<'a> PgSpec<'a> {
+    /// On-policy (no sampler log-probs), groups of one, no entropy bonus.
+    pub fn on_policy(loss: PolicyLossConfig, advantages: Advantages<'a>) -> Self {
+        Self {
+            loss,
+            num_generations: 1,
+            advantages,
+            use_old_logprobs: false,
+            entropy_coef: 0.0,
+        }
+    }
+}
+
+/// What one policy-gradient backward reports.
+#[derive(Debug, Clone)]
+pub struct PgOutcome {
+    /// The minimised loss: the policy loss minus the entropy bonus.
+    pub loss: f64,
+    /// spar-losses' output (its diagnostics: clip and zero-spread fractions, …).
+    pub policy: PolicyLossOutput,
+    /// Mean completion-token entropy.
+    pub entropy: f64,
+    /// Mean per-token k3 KL to the reference (0 without one).
+    pub kl: f64,
+    /// Largest `|logp − logp_old|` between this forward and the sampler (0 on-policy).
+    pub max_logprob_gap: f64,
+    /// The padded batch the forward ran on.
+    pub batch: Batch,
+}
+
+impl<K: Kernels> Policy<K> {
+    /// Forward over `rollouts` (padded to at most `max_t`), the clipped policy loss with
+    /// `spec`'s advantages (and the KL to `reference` when `spec.loss.beta > 0`; a given
+    /// reference is also measured as a metric), and the backward of its per-token weights
+    /// plus the entropy bonus. Gradients accumulate; `step` names the loop step in errors.
+    pub async fn policy_gradient(
+        &mut self,
+        rollouts: &[&Rollout],
+        spec: &PgSpec<'_>,
+        reference: Option<&mut Gpt<K>>,
+        max_t: usize,
+        step: u32,
+    ) -> Result<PgOutcome, TrainError> {
+        let batch = Batch::from_rollouts(rollouts.iter().copied(), max_t);
+        let (b, t) = (batch.b, batch.t);
+        let ref_lp: Option<Vec<f64>> = match reference {
+            Some(r) => {
+                let (lp, _) = batch.logprobs(r, false).await?;
+                Some(lp.iter().map(|&x| x as f64).collect())
+            }
+            None => None,
+        };
+        let (lp, mut ent) = self.logprobs(&batch, true, step).await?;
+        let logprobs: Vec<f64> = lp.iter().map(|&x| x as f64).collect();
+        let (old, max_gap) = if spec.use_old_logprobs {
+            let (o, g) = batch.old_logprobs(rollouts, &logprobs);
+            (Some(o), g)
+        } else {
+            (None, 0.0)
+        };
+        let pb = PolicyBatch {
+            num_sequences: b,
+            max_len: t,
+            num_generations: spec.num_generations,
+            logprobs: &logprobs,
+            old_logprobs: old.as_deref(),
+            ref_logprobs: if spec.loss.beta > 0.0 {
+                ref_lp.as_deref()
+            } else {
+                None
+            },
+            mask: &batch.mask,
+            advantages: spec.advantages,
+        };
+        let mut grad = vec![0.0f64; b * t];
+        let out = policy_loss(&spec.loss, &pb, &mut grad)?;
+        let entropy = batch.masked_mean(&ent);
+        let loss = out.loss - spec.entropy_coef * entropy;
+        if !loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
+            return Err(self.non_finite(step, "loss"));
+        }
+        let weights: Vec<f32> = grad.iter().map(|&x| x as f32).collect();
+        let bonus = spec.entropy_coef > 0.0;
+        if bonus {
+            // ∂L/∂H_t of `− c · mean_t H_t` over the completion tokens.
+            let e = (-spec.entropy_coef / batch.num_tokens() as f64) as f32;
+            for (w, &m) in ent.iter_mut().zip(&batch.mask) {
+                *w = if m { e } else { 0.0 };
+            }
+        }
+        self.backward(&weights, bonus.then_some(ent.as_slice()))?;
+        let kl = match &ref_lp {
+            Some(rl) => {
+                batch
+                    .mask
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| **m)
+                    .map(|(i, _)| kl_penalty(KlEstimator::K3, logprobs[i], rl[i]).0)
+                    .sum::<f64>()
+                    / batch.num_tokens() as f64
+            }
+            None => 0.0,
+        };
+        Ok(PgOutcome {
+            loss,
+            policy: out,
+            entropy,
+            kl,
+            max_logprob_gap: max_gap,
+            batch,
+        })
+    }
+}

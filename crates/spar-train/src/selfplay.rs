@@ -1,0 +1,101 @@
+//! What the self-play loops share: role-conditioned advantages for two-seat zero-sum games,
+//! and the snapshot of a loop's state that makes a resumed run continue bit for bit.
+//!
+//! Role-conditioned advantages (RAE, SPIRAL): each seat keeps an EMA baseline of its own
+//! returns and a decision's advantage is its seat's return minus that baseline,
+//!
+//! ```text
+//! A_p = R_p − b_p          b_p ← γ b_p + (1 − γ) R_p     (per game, per seat that acted)
+//! ```
+//! with `R₂ = −R₁`. Baselines are updated game by game in order, seat 0 before seat 1.
+//!
+//! ```
+//! use spar_losses::rae::RoleBaselines;
+//! use spar_train::selfplay::role_advantages;
+//! let mut rae = RoleBaselines::new(2, 0.5).unwrap();
+//! // Game 0: seat 0 won 1 (both acted); game 1: seat 0 lost 1 (only seat 0 acted).
+//! let adv = role_advantages(&mut rae, &[1.0, -1.0], &[(0, 0), (0, 1), (1, 0)]).unwrap();
+//! assert_eq!(adv, [1.0, -1.0, -1.5]);
+//! ```
+
+use crate::policy::OptimizerSnapshot;
+use crate::TrainError;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use rand_chacha::ChaCha8Rng;
+use spar_losses::rae::RoleBaselines;
+
+/// One advantage per decision `(game, seat)` from the first seat's payoff of each game
+/// (`first_seat_payoffs[game]`; the second seat's is its negation). Each game's seats that
+/// acted update their baselines once, in game order.
+pub fn role_advantages(
+    rae: &mut RoleBaselines,
+    first_seat_payoffs: &[f64],
+    decisions: &[(usize, usize)],
+) -> Result<Vec<f64>, TrainError> {
+    let mut adv_of = vec![[0.0f64; 2]; first_seat_payoffs.len()];
+    let mut acted = vec![[false; 2]; first_seat_payoffs.len()];
+    for &(game, seat) in decisions {
+        let slot = acted
+            .get_mut(game)
+            .and_then(|a| a.get_mut(seat))
+            .ok_or_else(|| {
+                TrainError::Config(alloc::format!(
+                    "decision of game {game}, seat {seat} is outside the step's games or seats"
+                ))
+            })?;
+        *slot = true;
+    }
+    for (game, (&r1, adv)) in first_seat_payoffs.iter().zip(&mut adv_of).enumerate() {
+        for (seat, a) in adv.iter_mut().enumerate() {
+            if acted[game][seat] {
+                let r = if seat == 0 { r1 } else { -r1 };
+                *a = rae.advantage(seat, r)?;
+            }
+        }
+    }
+    Ok(decisions.iter().map(|&(g, s)| adv_of[g][s]).collect())
+}
+
+/// A loop's full state: the policy's parameters and optimiser, and the loop's own state `S`
+/// (step, random stream, baselines, buffers: plain serialisable data).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoopSnapshot<S> {
+    /// Parameters (flat layout).
+    pub params: Vec<f32>,
+    /// The optimiser's moments and counters.
+    pub optimizer: OptimizerSnapshot,
+    /// The loop's own state.
+    pub state: S,
+}
+
+/// The position of a random stream, as decimal text (a u128 does not fit JSON numbers).
+pub fn rng_position(rng: &ChaCha8Rng) -> String {
+    alloc::format!("{}", rng.get_word_pos())
+}
+
+/// Moves `rng` to a position [`rng_position`] wrote.
+pub fn restore_rng(rng: &mut ChaCha8Rng, position: &str) -> Result<(), TrainError> {
+    let pos: u128 = position
+        .parse()
+        .map_err(|_| TrainError::Checkpoint("rng_word_pos is not a number".into()))?;
+    rng.set_word_pos(pos);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seats_that_did_not_act_keep_their_baseline() {
+        let mut rae = RoleBaselines::new(2, 0.9).unwrap();
+        let adv = role_advantages(&mut rae, &[2.0], &[(0, 0), (0, 0)]).unwrap();
+        assert_eq!(adv, [2.0, 2.0]);
+        assert!((rae.baseline(0) - 0.2).abs() < 1e-12);
+        assert_eq!(rae.baseline(1), 0.0);
+        assert!(role_advantages(&mut rae, &[1.0], &[(1, 0)]).is_err());
+        assert!(role_advantages(&mut rae, &[1.0], &[(0, 2)]).is_err());
+    }
+}

@@ -1,0 +1,242 @@
+//! Step 1–3 of an RL step: draw prompts (the curriculum picks their levels), sample
+//! `num_generations` completions each, and score them with the configured reward source
+//! ([`crate::rewards`]); also the labelled examples SFT and the auxiliary losses read.
+
+use super::Trainer;
+use crate::config::RewardSource;
+use crate::rewards;
+use crate::rollout::{Batch, Rollout};
+use crate::TrainError;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use rand_core::RngCore;
+use spar_model::Kernels;
+use spar_tasks::{Answer, Problem, Task};
+
+/// A label-free group's vote: whether its pseudo-label is the true answer, the label's vote
+/// ratio, and whether the gates let it grade the group.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct VoteStat {
+    pub(super) right: bool,
+    pub(super) ratio: f64,
+    pub(super) used: bool,
+}
+
+/// A prompt's group (Co-Reward: the original's group followed by the paraphrase's).
+#[derive(Debug, Clone)]
+pub(super) struct Unit {
+    pub(super) arm: usize,
+    pub(super) rollouts: Vec<Rollout>,
+    /// Per rollout, whether the verifier accepts it (a metric only).
+    pub(super) correct: Vec<f64>,
+    pub(super) votes: Vec<VoteStat>,
+}
+
+impl<K: Kernels> Trainer<K> {
+    pub(super) fn draw_index(&mut self, n: usize) -> usize {
+        (self.rng.next_u64() % n as u64) as usize
+    }
+
+    /// `n` labelled examples (prompt, in a random wording when `paraphrase_sft`, then the
+    /// completion and the end token) with their prompt lengths.
+    pub(super) fn labelled_seqs(&mut self, n: usize) -> Result<Vec<(Vec<u32>, usize)>, TrainError> {
+        let mut seqs: Vec<(Vec<u32>, usize)> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let i = self.draw_index(self.data.num_labelled);
+            let problem = &self.data.pool[i];
+            let prompt = if self.config.task.paraphrase_sft && self.rng.next_u32() & 1 == 1 {
+                self.task.paraphrase(problem, &mut self.rng)?.prompt
+            } else {
+                problem.prompt.clone()
+            };
+            let mut full = self.vocab.encode(&prompt);
+            let prompt_len = full.len();
+            full.extend(self.vocab.encode(&self.data.pool[i].completion));
+            full.push(self.vocab.eos());
+            seqs.push((full, prompt_len));
+        }
+        Ok(seqs)
+    }
+
+    /// Draws `n` prompts' units, samples and scores them.
+    pub(super) async fn sample_units(
+        &mut self,
+        n: usize,
+        key: u32,
+    ) -> Result<Vec<Unit>, TrainError> {
+        let g = self.config.grpo.num_generations;
+        let source = self.config.grpo.reward;
+        let co = source == RewardSource::CoReward;
+        let arms = self.curriculum.get().select_batch(&mut self.rng, n)?;
+        // The first `n_lab` units are drawn from the labelled problems and graded by the
+        // verifier (hybrid ground truth); the rest keep the configured reward.
+        let frac = self.config.grpo.labelled_fraction_per_step;
+        let n_lab = (libm::round(n as f64 * frac) as usize).min(n);
+        let mut problems: Vec<Problem> = Vec::with_capacity(n * 2);
+        for (u, &arm) in arms.iter().enumerate() {
+            let pool = if u < n_lab {
+                &self.labelled_pool[arm]
+            } else {
+                &self.rl_pool[arm]
+            };
+            let pool_len = pool.len();
+            if pool_len == 0 {
+                return Err(TrainError::Config(alloc::format!(
+                    "level {} has no {}problems to train on",
+                    self.config.task.levels[arm],
+                    if u < n_lab { "labelled " } else { "" }
+                )));
+            }
+            let k = self.draw_index(pool_len);
+            let i = if u < n_lab {
+                self.labelled_pool[arm][k]
+            } else {
+                self.rl_pool[arm][k]
+            };
+            let p = self.data.pool[i].clone();
+            if co {
+                let q = self.task.paraphrase(&p, &mut self.rng)?;
+                problems.push(p);
+                problems.push(q);
+            } else {
+                problems.push(p);
+            }
+        }
+        let prompts: Vec<Vec<u32>> = problems
+            .iter()
+            .map(|p| self.vocab.encode(&p.prompt))
+            .collect();
+        let seqs: Vec<&[u32]> = prompts
+            .iter()
+            .flat_map(|p| core::iter::repeat_n(p.as_slice(), g))
+            .collect();
+        let sample_config = self.sample_config();
+        let gens = self
+            .policy
+            .model()
+            .generate(&seqs, &sample_config, key)
+            .await?;
+        let texts: Vec<String> = gens.iter().map(|x| self.vocab.decode(&x.tokens)).collect();
+        let answers: Vec<Option<Answer>> =
+            texts.iter().map(|t| self.task.extract_answer(t)).collect();
+        let owners: Vec<&Problem> = problems
+            .iter()
+            .flat_map(|p| core::iter::repeat_n(p, g))
+            .collect();
+        let text_refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
+        let mut correct = vec![0.0; texts.len()];
+        rewards::verifier::verifier_rewards(self.task.as_ref(), &owners, &text_refs, &mut correct)?;
+        let mut r = vec![0.0; texts.len()];
+        // Each group's vote (label-free sources only).
+        let mut label_right: Vec<Option<VoteStat>> = vec![None; problems.len()];
+        let (min_ratio, agree) = (
+            self.config.grpo.min_majority_ratio,
+            self.config.grpo.require_cross_agreement,
+        );
+        let stat = |task: &dyn Task, p: &Problem, l: &rewards::majority_vote::GroupLabel| {
+            Some(VoteStat {
+                right: l.label.as_ref().is_some_and(|a| task.check(p, a)),
+                ratio: l.ratio,
+                used: l.used,
+            })
+        };
+        match source {
+            RewardSource::Verifier => r.copy_from_slice(&correct),
+            RewardSource::MajorityVote => {
+                let labels = rewards::majority_vote::gated_majority_vote_rewards(
+                    &answers, g, min_ratio, &mut r,
+                )?;
+                for (i, l) in labels.iter().enumerate() {
+                    label_right[i] = stat(self.task.as_ref(), &problems[i], l);
+                }
+            }
+            RewardSource::CoReward => {
+                // Split the interleaved [orig g][para g] layout into two arrays.
+                let (mut ao, mut ap) = (Vec::new(), Vec::new());
+                for chunk in answers.chunks_exact(2 * g) {
+                    ao.extend_from_slice(&chunk[..g]);
+                    ap.extend_from_slice(&chunk[g..]);
+                }
+                let (mut ro, mut rp) = (vec![0.0; ao.len()], vec![0.0; ap.len()]);
+                let labels = rewards::co_reward::gated_co_reward_rewards(
+                    &ao, &ap, g, min_ratio, agree, &mut ro, &mut rp,
+                )?;
+                for u in 0..n {
+                    r[2 * u * g..][..g].copy_from_slice(&ro[u * g..][..g]);
+                    r[(2 * u + 1) * g..][..g].copy_from_slice(&rp[u * g..][..g]);
+                    let (lo, lp) = &labels[u];
+                    label_right[2 * u] = stat(self.task.as_ref(), &problems[2 * u], lo);
+                    label_right[2 * u + 1] = stat(self.task.as_ref(), &problems[2 * u + 1], lp);
+                }
+            }
+            RewardSource::SelfCertainty => {
+                let full: Vec<(Vec<u32>, usize)> = seqs
+                    .iter()
+                    .zip(&gens)
+                    .map(|(p, x)| {
+                        let mut f = p.to_vec();
+                        f.extend_from_slice(&x.tokens);
+                        (f, p.len())
+                    })
+                    .collect();
+                self.self_certainty(&full, &mut r).await?;
+            }
+        }
+        let per_unit = if co { 2 * g } else { g };
+        // Hybrid ground truth: the labelled units take the verifier's rewards.
+        r[..n_lab * per_unit].copy_from_slice(&correct[..n_lab * per_unit]);
+        let groups = if co { 2 } else { 1 };
+        label_right[..n_lab * groups].fill(None);
+        let mut units = Vec::with_capacity(n);
+        for (u, &arm) in arms.iter().enumerate() {
+            let mut rollouts = Vec::with_capacity(per_unit);
+            for j in u * per_unit..(u + 1) * per_unit {
+                let mut tokens = seqs[j].to_vec();
+                tokens.extend_from_slice(&gens[j].tokens);
+                rollouts.push(Rollout {
+                    tokens,
+                    prompt_len: seqs[j].len(),
+                    old_logprobs: gens[j].logprobs.clone(),
+                    reward: r[j],
+                    group: j / g,
+                    role: 0,
+                });
+            }
+            let votes = (0..groups)
+                .filter_map(|k| label_right[u * groups + k])
+                .collect();
+            units.push(Unit {
+                arm,
+                rollouts,
+                correct: correct[u * per_unit..(u + 1) * per_unit].to_vec(),
+                votes,
+            });
+        }
+        Ok(units)
+    }
+
+    /// Self-certainty rewards from the model's full distributions at the completion tokens
+    /// of `full` sequences (one forward).
+    async fn self_certainty(
+        &mut self,
+        full: &[(Vec<u32>, usize)],
+        out: &mut [f64],
+    ) -> Result<(), TrainError> {
+        let batch = Batch::from_pairs(full, self.config.model.n_positions);
+        let v = self.vocab.vocab_size();
+        let logits = self
+            .policy
+            .model()
+            .masked_logits(&batch.tokens, &batch.targets, &batch.mask, batch.b)
+            .await?;
+        if logits.iter().any(|x| !x.is_finite()) {
+            return Err(self.policy.non_finite(self.step, "logits"));
+        }
+        let owner: Vec<usize> = (0..batch.b * batch.t)
+            .filter(|&pos| batch.mask[pos])
+            .map(|pos| pos / batch.t)
+            .collect();
+        rewards::self_certainty::self_certainty_rewards(&logits, v, &owner, out)
+    }
+}
