@@ -55,8 +55,14 @@ function buildConfig() {
       seed: 1,
       model: { n_layer: 2, n_embd: 64, n_head: 2, n_positions: 32 },
       task: { name: task, levels: [SMALL_LEVEL[task] || 1], num_train_problems: 2000, labelled_fraction: 0.05, num_eval_problems: 64, paraphrase_sft: true },
-      sft: { max_steps: 300, per_device_train_batch_size: 32, learning_rate: 0.003, warmup_steps: 20, weight_decay: 0.1 },
-      grpo: { max_steps: 60, per_device_train_batch_size: 32, num_generations: 8, learning_rate: 0.0003 },
+      // The first published runs' optimiser (Hugging Face's names; its defaults differ):
+      // β2 0.95, SFT warm-up and cosine decay to a tenth, RL at a constant rate carrying
+      // SFT's moments over.
+      optim: { adam_beta2: 0.95 },
+      sft: { max_steps: 300, per_device_train_batch_size: 32,
+             optim: { learning_rate: 0.003, lr_scheduler_type: 'cosine_with_min_lr', min_lr_rate: 0.1, warmup_steps: 20, weight_decay: 0.1 } },
+      grpo: { max_steps: 60, per_device_train_batch_size: 32, num_generations: 8,
+              optim: { learning_rate: 0.0003, lr_scheduler_type: 'constant', optimizer_state: 'carry' } },
       eval: { num_samples: 0 },
     };
   }
