@@ -33,22 +33,8 @@ type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Applies `SECTION.KEY=VALUE` overrides (values in TOML syntax) to the whole config.
 fn apply_overrides(cfg: TrainConfig, sets: &str) -> Res<TrainConfig> {
-    let mut table = toml::Table::try_from(&cfg)?;
-    for kv in sets.split_whitespace() {
-        let (key, value) = kv
-            .split_once('=')
-            .ok_or("an override is SECTION.KEY=VALUE")?;
-        let (section, field) = key
-            .split_once('.')
-            .ok_or("an override is SECTION.KEY=VALUE")?;
-        let value: toml::Table = toml::from_str(&format!("v = {value}"))?;
-        let sec = table
-            .get_mut(section)
-            .and_then(|s| s.as_table_mut())
-            .ok_or_else(|| format!("no config section {section}"))?;
-        sec.insert(field.into(), value["v"].clone());
-    }
-    Ok(table.try_into()?)
+    let kvs: Vec<&str> = sets.split_whitespace().collect();
+    Ok(spar_train::config::with_overrides(&cfg, &kvs)?)
 }
 
 /// The `[grpo]` section of a variant (`verifier`, `mv` or `co`, then `+KEY=VALUE` options).
@@ -61,11 +47,8 @@ fn variant(name: &str, cfg: &TrainConfig) -> Res<spar_train::config::GrpoSection
         Some("co") => RewardSource::CoReward,
         _ => return Err(format!("unknown variant {name}").into()),
     };
-    let mut table = toml::Table::try_from(&g)?;
-    for kv in parts {
-        table.extend(toml::from_str::<toml::Table>(kv)?);
-    }
-    Ok(table.try_into()?)
+    let kvs: Vec<&str> = parts.collect();
+    Ok(spar_train::config::with_overrides(&g, &kvs)?)
 }
 
 /// Counts of right labels among groups, split by whether the group carries a GRPO signal.

@@ -223,12 +223,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     cfg.grpo.reward = reward;
     cfg.grpo.max_steps = steps;
     if !rest.is_empty() {
-        let mut table = toml::Table::try_from(&cfg.grpo)?;
-        for kv in rest {
-            let one: toml::Table = toml::from_str(kv)?;
-            table.extend(one);
-        }
-        cfg.grpo = table.try_into()?;
+        let kvs: Vec<&str> = rest.iter().map(|s| s.as_str()).collect();
+        cfg.grpo = spar_train::config::with_overrides(&cfg.grpo, &kvs)?;
     }
     let mut t = Trainer::new(cfg.clone(), Box::new(CpuKernels::new))?;
     while t.step() < cfg.sft.max_steps {

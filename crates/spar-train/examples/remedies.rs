@@ -32,9 +32,7 @@ fn variant(name: &str, base: &GrpoSection) -> Option<GrpoSection> {
 fn preset(name: &str, base: GrpoSection) -> Option<GrpoSection> {
     let mut g = base;
     if name.contains('=') {
-        let mut table = toml::Table::try_from(&g).ok()?;
-        table.extend(toml::from_str::<toml::Table>(name).ok()?);
-        return table.try_into().ok();
+        return spar_train::config::with_overrides(&g, &[name]).ok();
     }
     match name {
         "base" => {}

@@ -396,6 +396,53 @@ impl Default for EvalSection {
     }
 }
 
+/// The one TOML reader of every loop's config: parses `text` (an unknown key or a value of
+/// the wrong type is an error that names it) and runs the config's `validate` (a bad value
+/// is an error that names its field).
+#[cfg(feature = "std")]
+pub fn read_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    validate: impl FnOnce(&T) -> Result<(), TrainError>,
+) -> Result<T, TrainError> {
+    let cfg: T = toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
+    validate(&cfg)?;
+    Ok(cfg)
+}
+
+/// `cfg` with `KEY=VALUE` overrides in TOML syntax applied (`beta=0.2`,
+/// `optim.learning_rate=1e-4`, `optim={learning_rate=1e-4}`); a table value merges into the
+/// existing table key by key instead of replacing it. The result is parsed again, so an
+/// unknown key or a value of the wrong type is an error that names it.
+#[cfg(feature = "std")]
+pub fn with_overrides<T: Serialize + serde::de::DeserializeOwned>(
+    cfg: &T,
+    overrides: &[&str],
+) -> Result<T, TrainError> {
+    fn merge(into: &mut toml::Table, from: toml::Table) {
+        for (k, v) in from {
+            match (into.get_mut(&k), v) {
+                (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
+                (_, v) => {
+                    into.insert(k, v);
+                }
+            }
+        }
+    }
+    let err = |e: &dyn core::fmt::Display| TrainError::Config(e.to_string());
+    let mut table = toml::Table::try_from(cfg).map_err(|e| err(&e))?;
+    for kv in overrides {
+        let one: toml::Table = toml::from_str(kv).map_err(|e| err(&format!("`{kv}`: {e}")))?;
+        merge(&mut table, one);
+    }
+    table.try_into().map_err(|e| err(&e))
+}
+
+/// A config as TOML text (what a checkpoint's `train.toml` stores).
+#[cfg(feature = "std")]
+pub fn write_toml<T: Serialize>(cfg: &T) -> String {
+    toml::to_string(cfg).expect("a config of plain fields always serialises")
+}
+
 fn bad(field: &str, why: &str) -> TrainError {
     TrainError::Config(format!("`{field}` {why}"))
 }
@@ -567,16 +614,13 @@ impl TrainConfig {
     /// validates it.
     #[cfg(feature = "std")]
     pub fn from_toml(text: &str) -> Result<Self, TrainError> {
-        let cfg: TrainConfig =
-            toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
-        cfg.validate()?;
-        Ok(cfg)
+        read_toml(text, Self::validate)
     }
 
     /// The config as TOML text (what a checkpoint stores).
     #[cfg(feature = "std")]
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("a config always serialises")
+        write_toml(self)
     }
 
     /// Prompts per RL step.
@@ -598,6 +642,20 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overrides_merge_tables_key_by_key_and_name_unknown_keys() {
+        let mut c = TrainConfig::sort3(1);
+        c.grpo.beta = 0.0;
+        let g = with_overrides(&c.grpo, &["beta=0.2", "optim.learning_rate=1e-4"]).unwrap();
+        assert_eq!(g.beta, 0.2);
+        assert_eq!(g.optim.learning_rate, Some(1e-4));
+        // The rest of `[grpo.optim]` is kept, not replaced by the one key.
+        assert_eq!(g.optim.optimizer_state, c.grpo.optim.optimizer_state);
+        assert!(g.optim.optimizer_state.is_some());
+        let e = with_overrides(&c.grpo, &["lerning_rate=1e-4"]).unwrap_err();
+        assert!(e.to_string().contains("lerning_rate"), "{e}");
+    }
 
     #[test]
     fn the_collapse_remedies_default_to_off() {

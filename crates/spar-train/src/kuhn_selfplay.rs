@@ -145,10 +145,13 @@ impl KuhnConfig {
     /// Parses and validates a TOML config.
     #[cfg(feature = "std")]
     pub fn from_toml(text: &str) -> Result<Self, TrainError> {
-        let cfg: KuhnConfig =
-            toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
-        cfg.validate()?;
-        Ok(cfg)
+        crate::config::read_toml(text, Self::validate)
+    }
+
+    /// The config as TOML text (a checkpoint's `train.toml`).
+    #[cfg(feature = "std")]
+    pub fn to_toml(&self) -> String {
+        crate::config::write_toml(self)
     }
 }
 
@@ -555,6 +558,7 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         Ok(LoopSnapshot {
             params,
             optimizer,
+            tensors: Vec::new(),
             state: KuhnRunState {
                 step: self.step,
                 rng_word_pos: crate::selfplay::rng_position(&self.rng),

@@ -1,15 +1,38 @@
 //! The self-improvement loop: a tiny GPT learns a verifiable task from a few labelled
 //! examples (SFT), then improves on unlabelled problems by reinforcement learning from
 //! rewards it makes itself — majority votes (TTRL), agreement between paraphrased questions
-//! (Co-Reward), its own certainty — or from the task's verifier (the RLVR baseline).
+//! (Co-Reward), its own certainty — or from the task's verifier (the RLVR baseline); and
+//! games against itself (Kuhn poker, tic-tac-toe), a proposer inventing tasks for a solver
+//! (Absolute Zero), and preference rounds over its own samples.
 //!
-//! The crate composes the others along the design's one data flow: spar-tasks draws
-//! problems, spar-bandits picks their levels, spar-bpe tokenizes, spar-model samples with a
-//! key/value cache and back-propagates per-token weights, spar-losses turns rewards into
-//! advantages and those weights. It is generic over the model's backend
-//! ([`spar_model::Kernels`]); the step is `async` (the browser awaits GPU read-backs; native
-//! code uses [`spar_model::block_on`]). No threads, files or clocks on the library path:
-//! [`native`] (feature `std`) adds checkpoint files. [`backend`] picks the CPU or (feature
+//! # One core, many loops
+//!
+//! Every loop is the same cycle; only how rollouts, rewards and advantages are made differs:
+//!
+//! ```text
+//! task ─► rollouts ─► rewards ─► advantages ─► loss weights ─► backward ─► optimiser step
+//! ```
+//!
+//! | step | what | file |
+//! |---|---|---|
+//! | task | problems and games from spar-tasks (its rules grade them); a spar-bandits curriculum picks levels | `data.rs`, `trainer/sampling.rs` |
+//! | rollouts | the one [`rollout::Rollout`] type, padded into a [`rollout::Batch`]; spar-model's KV-cache sampler | `rollout.rs`, `trainer/sampling.rs`, each game's play loop |
+//! | rewards | verifier, majority vote, Co-Reward, self-certainty; game outcomes; proposer learnability | `rewards/`, the loop files |
+//! | advantages | GRPO group-normalised; role baselines for two-seat games; task-relative REINFORCE++ | `trainer/mod.rs`, `selfplay.rs`, `azr_selfplay.rs` |
+//! | loss weights | spar-losses' clipped policy loss → `∂L/∂logp` per token (preference losses for DPO rounds) | `pg.rs`, `self_reinforce.rs` |
+//! | backward | the weights (and entropy weights, NLL terms) back-propagated through the model | `policy.rs` |
+//! | step | the one checked AdamW step, Hugging Face's options and schedules per stage | `policy.rs`, `optim.rs` |
+//!
+//! The loops: [`Trainer`] (SFT then GRPO with any reward source), [`kuhn_selfplay`],
+//! [`tictactoe_selfplay`], [`azr_selfplay`], [`self_reinforce`]. Each snapshots its whole
+//! state and restores it bit for bit; [`native`] (feature `std`) writes and reads the
+//! checkpoint files. Configs share their sections: [`config::ModelSection`], the optimiser's
+//! [`optim::OptimConfig`] with per-stage [`optim::OptimOverride`]s, and one TOML reader
+//! ([`config::read_toml`]).
+//!
+//! The crate is generic over the model's backend ([`spar_model::Kernels`]); the step is
+//! `async` (the browser awaits GPU read-backs; native code uses [`spar_model::block_on`]).
+//! No threads, files or clocks on the library path. [`backend`] picks the CPU or (feature
 //! `gpu`) the wgpu kernels at start-up from the config's `backend` option.
 //!
 //! ```

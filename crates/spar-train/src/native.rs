@@ -11,13 +11,23 @@
 //! written into a temporary directory and renamed into place, then named in the file
 //! `latest` (also replaced atomically): a crash leaves the previous checkpoint intact. A
 //! trainer whose parameters hold a NaN or infinity refuses to be saved.
+//!
+//! The self-play and preference loops use the same layout ([`save_loop_checkpoint`]): their
+//! config goes in `train.toml`, their own state (step, random stream, baselines, buffers) in
+//! `state.json` beside the optimiser's counters, and any further model they keep (a frozen
+//! reference, the opponent) as named tensors in `optimizer.safetensors`.
 
+use crate::policy::{OptimizerCounters, OptimizerSnapshot};
+use crate::selfplay::LoopSnapshot;
 use crate::trainer::{Snapshot, TrainState, Trainer};
 use crate::vocab::CharVocab;
 use crate::{TrainConfig, TrainError};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use spar_model::safetensors::{serialize, SafeTensors, TensorRef};
-use spar_model::{checkpoint, Kernels};
+use spar_model::{checkpoint, GptConfig, Kernels};
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
@@ -31,6 +41,86 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     fs::rename(&tmp, path).map_err(|e| io(path, e))
 }
 
+/// Writes a checkpoint directory `dir/step-NNNNNN`: the model (`model.safetensors`,
+/// `config.json`) and `files`, into a temporary directory that is then renamed into place;
+/// then points `dir/latest` at it. Returns the directory. A failure leaves the previous
+/// checkpoint and `latest` as they were.
+fn write_checkpoint(
+    dir: &Path,
+    step: u32,
+    model: &GptConfig,
+    params: &[f32],
+    files: &[(&str, &[u8])],
+) -> Result<PathBuf, TrainError> {
+    let name = format!("step-{step:06}");
+    let final_dir = dir.join(&name);
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+    checkpoint::save(&tmp, model, params).map_err(|e| io(&tmp, e))?;
+    for (file, bytes) in files {
+        let p = tmp.join(file);
+        let mut f = fs::File::create(&p).map_err(|e| io(&p, e))?;
+        f.write_all(bytes).map_err(|e| io(&p, e))?;
+        f.sync_all().map_err(|e| io(&p, e))?;
+    }
+    if final_dir.exists() {
+        fs::remove_dir_all(&final_dir).map_err(|e| io(&final_dir, e))?;
+    }
+    fs::rename(&tmp, &final_dir).map_err(|e| io(&final_dir, e))?;
+    write_atomic(&dir.join("latest"), name.as_bytes())?;
+    Ok(final_dir)
+}
+
+/// `optimizer.safetensors`: the AdamW moments `m`, `v` and any further named tensors.
+fn optimizer_file(
+    m: &[f32],
+    v: &[f32],
+    extra: &[(&str, &[f32])],
+    dir: &Path,
+) -> Result<Vec<u8>, TrainError> {
+    let shape = [m.len()];
+    let mut tensors = vec![
+        TensorRef {
+            name: "m",
+            shape: &shape,
+            data: m,
+        },
+        TensorRef {
+            name: "v",
+            shape: &shape,
+            data: v,
+        },
+    ];
+    let shapes: Vec<[usize; 1]> = extra.iter().map(|(_, d)| [d.len()]).collect();
+    for ((name, data), shape) in extra.iter().zip(&shapes) {
+        tensors.push(TensorRef { name, shape, data });
+    }
+    serialize(&tensors, &[("format", "pt")]).map_err(|e| io(dir, e))
+}
+
+/// Reads `optimizer.safetensors` back: `m`, `v` and the named tensors present.
+fn read_optimizer_file(
+    dir: &Path,
+) -> Result<(Vec<f32>, Vec<f32>, Vec<(String, Vec<f32>)>), TrainError> {
+    let p = dir.join("optimizer.safetensors");
+    let bytes = fs::read(&p).map_err(|e| io(&p, e))?;
+    let st = SafeTensors::parse(&bytes).map_err(|e| io(&p, e))?;
+    let mut all = Vec::new();
+    for t in st.tensors() {
+        all.push((t.name.to_string(), t.to_f32().map_err(|e| io(&p, e))?));
+    }
+    let mut take = |n: &str| -> Result<Vec<f32>, TrainError> {
+        let i = all
+            .iter()
+            .position(|(name, _)| name == n)
+            .ok_or_else(|| TrainError::Checkpoint(format!("{} lacks `{n}`", p.display())))?;
+        Ok(all.remove(i).1)
+    };
+    let (m, v) = (take("m")?, take("v")?);
+    Ok((m, v, all))
+}
+
 /// Saves the trainer's state under `dir/step-NNNNNN` and points `dir/latest` at it. Returns
 /// the checkpoint's directory.
 pub async fn save_checkpoint<K: Kernels>(
@@ -38,49 +128,126 @@ pub async fn save_checkpoint<K: Kernels>(
     dir: &Path,
 ) -> Result<PathBuf, TrainError> {
     let snap = trainer.snapshot().await?;
-    let name = format!("step-{:06}", snap.state.step);
-    let final_dir = dir.join(&name);
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
     let cfg = *trainer.model().config();
-    checkpoint::save(&tmp, &cfg, &snap.params).map_err(|e| io(&tmp, e))?;
-    let w = |file: &str, bytes: &[u8]| -> Result<(), TrainError> {
-        let p = tmp.join(file);
-        fs::write(&p, bytes).map_err(|e| io(&p, e))
+    let extra: Vec<(&str, &[f32])> = snap
+        .reference
+        .iter()
+        .map(|r| ("reference", r.as_slice()))
+        .collect();
+    let opt = optimizer_file(&snap.m, &snap.v, &extra, dir)?;
+    let state = serde_json::to_string_pretty(&snap.state).map_err(|e| io(dir, e))?;
+    write_checkpoint(
+        dir,
+        snap.state.step,
+        &cfg,
+        &snap.params,
+        &[
+            ("tokenizer.json", trainer.vocab().to_json().as_bytes()),
+            ("train.toml", trainer.config().to_toml().as_bytes()),
+            ("optimizer.safetensors", &opt),
+            ("state.json", state.as_bytes()),
+        ],
+    )
+}
+
+/// What a self-play or preference loop's `state.json` holds: the step, the optimiser's
+/// counters and the loop's own state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoopStateFile<S> {
+    /// Steps done (the directory's number).
+    pub step: u32,
+    /// The optimiser's counters.
+    pub optimizer: OptimizerCounters,
+    /// The loop's own state.
+    #[serde(rename = "loop")]
+    pub state: S,
+}
+
+/// Saves a loop's snapshot at `step` under `dir/step-NNNNNN` in the trainer's layout: the
+/// model, `tokenizer.json`, the loop's config as `train.toml`, `optimizer.safetensors` (the
+/// moments and the snapshot's named tensors) and `state.json` ([`LoopStateFile`]).
+pub fn save_loop_checkpoint<S: Serialize>(
+    dir: &Path,
+    step: u32,
+    model: &GptConfig,
+    vocab: &CharVocab,
+    config_toml: &str,
+    snap: &LoopSnapshot<S>,
+) -> Result<PathBuf, TrainError> {
+    let extra: Vec<(&str, &[f32])> = snap
+        .tensors
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let opt = optimizer_file(&snap.optimizer.m, &snap.optimizer.v, &extra, dir)?;
+    let state = serde_json::to_string_pretty(&LoopStateFile {
+        step,
+        optimizer: snap.optimizer.counters,
+        state: &snap.state,
+    })
+    .map_err(|e| io(dir, e))?;
+    write_checkpoint(
+        dir,
+        step,
+        model,
+        &snap.params,
+        &[
+            ("tokenizer.json", vocab.to_json().as_bytes()),
+            ("train.toml", config_toml.as_bytes()),
+            ("optimizer.safetensors", &opt),
+            ("state.json", state.as_bytes()),
+        ],
+    )
+}
+
+/// A loop checkpoint read back.
+#[derive(Debug, Clone)]
+pub struct LoopCheckpoint<S> {
+    /// The directory it was read from.
+    pub dir: PathBuf,
+    /// Steps done.
+    pub step: u32,
+    /// The loop's config, as TOML text.
+    pub config_toml: String,
+    /// The vocabulary.
+    pub vocab: CharVocab,
+    /// The state to restore.
+    pub snapshot: LoopSnapshot<S>,
+}
+
+/// Reads a checkpoint written by [`save_loop_checkpoint`] (`dir` is the run's output
+/// directory or a `step-*` directory). Every error names the file.
+pub fn load_loop_checkpoint<S: DeserializeOwned>(
+    dir: &Path,
+) -> Result<LoopCheckpoint<S>, TrainError> {
+    let dir = resolve(dir)?;
+    let text = |file: &str| -> Result<String, TrainError> {
+        let p = dir.join(file);
+        fs::read_to_string(&p).map_err(|e| io(&p, e))
     };
-    w("tokenizer.json", trainer.vocab().to_json().as_bytes())?;
-    w("train.toml", trainer.config().to_toml().as_bytes())?;
-    let shape = [snap.params.len()];
-    let mut tensors = vec![
-        TensorRef {
-            name: "m",
-            shape: &shape,
-            data: &snap.m,
+    let config_toml = text("train.toml")?;
+    let vocab = CharVocab::from_json(&text("tokenizer.json")?)?;
+    let (_, params) = checkpoint::load(&dir).map_err(|e| io(&dir, e))?;
+    let state_path = dir.join("state.json");
+    let file: LoopStateFile<S> =
+        serde_json::from_str(&text("state.json")?).map_err(|e| io(&state_path, e))?;
+    let (m, v, tensors) = read_optimizer_file(&dir)?;
+    Ok(LoopCheckpoint {
+        dir,
+        step: file.step,
+        config_toml,
+        vocab,
+        snapshot: LoopSnapshot {
+            params,
+            optimizer: OptimizerSnapshot {
+                m,
+                v,
+                counters: file.optimizer,
+            },
+            tensors,
+            state: file.state,
         },
-        TensorRef {
-            name: "v",
-            shape: &shape,
-            data: &snap.v,
-        },
-    ];
-    if let Some(r) = &snap.reference {
-        tensors.push(TensorRef {
-            name: "reference",
-            shape: &shape,
-            data: r,
-        });
-    }
-    let opt = serialize(&tensors, &[("format", "pt")]).map_err(|e| io(&tmp, e))?;
-    w("optimizer.safetensors", &opt)?;
-    let state = serde_json::to_string_pretty(&snap.state).map_err(|e| io(&tmp, e))?;
-    w("state.json", state.as_bytes())?;
-    if final_dir.exists() {
-        fs::remove_dir_all(&final_dir).map_err(|e| io(&final_dir, e))?;
-    }
-    fs::rename(&tmp, &final_dir).map_err(|e| io(&final_dir, e))?;
-    write_atomic(&dir.join("latest"), name.as_bytes())?;
-    Ok(final_dir)
+    })
 }
 
 /// A checkpoint read back: the config, the vocabulary and the trainer's state.
@@ -120,18 +287,11 @@ pub fn load_checkpoint(dir: &Path) -> Result<Checkpoint, TrainError> {
     let (_, params) = checkpoint::load(&dir).map_err(|e| io(&dir, e))?;
     let state: TrainState =
         serde_json::from_slice(&read("state.json")?).map_err(|e| io(&dir.join("state.json"), e))?;
-    let opt_bytes = read("optimizer.safetensors")?;
-    let st = SafeTensors::parse(&opt_bytes).map_err(|e| io(&dir, e))?;
-    let get = |name: &str| -> Result<Option<Vec<f32>>, TrainError> {
-        match st.tensors().iter().find(|t| t.name == name) {
-            Some(t) => Ok(Some(t.to_f32().map_err(|e| io(&dir, e))?)),
-            None => Ok(None),
-        }
-    };
-    let missing = |n: &str| TrainError::Checkpoint(format!("optimizer.safetensors lacks `{n}`"));
-    let m = get("m")?.ok_or_else(|| missing("m"))?;
-    let v = get("v")?.ok_or_else(|| missing("v"))?;
-    let reference = get("reference")?;
+    let (m, v, extra) = read_optimizer_file(&dir)?;
+    let reference = extra
+        .into_iter()
+        .find(|(n, _)| n == "reference")
+        .map(|(_, r)| r);
     Ok(Checkpoint {
         config,
         vocab,

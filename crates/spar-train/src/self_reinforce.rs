@@ -27,7 +27,9 @@
 
 use crate::config::{RewardSource, TrainConfig};
 use crate::optim::{OptimConfig, OptimOverride, OptimizerState};
+use crate::policy::{OptimizerCounters, OptimizerSnapshot};
 use crate::rollout::Batch;
+use crate::selfplay::LoopSnapshot;
 use crate::trainer::{Snapshot, Trainer};
 use crate::TrainError;
 use alloc::boxed::Box;
@@ -156,10 +158,13 @@ impl SelfReinforceConfig {
     /// Parses and validates a TOML config.
     #[cfg(feature = "std")]
     pub fn from_toml(text: &str) -> Result<Self, TrainError> {
-        let cfg: SelfReinforceConfig =
-            toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
-        cfg.validate()?;
-        Ok(cfg)
+        crate::config::read_toml(text, Self::validate)
+    }
+
+    /// The config as TOML text (a checkpoint's `train.toml`).
+    #[cfg(feature = "std")]
+    pub fn to_toml(&self) -> String {
+        crate::config::write_toml(self)
     }
 
     /// The preference stage's resolved optimiser options.
@@ -576,6 +581,79 @@ impl<K: Kernels> SelfReinforce<K> {
         Ok(out)
     }
 
+    /// The full state once the SFT stage is done: the policy (parameters, optimiser), the
+    /// strong and weak models (as the named tensors `strong`, `weak`), the round, the step,
+    /// the pair stream and the trainer's state. Refuses before the SFT stage has run (a run
+    /// is checkpointed between DPO steps) and on a non-finite parameter.
+    pub async fn snapshot(&mut self) -> Result<LoopSnapshot<SelfReinforceState>, TrainError> {
+        if !self.sft_done {
+            return Err(TrainError::Config(
+                "a self-reinforcement run is checkpointed after its SFT stage".into(),
+            ));
+        }
+        let t = self.trainer.snapshot().await?;
+        let len = t.params.len();
+        let (mut strong, mut weak) = (vec![0.0f32; len], vec![0.0f32; len]);
+        self.strong.read_params(&mut strong).await?;
+        self.weak.read_params(&mut weak).await?;
+        if strong.iter().chain(&weak).any(|x| !x.is_finite()) {
+            return Err(TrainError::NonFinite {
+                step: self.step,
+                what: "parameters",
+            });
+        }
+        Ok(LoopSnapshot {
+            params: t.params,
+            optimizer: OptimizerSnapshot {
+                m: t.m,
+                v: t.v,
+                counters: OptimizerCounters {
+                    adam_steps: t.state.adam_t,
+                    stage_step: t.state.stage_step,
+                },
+            },
+            tensors: vec![("strong".into(), strong), ("weak".into(), weak)],
+            state: SelfReinforceState {
+                round: self.round,
+                step: self.step,
+                rng_word_pos: crate::selfplay::rng_position(&self.rng),
+                trainer: t.state,
+            },
+        })
+    }
+
+    /// Restores a [`SelfReinforce::snapshot`] taken from a run with the same config.
+    pub fn restore(&mut self, snap: &LoopSnapshot<SelfReinforceState>) -> Result<(), TrainError> {
+        let tensor = |name: &str| {
+            snap.tensors
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, t)| t.as_slice())
+                .ok_or_else(|| TrainError::Checkpoint(alloc::format!("no `{name}` tensor")))
+        };
+        let (strong, weak) = (tensor("strong")?, tensor("weak")?);
+        let mut trainer_state = snap.state.trainer.clone();
+        trainer_state.adam_t = snap.optimizer.counters.adam_steps;
+        trainer_state.stage_step = snap.optimizer.counters.stage_step;
+        self.trainer.restore(&Snapshot {
+            state: trainer_state,
+            params: snap.params.clone(),
+            m: snap.optimizer.m.clone(),
+            v: snap.optimizer.v.clone(),
+            reference: None,
+        })?;
+        self.trainer
+            .policy()
+            .set_stage_options(self.config.preference_optim(), self.config.steps_per_round);
+        self.strong.write_params(strong)?;
+        self.weak.write_params(weak)?;
+        crate::selfplay::restore_rng(&mut self.rng, &snap.state.rng_word_pos)?;
+        self.round = snap.state.round;
+        self.step = snap.state.step;
+        self.sft_done = true;
+        Ok(())
+    }
+
     /// Held-out greedy accuracy (and the rest of the report) of the policy.
     pub async fn evaluate(&mut self) -> Result<crate::EvalReport, TrainError> {
         self.trainer.evaluate().await
@@ -590,4 +668,17 @@ pub fn describe_pair(vocab: &crate::CharVocab, p: &Pair) -> String {
         vocab.decode(&p.chosen),
         vocab.decode(&p.rejected)
     )
+}
+
+/// A self-reinforcement run's own state besides its tensors (a checkpoint's `state.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SelfReinforceState {
+    /// The current round (0-based).
+    pub round: u32,
+    /// DPO steps done.
+    pub step: u32,
+    /// Position of the pair stream (u128 as decimal text).
+    pub rng_word_pos: String,
+    /// The SFT trainer's state (its random stream and curriculum).
+    pub trainer: crate::TrainState,
 }

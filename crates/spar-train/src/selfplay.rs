@@ -66,6 +66,8 @@ pub struct LoopSnapshot<S> {
     pub params: Vec<f32>,
     /// The optimiser's moments and counters.
     pub optimizer: OptimizerSnapshot,
+    /// Further parameter vectors the loop keeps (a frozen reference, an opponent), by name.
+    pub tensors: Vec<(String, Vec<f32>)>,
     /// The loop's own state.
     pub state: S,
 }
