@@ -73,9 +73,11 @@ function buildConfig() {
   return cfg;
 }
 
-// Kuhn-poker self-play: spar-train's KuhnConfig; the library's defaults for "small".
+// Kuhn-poker self-play: spar-train's KuhnConfig; for "small" the library's defaults with the
+// first published runs' optimiser (configs/kuhn_selfplay.toml: constant rate, β2 0.95).
 function buildKuhnConfig() {
-  const cfg = $('size').value === 'tiny' ? JSON.parse(kuhn_tiny_config()) : {};
+  const cfg = $('size').value === 'tiny' ? JSON.parse(kuhn_tiny_config())
+    : { optim: { learning_rate: 0.001, lr_scheduler_type: 'constant', adam_beta2: 0.95 } };
   if (params.get('kuhn_steps')) cfg.max_steps = Number(params.get('kuhn_steps'));
   return cfg;
 }

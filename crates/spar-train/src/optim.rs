@@ -185,16 +185,16 @@ impl OptimConfig {
         }
     }
 
-    /// The optimiser of the first published runs, for loops of one stage: a constant
-    /// `learning_rate`, AdamW with β₂ 0.95 (nanoGPT's; Hugging Face's default is 0.999), no
-    /// weight decay, clipping at 1, and the previous stage's moments carried over. The
-    /// configs that keep it reproduce their published figures.
+    /// The optimiser of the first published runs: a constant `learning_rate`, AdamW with β₂
+    /// 0.95 (nanoGPT's; Hugging Face's default is 0.999), no weight decay, clipping at 1.
+    /// (Those runs also carried the moments from one stage to the next: a config that has two
+    /// stages says `optimizer_state = "carry"` as well.) The configs that keep it reproduce
+    /// their published figures.
     pub fn first_wave(learning_rate: f32) -> Self {
         Self {
             learning_rate,
             lr_scheduler_type: SchedulerType::Constant,
             adam_beta2: 0.95,
-            optimizer_state: OptimizerState::Carry,
             ..Self::default()
         }
     }
