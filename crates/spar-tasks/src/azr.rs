@@ -12,9 +12,8 @@
 //! limits, gives the same output when run again (the language has no nondeterminism, so
 //! this guards the interpreter), and is not trivial: its outputs on the inputs plus a fixed
 //! set of probe inputs are neither all equal (a constant) nor all equal to the inputs (the
-//! identity). The proposer's reward follows the paper's code (ALGORITHMS.md §4.2):
-//! `r = 1 − acc` for a solve rate `acc ∈ (0, 1)`, −0.5 for a valid task with `acc ∈ {0, 1}`,
-//! −1 for an invalid one.
+//! identity). The self-play rules built on these tasks (learnability, the proposer's and the
+//! solver's rewards, proposal checks, grading, seed tasks) live in `azr_rules`.
 
 use crate::answer::{answer_region, integers};
 use crate::arithmetic::pick_other;
@@ -435,24 +434,6 @@ pub fn proposer_prompt(kind: ProgramTaskKind, reference: &ProgramTask) -> String
         reference.program,
         join_values(&inputs, ";")
     )
-}
-
-/// The proposer's reward (Absolute Zero's `one_minus` learnability with its format
-/// penalties): −1 for an invalid proposal (`solve_rate = None`); for a valid one with
-/// solver accuracy `acc`, `1 − acc` if `0 < acc < 1`, else −0.5.
-///
-/// ```
-/// use spar_tasks::proposer_reward;
-/// assert_eq!(proposer_reward(Some(0.125)), 0.875);
-/// assert_eq!(proposer_reward(Some(1.0)), -0.5);
-/// assert_eq!(proposer_reward(None), -1.0);
-/// ```
-pub fn proposer_reward(solve_rate: Option<f64>) -> f64 {
-    match solve_rate {
-        None => -1.0,
-        Some(acc) if acc > 0.0 && acc < 1.0 => 1.0 - acc,
-        Some(_) => -0.5,
-    }
 }
 
 /// Seed tasks and a solver curriculum: random programs of growing size.

@@ -59,7 +59,11 @@
 //! # Programs
 //!
 //! [`Program`] (parser), [`run`] (interpreter with fuel, memory and depth limits) and the
-//! Absolute Zero task kinds in [`azr`](crate::ProgramTasks).
+//! Absolute Zero task kinds in [`azr`](crate::ProgramTasks). Absolute Zero's self-play rules
+//! sit beside them: [`check_proposal`] (what a valid proposal is), [`grade_answer`] and
+//! [`SolveOutcome`] (how a solver's answer is graded), [`learnability`], [`proposer_reward`]
+//! and [`solver_reward`] (what each role earns), [`seed_tasks`], [`proposal_text`],
+//! [`proposer_prompt`] and [`solver_prompt`] (the texts both roles read and write).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -67,6 +71,7 @@ extern crate alloc;
 mod answer;
 mod arithmetic;
 mod azr;
+mod azr_rules;
 mod countdown;
 mod error;
 mod game;
@@ -85,8 +90,12 @@ mod vote;
 pub use answer::{extract_int, extract_list, Answer};
 pub use arithmetic::Arithmetic;
 pub use azr::{
-    extract_program, extract_value, parse_proposal, proposer_prompt, proposer_reward,
-    validate_program, InvalidTask, ProgramTask, ProgramTaskKind, ProgramTasks,
+    extract_program, extract_value, parse_proposal, proposer_prompt, validate_program, InvalidTask,
+    ProgramTask, ProgramTaskKind, ProgramTasks,
+};
+pub use azr_rules::{
+    check_proposal, grade_answer, learnability, proposal_text, proposer_reward, seed_tasks,
+    solver_prompt, solver_reward, SolveOutcome, NUM_SEED_TASKS,
 };
 pub use countdown::{check_countdown, extract_countdown, CdExpr, CdOp, Countdown, CountdownError};
 pub use error::TaskError;

@@ -75,7 +75,7 @@ fn main() {
             .iter()
             .rev()
             .take(8)
-            .map(spar_train::azr_selfplay::proposal_text)
+            .map(spar_tasks::proposal_text)
             .collect();
         println!("buffer tail: {last:?}");
     }

@@ -8,28 +8,24 @@
 //!
 //! 1. *Propose.* For each task type the proposer sees one reference task drawn from that
 //!    type's buffer, `"new ded like rev(x);[1,2,3]:"` ([`spar_tasks::proposer_prompt`]), and
-//!    writes `PROGRAM;INPUT[;INPUT…]` ([`spar_tasks::parse_proposal`]). The interpreter runs
-//!    the program: it must parse, run within the limits, be deterministic and not be a
-//!    constant or the identity; the solver's prompt and answer (and the task's own proposer
-//!    prompt) must fit the context. A valid task enters the buffer.
+//!    writes `PROGRAM;INPUT[;INPUT…]` ([`spar_tasks::proposal_text`]). The proposal must be
+//!    valid ([`spar_tasks::check_proposal`]: the program parses, runs within the limits, is
+//!    deterministic and is not a constant or the identity), and the solver's prompt and
+//!    answer (and the task's own proposer prompt) must fit the context. A valid task enters
+//!    the buffer.
 //! 2. *Estimate.* The solver answers every valid proposal `n_samples` times (Monte Carlo, not
 //!    trained on, as in the paper): `acc` is the fraction solved.
 //! 3. *Solve.* The solver answers `solves_per_type` tasks drawn from each buffer, one rollout
 //!    each; these rollouts and the proposals are the step's training batch.
 //!
-//! Rewards (ALGORITHMS.md §4.2, the paper's eq. 4–6 with `one_minus` learnability):
-//!
-//! ```text
-//! r_propose = 0 if acc ∈ {0, 1} else 1 − acc              (learnability)
-//! R_propose = −1 if the proposal is invalid
-//!           = r_propose if r_propose > 0
-//!           = −0.5 otherwise (valid, but trivial or impossible for the solver)
-//! R_solve   = 1 if the answer is correct
-//!           = −0.5 if it is well formed but wrong
-//!           = −1 if it is malformed (not a value, resp. not a program)
-//! ```
-//! A solver answer is well formed when the whole completion parses: a value (`5`, `[1,2]`)
-//! for deduction and abduction, a program for induction.
+//! The task rules are spar-tasks': what a valid proposal is ([`spar_tasks::check_proposal`]),
+//! how a solver's answer is graded ([`spar_tasks::grade_answer`]), and the rewards
+//! (ALGORITHMS.md §4.2, the paper's eq. 4–6 with `one_minus` learnability):
+//! `R_propose` = [`spar_tasks::proposer_reward`] of the solve rate `acc`, built on
+//! [`spar_tasks::learnability`]`(acc)` = `0` if `acc ∈ {0, 1}` else `1 − acc`, with −1 for an
+//! invalid proposal and −0.5 for a valid one the solver always or never solves;
+//! `R_solve` = [`spar_tasks::solver_reward`]: 1 correct, −0.5 well formed but wrong, −1
+//! malformed. This loop only schedules them.
 //!
 //! Advantages are Task-Relative REINFORCE++ ([`spar_losses::task_relative`]): with γ = 1 and
 //! no KL every token's return is its completion's reward `R`, whitened separately in each of
@@ -41,7 +37,7 @@
 //! The paper starts from a pretrained coder; this model starts from random weights, so it
 //! first reads the seed tasks for `warmup_steps` supervised steps ([`AzrSelfPlay::warm_start`]):
 //! proposer prompts followed by a seed proposal, solver prompts followed by the seed answers.
-//! The seeds ([`seed_tasks`]) are six hand-written programs made by the code. Optionally
+//! The seeds ([`spar_tasks::seed_tasks`]) are six hand-written programs. Optionally
 //! (`warmup_corpus_size`) the proposer also reads programs drawn from spar-tasks' generator,
 //! without their outputs, as a stand-in for the code a pretrained model has seen. The solver's
 //! held-out accuracy (greedy) on tasks drawn by [`spar_tasks::ProgramTasks`] at level 0 —
@@ -66,21 +62,23 @@ use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
 use spar_losses::task_relative::task_relative_advantages;
 use spar_model::{Gpt, GptConfig, Kernels, SampleConfig};
 use spar_tasks::{
-    parse_proposal, proposer_prompt, proposer_reward, Answer, Format, Instance, Limits, Program,
-    ProgramTask, ProgramTaskKind, ProgramTasks, Task, Value,
+    check_proposal, grade_answer, learnability, proposer_prompt, proposer_reward, seed_tasks,
+    solver_prompt, solver_reward, Instance, Limits, ProgramTask, ProgramTaskKind, ProgramTasks,
+    SolveOutcome, Task, NUM_SEED_TASKS,
 };
+
+/// The text a proposer writes for a task (spar-tasks' rule, re-exported for the CLI).
+pub use spar_tasks::proposal_text;
 
 /// Characters of the program language, the proposer prompts and the solver prompts (one
 /// token each, plus the end token).
 pub const AZR_CHARSET: &str = "0123456789abdefghiklmnorstuvwx+-*/%<>=()[],;?: ";
 
-/// Seed tasks per type ([`seed_tasks`]); they stay at the front of each buffer.
-pub const NUM_SEEDS: usize = 6;
-
 /// Room a buffered task's proposer prompt must leave in the context for a proposal.
 const MIN_PROPOSAL_ROOM: usize = 16;
 
-/// An Absolute Zero task type.
+/// An Absolute Zero task type as configs and metrics name it: spar-tasks'
+/// [`ProgramTaskKind`] with a serde spelling (`"deduction"`, `"abduction"`, `"induction"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AzrTaskType {
@@ -110,153 +108,6 @@ impl AzrTaskType {
             AzrTaskType::Induction => "induction",
         }
     }
-}
-
-/// The learnability of a task the solver solves with rate `acc` (the paper's `one_minus`):
-/// `0` when `acc ∈ {0, 1}`, else `1 − acc`.
-///
-/// ```
-/// use spar_train::azr_selfplay::learnability;
-/// assert_eq!(learnability(0.0), 0.0);
-/// assert_eq!(learnability(1.0), 0.0);
-/// assert_eq!(learnability(0.125), 0.875);
-/// ```
-pub fn learnability(acc: f64) -> f64 {
-    if acc > 0.0 && acc < 1.0 {
-        1.0 - acc
-    } else {
-        0.0
-    }
-}
-
-/// The proposer's reward: −1 for an invalid proposal (`acc = None`), the learnability when
-/// it is positive, −0.5 for a valid task with `acc ∈ {0, 1}`.
-pub fn propose_reward(acc: Option<f64>) -> f64 {
-    proposer_reward(acc)
-}
-
-/// How a solver's answer fared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SolveOutcome {
-    /// Well formed and correct.
-    Correct,
-    /// Well formed, wrong.
-    Wrong,
-    /// Not a value (deduction, abduction) or not a program (induction).
-    Malformed,
-}
-
-/// The solver's reward: 1 correct, −0.5 wrong but well formed, −1 malformed.
-pub fn solve_reward(outcome: SolveOutcome) -> f64 {
-    match outcome {
-        SolveOutcome::Correct => 1.0,
-        SolveOutcome::Wrong => -0.5,
-        SolveOutcome::Malformed => -1.0,
-    }
-}
-
-/// Grades a solver completion (the text before the end token) against `task`: the whole
-/// completion must parse as a value (deduction, abduction) or a program (induction).
-pub fn grade_answer(task: &ProgramTask, completion: &str, limits: &Limits) -> SolveOutcome {
-    let answer = match task.kind {
-        ProgramTaskKind::Induction => match Program::parse(completion.trim()) {
-            Ok(p) => Answer::Text(p.to_string()),
-            Err(_) => return SolveOutcome::Malformed,
-        },
-        _ => match Value::parse(completion) {
-            Some(Value::Int(v)) => Answer::Int(v),
-            Some(Value::List(v)) => Answer::List(v),
-            None => return SolveOutcome::Malformed,
-        },
-    };
-    if task.check(&answer, limits) {
-        SolveOutcome::Correct
-    } else {
-        SolveOutcome::Wrong
-    }
-}
-
-/// The seed tasks of a type: six hand-written programs (one input each for deduction and
-/// abduction, three — two shown, one held out — for induction).
-pub fn seed_tasks(task_type: AzrTaskType) -> Vec<ProgramTask> {
-    let l = |v: &[i64]| Value::List(v.to_vec());
-    let i = Value::Int;
-    let seeds: [(&str, [Value; 3]); NUM_SEEDS] = [
-        ("rev(x)", [l(&[1, 2, 3]), l(&[4, 5]), l(&[7, 0])]),
-        ("x+1", [i(4), i(0), i(9)]),
-        ("sum(x)", [l(&[2, 3]), l(&[1, 1, 5]), l(&[6])]),
-        ("sort(x)", [l(&[3, 1, 2]), l(&[5, 4]), l(&[2, 9, 0])]),
-        ("x*2", [i(3), i(5), i(1)]),
-        ("len(x)", [l(&[5, 6]), l(&[1]), l(&[3, 3, 3])]),
-    ];
-    let n = if task_type == AzrTaskType::Induction {
-        3
-    } else {
-        1
-    };
-    seeds
-        .iter()
-        .map(|(src, inputs)| {
-            let p = Program::parse(src).expect("seed programs parse");
-            ProgramTask::new(task_type.kind(), p, &inputs[..n], n - 1, &Limits::default())
-                .expect("seed tasks are valid")
-        })
-        .collect()
-}
-
-/// Checks a proposal's format and runs it: the completion ended with the end token
-/// (`stopped`), every `;`-separated piece after the program is a value, deduction and
-/// abduction give exactly one input, induction at least two distinct inputs (one is held
-/// out); then [`spar_tasks::parse_proposal`] parses and validates the program on them.
-///
-/// ```
-/// use spar_tasks::{Limits, ProgramTaskKind};
-/// use spar_train::azr_selfplay::check_proposal;
-/// let lim = Limits::default();
-/// assert!(check_proposal(ProgramTaskKind::Deduction, "rev(x);[1,2]", true, &lim).is_some());
-/// assert!(check_proposal(ProgramTaskKind::Deduction, "rev(x);[1,2]", false, &lim).is_none());
-/// assert!(check_proposal(ProgramTaskKind::Deduction, "rev(x);[1,2];[", true, &lim).is_none());
-/// assert!(check_proposal(ProgramTaskKind::Induction, "rev(x);[1,2];[1,2]", true, &lim).is_none());
-/// ```
-pub fn check_proposal(
-    kind: ProgramTaskKind,
-    text: &str,
-    stopped: bool,
-    limits: &Limits,
-) -> Option<ProgramTask> {
-    if !stopped {
-        return None;
-    }
-    let inputs: Vec<Value> = text
-        .split(';')
-        .skip(1)
-        .map(Value::parse)
-        .collect::<Option<_>>()?;
-    let count_ok = match kind {
-        ProgramTaskKind::Induction => {
-            inputs.len() >= 2 && (1..inputs.len()).all(|i| !inputs[..i].contains(&inputs[i]))
-        }
-        _ => inputs.len() == 1,
-    };
-    if !count_ok {
-        return None;
-    }
-    parse_proposal(kind, text, limits).ok()
-}
-
-/// The text a proposer writes for `task`: `PROGRAM;INPUT[;INPUT…]`.
-pub fn proposal_text(task: &ProgramTask) -> String {
-    let mut s = task.program.to_string();
-    for (i, _) in &task.pairs {
-        s.push(';');
-        s.push_str(&i.to_string());
-    }
-    s
-}
-
-/// The solver's prompt for `task` (the compact canonical wording).
-pub fn solver_prompt(task: &ProgramTask) -> String {
-    task.prompts(Format::Compact).swap_remove(0)
 }
 
 /// An Absolute Zero self-play run (`configs/absolute_zero.toml`).
@@ -373,7 +224,7 @@ impl AzrConfig {
                 return bad(f, "must be at least 1");
             }
         }
-        if self.buffer_size <= NUM_SEEDS {
+        if self.buffer_size <= NUM_SEED_TASKS {
             return bad(
                 "buffer_size",
                 "must hold the 6 seed tasks and at least one proposal",
@@ -402,9 +253,13 @@ impl AzrConfig {
     /// Parses and validates a TOML config.
     #[cfg(feature = "std")]
     pub fn from_toml(text: &str) -> Result<Self, TrainError> {
-        let cfg: AzrConfig = toml::from_str(text).map_err(|e| TrainError::Config(e.to_string()))?;
-        cfg.validate()?;
-        Ok(cfg)
+        crate::config::read_toml(text, Self::validate)
+    }
+
+    /// The config as TOML text (a checkpoint's `train.toml`).
+    #[cfg(feature = "std")]
+    pub fn to_toml(&self) -> String {
+        crate::config::write_toml(self)
     }
 }
 
@@ -514,7 +369,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             sp.policy.begin_stage(sp.config.optim, sp.config.max_steps);
         }
         for &t in &sp.config.task_types {
-            let seeds = seed_tasks(t);
+            let seeds = seed_tasks(t.kind());
             if let Some(s) = seeds.iter().find(|s| !sp.fits(s)) {
                 return Err(TrainError::Config(alloc::format!(
                     "`model.n_positions` too small for the seed task `{}`",
@@ -750,8 +605,8 @@ impl<K: Kernels> AzrSelfPlay<K> {
         Ok(loss)
     }
 
-    /// Validates a proposal of type `k` (config order): see [`check_proposal`], then the
-    /// context.
+    /// Validates a proposal of type `k` (config order): spar-tasks' [`check_proposal`], then
+    /// the context.
     fn validate_proposal(&self, k: usize, text: &str, stopped: bool) -> Option<ProgramTask> {
         let kind = self.config.task_types[k].kind();
         let task = check_proposal(kind, text, stopped, &self.limits)?;
@@ -833,7 +688,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             seq.extend_from_slice(toks);
             rollouts.push(Rollout {
                 role: 2 * kind_index(self.config.task_types[owner[i]].kind()),
-                reward: propose_reward(acc[i]),
+                reward: proposer_reward(acc[i]),
                 ..Rollout::new(seq, prompt_len)
             });
         }
@@ -856,7 +711,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             if let Some(t) = t {
                 let b = &mut self.buffers[owner[i]];
                 if b.len() >= self.config.buffer_size {
-                    b.remove(NUM_SEEDS);
+                    b.remove(NUM_SEED_TASKS);
                 }
                 b.push(t);
             }
@@ -890,7 +745,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             seq.extend_from_slice(&toks);
             rollouts.push(Rollout {
                 role: 2 * kind_index(self.config.task_types[*k].kind()) + 1,
-                reward: solve_reward(outcome),
+                reward: solver_reward(outcome),
                 ..Rollout::new(seq, prompt_len)
             });
         }
@@ -952,6 +807,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
         Ok(LoopSnapshot {
             params,
             optimizer,
+            tensors: Vec::new(),
             state: AzrState {
                 step: self.step,
                 warmed_up: self.warmed_up,
@@ -1023,64 +879,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn learnability_is_zero_at_the_ends_and_one_minus_acc_inside() {
-        assert_eq!(learnability(0.0), 0.0);
-        assert_eq!(learnability(1.0), 0.0);
-        assert_eq!(learnability(1.0 / 8.0), 7.0 / 8.0);
-        assert_eq!(learnability(0.5), 0.5);
-        // Monotone decreasing on (0, 1).
-        let xs: Vec<f64> = (1..8).map(|i| i as f64 / 8.0).collect();
-        assert!(xs
-            .windows(2)
-            .all(|w| learnability(w[0]) > learnability(w[1])));
-    }
-
-    #[test]
-    fn proposer_penalties() {
-        assert_eq!(propose_reward(None), -1.0);
-        assert_eq!(propose_reward(Some(0.0)), -0.5);
-        assert_eq!(propose_reward(Some(1.0)), -0.5);
-        assert_eq!(propose_reward(Some(1.0 / 8.0)), 7.0 / 8.0);
-        assert_eq!(propose_reward(Some(0.75)), 0.25);
-    }
-
-    #[test]
-    fn solver_rewards_and_grading() {
-        assert_eq!(solve_reward(SolveOutcome::Correct), 1.0);
-        assert_eq!(solve_reward(SolveOutcome::Wrong), -0.5);
-        assert_eq!(solve_reward(SolveOutcome::Malformed), -1.0);
-        let lim = Limits::default();
-        let ded = &seed_tasks(AzrTaskType::Deduction)[0]; // rev(x) on [1,2,3]
-        assert_eq!(grade_answer(ded, "[3,2,1]", &lim), SolveOutcome::Correct);
-        assert_eq!(grade_answer(ded, "[1,2,3]", &lim), SolveOutcome::Wrong);
-        assert_eq!(grade_answer(ded, "[3,2", &lim), SolveOutcome::Malformed);
-        // Abduction: any input with the right output counts.
-        let abd = &seed_tasks(AzrTaskType::Abduction)[2]; // sum(x) = 5
-        assert_eq!(grade_answer(abd, "[5]", &lim), SolveOutcome::Correct);
-        assert_eq!(grade_answer(abd, "[4,1]", &lim), SolveOutcome::Correct);
-        assert_eq!(grade_answer(abd, "[4]", &lim), SolveOutcome::Wrong);
-        // Induction: any program matching every pair, the hidden one included.
-        let ind = &seed_tasks(AzrTaskType::Induction)[1]; // x+1
-        assert_eq!(grade_answer(ind, "1+x", &lim), SolveOutcome::Correct);
-        assert_eq!(grade_answer(ind, "x+2", &lim), SolveOutcome::Wrong);
-        assert_eq!(grade_answer(ind, "x+", &lim), SolveOutcome::Malformed);
-    }
-
-    #[test]
-    fn seeds_round_trip_through_the_proposal_format() {
-        for t in [
-            AzrTaskType::Deduction,
-            AzrTaskType::Abduction,
-            AzrTaskType::Induction,
-        ] {
-            for s in seed_tasks(t) {
-                let back = parse_proposal(t.kind(), &proposal_text(&s), &Limits::default());
-                assert_eq!(back.as_ref(), Ok(&s), "{}", proposal_text(&s));
-            }
-        }
-    }
-
-    #[test]
     fn the_warm_start_corpus_holds_valid_fitting_proposals() {
         let cfg = AzrConfig {
             warmup_corpus_size: 20,
@@ -1114,7 +912,7 @@ mod tests {
         };
         assert!(c.validate().unwrap_err().to_string().contains("task_types"));
         c = AzrConfig {
-            buffer_size: NUM_SEEDS,
+            buffer_size: NUM_SEED_TASKS,
             ..AzrConfig::default()
         };
         assert!(c
