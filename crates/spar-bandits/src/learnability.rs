@@ -2,34 +2,19 @@
 //! Reinforced Self-play Reasoning with Zero Data").
 //!
 //! Absolute Zero rewards its task proposer with the learnability of a task whose solve rate
-//! (over the solver's samples) is `p`:
-//! `learnability(p) = 1 − p` if `0 < p < 1`, else `0` —
-//! tasks the solver always or never solves teach nothing. As a curriculum, each category
-//! keeps a moving average `s_c ← s_c + η (mean learnability of its problems − s_c)`
-//! (initially optimistic, so every category gets tried), and slots are drawn with
-//! `p_c = (1 − ε) s_c / Σ s + ε / K`.
+//! (over the solver's samples) is `p`: `1 − p` if `0 < p < 1`, else `0` — tasks the solver
+//! always or never solves teach nothing. As a curriculum, each category keeps a moving
+//! average `s_c ← s_c + η (mean learnability of its problems − s_c)` (initially optimistic,
+//! so every category gets tried), and slots are drawn with `p_c = (1 − ε) s_c / Σ s + ε / K`.
+//!
+//! The workspace's one learnability function is `spar_tasks::learnability` (a task rule).
+//! The small crates do not depend on each other, so this curriculum spells the same formula
+//! out in its update; spar-train's tests hold the two equal.
 
 use crate::curriculum::EmaScores;
 use crate::error::check_param;
 use crate::{Curriculum, Error, ProblemOutcome};
 use alloc::vec::Vec;
-
-/// The learnability of a task solved at rate `solve_rate`: `1 − p` for `0 < p < 1`, else 0.
-/// NaN and rates outside `[0, 1]` are an error.
-pub fn learnability(solve_rate: f64) -> Result<f64, Error> {
-    if !(0.0..=1.0).contains(&solve_rate) {
-        return Err(Error::InvalidOutcome("solve rate must lie in [0, 1]"));
-    }
-    Ok(learnability_unchecked(solve_rate))
-}
-
-fn learnability_unchecked(p: f64) -> f64 {
-    if p > 0.0 && p < 1.0 {
-        1.0 - p
-    } else {
-        0.0
-    }
-}
 
 /// Constants of the learnability curriculum.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -61,7 +46,8 @@ impl LearnabilityConfig {
     }
 }
 
-/// Draws categories in proportion to their recent learnability.
+/// Draws categories in proportion to their recent learnability (Absolute Zero's `1 − p` on
+/// `(0, 1)`, 0 at the ends).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Learnability {
@@ -97,8 +83,14 @@ impl Curriculum for Learnability {
 
     fn update(&mut self, batch: &[ProblemOutcome<'_>]) -> Result<(), Error> {
         self.config.check()?;
+        // `spar_tasks::learnability(p.solve_rate)`; `check_batch` has refused rates outside
+        // [0, 1] and NaN.
         self.scores.update(batch, self.config.step_size, |p| {
-            learnability_unchecked(p.solve_rate)
+            if p.solve_rate > 0.0 && p.solve_rate < 1.0 {
+                1.0 - p.solve_rate
+            } else {
+                0.0
+            }
         })
     }
 }

@@ -111,7 +111,7 @@ pub use discounted_ucb::{DiscountedUcb, DiscountedUcbConfig};
 pub use epsilon_greedy::EpsilonGreedy;
 pub use error::Error;
 pub use exp3::Exp3;
-pub use learnability::{learnability, Learnability, LearnabilityConfig};
+pub use learnability::{Learnability, LearnabilityConfig};
 pub use regret::{informativeness, regret, RegretConfig, RegretKind, RegretPrioritization};
 pub use sec::{Sec, SecConfig};
 pub use sliding_window_ucb::{SlidingWindowUcb, SlidingWindowUcbConfig};

@@ -4,10 +4,9 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use spar_bandits::sim::{grpo_advantages, run_curriculum, Student, StudentConfig};
 use spar_bandits::{
-    filter_in_band, in_band, informativeness, learnability, regret, Curriculum, Error,
-    Learnability, LearnabilityConfig, ProblemOutcome, RegretConfig, RegretKind,
-    RegretPrioritization, Sec, SecConfig, SuccessBand, SuccessBandConfig, Uniform, WeaknessConfig,
-    WeaknessTracker,
+    filter_in_band, in_band, informativeness, regret, Curriculum, Error, Learnability,
+    LearnabilityConfig, ProblemOutcome, RegretConfig, RegretKind, RegretPrioritization, Sec,
+    SecConfig, SuccessBand, SuccessBandConfig, Uniform, WeaknessConfig, WeaknessTracker,
 };
 
 const SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
@@ -196,17 +195,33 @@ fn sec_spends_more_slots_on_intermediate_levels_than_uniform() {
 
 #[test]
 fn learnability_follows_absolute_zero() {
-    assert_eq!(learnability(0.0).unwrap(), 0.0);
-    assert_eq!(learnability(1.0).unwrap(), 0.0);
-    assert_eq!(learnability(1.0 / 8.0).unwrap(), 7.0 / 8.0);
+    // With η = 1 a category's score is the learnability of its last problem's solve rate:
+    // 0 at 0 and 1, 1 − p between, decreasing (spar_tasks::learnability's quantity).
+    let one_step = |rate: f64| {
+        let config = LearnabilityConfig {
+            step_size: 1.0,
+            ..LearnabilityConfig::default()
+        };
+        let mut c = Learnability::new(1, config).unwrap();
+        c.update(&[ProblemOutcome {
+            category: 0,
+            solve_rate: rate,
+            rewards: &[],
+            advantages: &[],
+        }])
+        .map(|()| c.scores()[0])
+    };
+    assert_eq!(one_step(0.0).unwrap(), 0.0);
+    assert_eq!(one_step(1.0).unwrap(), 0.0);
+    assert_eq!(one_step(1.0 / 8.0).unwrap(), 7.0 / 8.0);
     let mut last = f64::INFINITY;
     for i in 1..100 {
-        let v = learnability(i as f64 / 100.0).unwrap();
+        let v = one_step(i as f64 / 100.0).unwrap();
         assert!(v < last);
         last = v;
     }
-    assert!(learnability(f64::NAN).is_err());
-    assert!(learnability(1.5).is_err());
+    assert!(one_step(f64::NAN).is_err());
+    assert!(one_step(1.5).is_err());
 
     let mut c = Learnability::new(3, LearnabilityConfig::default()).unwrap();
     let solved = [1.0, 1.0];

@@ -6,7 +6,7 @@
 use spar_model::{block_on, CpuKernels};
 use spar_train::azr_selfplay::{AzrConfig, AzrSelfPlay, AZR_CHARSET};
 use spar_train::config::ModelSection;
-use spar_train::optim::OptimConfig;
+use spar_train::optim::{OptimConfig, OptimizerState};
 
 /// A small run: 1 × 32 GPT, 80 warm-start steps on the six seeds, then 150 self-play steps
 /// with 16 proposals and 8 solver rollouts per task type (all three types), 4 solve-rate
@@ -36,7 +36,10 @@ fn small() -> AzrConfig {
         eval_every: 0,
         // The recipe the bars were measured with (constant rate, β₂ 0.95, moments carried
         // from the warm start).
-        optim: OptimConfig::first_wave(1e-3),
+        optim: OptimConfig {
+            optimizer_state: OptimizerState::Carry,
+            ..OptimConfig::first_wave(1e-3)
+        },
         ..AzrConfig::default()
     }
 }
@@ -122,6 +125,38 @@ fn a_bad_config_is_named() {
 
 #[test]
 fn the_shipped_config_is_the_tested_default() {
+    // The tested default, with the first published runs' optimiser spelled out (the
+    // library's default follows Hugging Face's).
     let text = include_str!("../../../configs/absolute_zero.toml");
-    assert_eq!(AzrConfig::from_toml(text).unwrap(), AzrConfig::default());
+    let want = AzrConfig {
+        optim: OptimConfig {
+            optimizer_state: OptimizerState::Carry,
+            ..OptimConfig::first_wave(1e-3)
+        },
+        ..AzrConfig::default()
+    };
+    assert_eq!(AzrConfig::from_toml(text).unwrap(), want);
+}
+
+/// The proposer's learnability is spar-tasks' rule; spar-bandits' learnability curriculum,
+/// which cannot depend on spar-tasks, scores categories by the same quantity (to the bit).
+#[test]
+fn the_learnability_curriculum_scores_with_the_task_rule() {
+    use spar_bandits::{Curriculum, Learnability, LearnabilityConfig, ProblemOutcome};
+    let config = LearnabilityConfig {
+        step_size: 1.0,
+        ..LearnabilityConfig::default()
+    };
+    for i in 0..=64 {
+        let rate = f64::from(i) / 64.0;
+        let mut c = Learnability::new(1, config).unwrap();
+        c.update(&[ProblemOutcome {
+            category: 0,
+            solve_rate: rate,
+            rewards: &[],
+            advantages: &[],
+        }])
+        .unwrap();
+        assert_eq!(c.scores()[0], spar_tasks::learnability(rate), "rate {rate}");
+    }
 }
