@@ -61,6 +61,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+pub mod atomic;
 pub mod azr_selfplay;
 pub mod backend;
 pub mod config;
