@@ -5,8 +5,9 @@
 use crate::demo::{
     export, kuhn_policy, parity_logprobs, parse_config, parse_kuhn_config, sample_rows, C0Bench,
 };
-use spar_gpu::{GpuContext, GpuKernels};
-use spar_model::CpuKernels;
+use spar_gpu::GpuContext;
+use spar_model::Kernels;
+use spar_train::backend::Backend;
 use spar_train::kuhn_selfplay::KuhnSelfPlay;
 use spar_train::{TrainError, Trainer};
 use std::cell::RefCell;
@@ -31,31 +32,18 @@ pub fn start() {
     }));
 }
 
-enum AnyTrainer {
-    Cpu(Trainer<CpuKernels>),
-    Gpu(Trainer<GpuKernels>),
-}
-
-macro_rules! with {
-    ($t:expr, $x:ident => $body:expr) => {
-        match $t {
-            AnyTrainer::Cpu($x) => $body,
-            AnyTrainer::Gpu($x) => $body,
-        }
-    };
-}
-
-impl AnyTrainer {
-    /// Surfaces an asynchronous GPU error (validation, out of memory, device lost).
-    fn check(&mut self) -> Result<(), JsValue> {
-        if let AnyTrainer::Gpu(t) = self {
-            t.model()
-                .kernels
-                .check()
-                .map_err(|e| err(format!("WebGPU: {e}")))?;
-        }
-        Ok(())
+/// Surfaces an asynchronous GPU error (validation, out of memory, device lost) that
+/// `kernels` recorded (the CPU records none).
+fn check(kernels: &mut Backend) -> Result<(), JsValue> {
+    match kernels.take_backend_error() {
+        Some(e) => Err(err(format!("WebGPU: {e}"))),
+        None => Ok(()),
     }
+}
+
+/// Fresh kernels on `gpu`'s device if given, else on the CPU.
+fn kernels(gpu: Option<&Gpu>) -> Backend {
+    gpu.map_or_else(Backend::cpu, |g| Backend::gpu(g.ctx.clone()))
 }
 
 fn err(msg: impl std::fmt::Display) -> JsValue {
@@ -66,9 +54,9 @@ fn train_err(e: TrainError) -> JsValue {
     err(e)
 }
 
-type Slot = Rc<RefCell<Option<AnyTrainer>>>;
+type Slot = Rc<RefCell<Option<Trainer<Backend>>>>;
 
-fn take(slot: &Slot) -> Result<AnyTrainer, JsValue> {
+fn take(slot: &Slot) -> Result<Trainer<Backend>, JsValue> {
     slot.borrow_mut()
         .take()
         .ok_or_else(|| err("busy: another call on this trainer is still running"))
@@ -116,23 +104,15 @@ impl Demo {
     #[wasm_bindgen(constructor)]
     pub fn new(config_json: &str, gpu: Option<Gpu>) -> Result<Demo, JsValue> {
         let cfg = parse_config(config_json).map_err(err)?;
-        let (inner, backend, adapter) = match gpu {
-            Some(g) => {
-                let adapter = g.ctx.adapter_name();
-                let ctx = g.ctx.clone();
-                let t = Trainer::new(cfg, Box::new(move || GpuKernels::new(ctx.clone())))
-                    .map_err(train_err)?;
-                let mut any = AnyTrainer::Gpu(t);
-                any.check()?;
-                (any, "webgpu", adapter)
-            }
-            None => {
-                let t = Trainer::new(cfg, Box::new(CpuKernels::new)).map_err(train_err)?;
-                (AnyTrainer::Cpu(t), "cpu", "CPU (wasm)".to_string())
-            }
+        let (backend, adapter) = match &gpu {
+            Some(g) => ("webgpu", g.ctx.adapter_name()),
+            None => ("cpu", "CPU (wasm)".to_string()),
         };
+        let mut t =
+            Trainer::new(cfg, Box::new(move || kernels(gpu.as_ref()))).map_err(train_err)?;
+        check(&mut t.model().kernels)?;
         Ok(Demo {
-            slot: Rc::new(RefCell::new(Some(inner))),
+            slot: Rc::new(RefCell::new(Some(t))),
             backend: backend.into(),
             adapter,
         })
@@ -150,14 +130,14 @@ impl Demo {
 
     fn run<F, Fut>(&self, f: F) -> js_sys::Promise
     where
-        F: FnOnce(AnyTrainer) -> Fut + 'static,
-        Fut: std::future::Future<Output = (AnyTrainer, Result<JsValue, JsValue>)> + 'static,
+        F: FnOnce(Trainer<Backend>) -> Fut + 'static,
+        Fut: std::future::Future<Output = (Trainer<Backend>, Result<JsValue, JsValue>)> + 'static,
     {
         let slot = self.slot.clone();
         future_to_promise(async move {
             let t = take(&slot)?;
             let (mut t, r) = f(t).await;
-            let checked = t.check();
+            let checked = check(&mut t.model().kernels);
             *slot.borrow_mut() = Some(t);
             checked?;
             r
@@ -168,21 +148,21 @@ impl Demo {
     pub fn step_index(&self) -> Result<u32, JsValue> {
         let b = self.slot.borrow();
         let t = b.as_ref().ok_or_else(|| err("busy"))?;
-        Ok(with!(t, t => t.step()))
+        Ok(t.step())
     }
 
     /// Steps in the whole run (SFT + RL).
     pub fn total_steps(&self) -> Result<u32, JsValue> {
         let b = self.slot.borrow();
         let t = b.as_ref().ok_or_else(|| err("busy"))?;
-        Ok(with!(t, t => t.total_steps()))
+        Ok(t.total_steps())
     }
 
     /// One training step: resolves to the step's metrics as JSON (spar-train's
     /// `StepMetrics`).
     pub fn step(&self) -> js_sys::Promise {
         self.run(|mut t| async move {
-            let r = with!(&mut t, x => x.train_step().await);
+            let r = t.train_step().await;
             let r = r
                 .map_err(train_err)
                 .and_then(|m| serde_json::to_string(&m).map_err(err))
@@ -194,7 +174,7 @@ impl Demo {
     /// Held-out evaluation: resolves to spar-train's `EvalReport` as JSON.
     pub fn evaluate(&self) -> js_sys::Promise {
         self.run(|mut t| async move {
-            let r = with!(&mut t, x => x.evaluate().await);
+            let r = t.evaluate().await;
             let r = r
                 .map_err(train_err)
                 .and_then(|m| serde_json::to_string(&m).map_err(err))
@@ -206,7 +186,7 @@ impl Demo {
     /// Greedy completions of the first `n` held-out problems, as JSON rows.
     pub fn samples(&self, n: usize) -> js_sys::Promise {
         self.run(move |mut t| async move {
-            let r = with!(&mut t, x => sample_rows(x, n).await);
+            let r = sample_rows(&mut t, n).await;
             let r = r
                 .map_err(train_err)
                 .and_then(|m| serde_json::to_string(&m).map_err(err))
@@ -218,7 +198,7 @@ impl Demo {
     /// The log-probabilities of the parity batch (a `Float32Array`).
     pub fn parity_logprobs(&self) -> js_sys::Promise {
         self.run(|mut t| async move {
-            let r = with!(&mut t, x => parity_logprobs(x).await);
+            let r = parity_logprobs(&mut t).await;
             let r = r
                 .map_err(err)
                 .map(|v| js_sys::Float32Array::from(&v[..]).into());
@@ -230,7 +210,7 @@ impl Demo {
     /// `Uint8Array` of safetensors, the rest text).
     pub fn export(&self) -> js_sys::Promise {
         self.run(|mut t| async move {
-            let r = with!(&mut t, x => export(x).await);
+            let r = export(&mut t).await;
             let r = r.map_err(err).and_then(|f| {
                 let o = js_sys::Object::new();
                 let set = |k: &str, v: JsValue| js_sys::Reflect::set(&o, &k.into(), &v);
@@ -252,12 +232,7 @@ impl Demo {
 /// The C0 training-step benchmark on one backend.
 #[wasm_bindgen]
 pub struct Bench {
-    slot: Rc<RefCell<Option<BenchAny>>>,
-}
-
-enum BenchAny {
-    Cpu(C0Bench<CpuKernels>),
-    Gpu(C0Bench<GpuKernels>),
+    slot: Rc<RefCell<Option<C0Bench<Backend>>>>,
 }
 
 #[wasm_bindgen]
@@ -265,10 +240,7 @@ impl Bench {
     /// A C0 model on `gpu` if given, else on the CPU backend.
     #[wasm_bindgen(constructor)]
     pub fn new(gpu: Option<Gpu>) -> Result<Bench, JsValue> {
-        let b = match gpu {
-            Some(g) => BenchAny::Gpu(C0Bench::new(GpuKernels::new(g.ctx.clone())).map_err(err)?),
-            None => BenchAny::Cpu(C0Bench::new(CpuKernels::new()).map_err(err)?),
-        };
+        let b = C0Bench::new(kernels(gpu.as_ref())).map_err(err)?;
         Ok(Bench {
             slot: Rc::new(RefCell::new(Some(b))),
         })
@@ -279,49 +251,13 @@ impl Bench {
         let slot = self.slot.clone();
         future_to_promise(async move {
             let mut b = slot.borrow_mut().take().ok_or_else(|| err("busy"))?;
-            let r = match &mut b {
-                BenchAny::Cpu(x) => x.step().await,
-                BenchAny::Gpu(x) => {
-                    let r = x.step().await;
-                    r.and_then(|l| {
-                        x.gpt()
-                            .kernels
-                            .check()
-                            .map(|_| l)
-                            .map_err(|e| e.to_string())
-                    })
-                }
-            };
+            let r = b
+                .step()
+                .await
+                .and_then(|l| b.gpt().kernels.take_backend_error().map_or(Ok(l), Err));
             *slot.borrow_mut() = Some(b);
             r.map(|l| JsValue::from_f64(l as f64)).map_err(err)
         })
-    }
-}
-
-enum AnyKuhn {
-    Cpu(KuhnSelfPlay<CpuKernels>),
-    Gpu(KuhnSelfPlay<GpuKernels>),
-}
-
-macro_rules! with_kuhn {
-    ($t:expr, $x:ident => $body:expr) => {
-        match $t {
-            AnyKuhn::Cpu($x) => $body,
-            AnyKuhn::Gpu($x) => $body,
-        }
-    };
-}
-
-impl AnyKuhn {
-    /// Surfaces an asynchronous GPU error (validation, out of memory, device lost).
-    fn check(&mut self) -> Result<(), JsValue> {
-        if let AnyKuhn::Gpu(t) = self {
-            t.model()
-                .kernels
-                .check()
-                .map_err(|e| err(format!("WebGPU: {e}")))?;
-        }
-        Ok(())
     }
 }
 
@@ -329,7 +265,7 @@ impl AnyKuhn {
 /// seats; the game's outcome is the only reward.
 #[wasm_bindgen]
 pub struct KuhnDemo {
-    slot: Rc<RefCell<Option<AnyKuhn>>>,
+    slot: Rc<RefCell<Option<KuhnSelfPlay<Backend>>>>,
     backend: String,
     max_steps: u32,
 }
@@ -342,19 +278,9 @@ impl KuhnDemo {
     pub fn new(config_json: &str, gpu: Option<Gpu>) -> Result<KuhnDemo, JsValue> {
         let cfg = parse_kuhn_config(config_json).map_err(err)?;
         let max_steps = cfg.max_steps;
-        let (mut inner, backend) = match gpu {
-            Some(g) => (
-                AnyKuhn::Gpu(
-                    KuhnSelfPlay::new(cfg, GpuKernels::new(g.ctx.clone())).map_err(train_err)?,
-                ),
-                "webgpu",
-            ),
-            None => (
-                AnyKuhn::Cpu(KuhnSelfPlay::new(cfg, CpuKernels::new()).map_err(train_err)?),
-                "cpu",
-            ),
-        };
-        inner.check()?;
+        let backend = if gpu.is_some() { "webgpu" } else { "cpu" };
+        let mut inner = KuhnSelfPlay::new(cfg, kernels(gpu.as_ref())).map_err(train_err)?;
+        check(&mut inner.model().kernels)?;
         Ok(KuhnDemo {
             slot: Rc::new(RefCell::new(Some(inner))),
             backend: backend.into(),
@@ -371,7 +297,7 @@ impl KuhnDemo {
     pub fn step_index(&self) -> Result<u32, JsValue> {
         let b = self.slot.borrow();
         let t = b.as_ref().ok_or_else(|| err("busy"))?;
-        Ok(with_kuhn!(t, t => t.step()))
+        Ok(t.step())
     }
 
     /// Steps in the whole run (the config's `max_steps`).
@@ -381,8 +307,9 @@ impl KuhnDemo {
 
     fn run<F, Fut>(&self, f: F) -> js_sys::Promise
     where
-        F: FnOnce(AnyKuhn) -> Fut + 'static,
-        Fut: std::future::Future<Output = (AnyKuhn, Result<JsValue, JsValue>)> + 'static,
+        F: FnOnce(KuhnSelfPlay<Backend>) -> Fut + 'static,
+        Fut: std::future::Future<Output = (KuhnSelfPlay<Backend>, Result<JsValue, JsValue>)>
+            + 'static,
     {
         let slot = self.slot.clone();
         future_to_promise(async move {
@@ -391,7 +318,7 @@ impl KuhnDemo {
                 .take()
                 .ok_or_else(|| err("busy: another call on this run is still running"))?;
             let (mut t, r) = f(t).await;
-            let checked = t.check();
+            let checked = check(&mut t.model().kernels);
             *slot.borrow_mut() = Some(t);
             checked?;
             r
@@ -402,7 +329,7 @@ impl KuhnDemo {
     /// `KuhnMetrics` as JSON (its exploitability is the policy's before the update).
     pub fn step(&self) -> js_sys::Promise {
         self.run(|mut t| async move {
-            let r = with_kuhn!(&mut t, x => x.train_step().await);
+            let r = t.train_step().await;
             let r = r
                 .map_err(train_err)
                 .and_then(|m| serde_json::to_string(&m).map_err(err))
@@ -415,7 +342,7 @@ impl KuhnDemo {
     /// JSON.
     pub fn policy(&self) -> js_sys::Promise {
         self.run(|mut t| async move {
-            let r = with_kuhn!(&mut t, x => kuhn_policy(x).await);
+            let r = kuhn_policy(&mut t).await;
             let r = r
                 .map_err(train_err)
                 .and_then(|m| serde_json::to_string(&m).map_err(err))

@@ -2,15 +2,14 @@
 //! (new tokens sampled with the key/value cache) and RL steps/s of a config.
 
 use crate::args::Args;
-use crate::main_job::MAIN_CONFIG;
-use crate::run::{choose_backend, with_trainer, CliResult};
+use crate::common::{choose_backend, CliResult, MAIN_CONFIG};
 use spar_model::{block_on, SampleConfig};
-use spar_train::backend::BackendCheck;
+use spar_train::backend::{trainer, Backend};
 use spar_train::{TrainConfig, Trainer};
 use std::time::Instant;
 
-/// `spar bench`.
-pub fn bench_command(argv: &[String]) -> CliResult {
+/// Runs `spar bench [--config FILE] [--steps N] [--backend B]`.
+pub fn command(argv: &[String]) -> CliResult {
     let a = Args::parse(argv, &["config", "steps", "backend"], &[])?;
     let text = match a.get("config") {
         Some(p) => std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?,
@@ -22,15 +21,10 @@ pub fn bench_command(argv: &[String]) -> CliResult {
     cfg.grpo.max_steps = steps;
     let sel = choose_backend(&a, &mut cfg)?;
     let backend = sel.describe();
-    with_trainer!(sel, cfg.clone(), |t| bench(&mut t, &cfg, steps, &backend))
+    bench(&mut trainer(&sel, cfg.clone())?, &cfg, steps, &backend)
 }
 
-fn bench<K: BackendCheck>(
-    t: &mut Trainer<K>,
-    cfg: &TrainConfig,
-    steps: u32,
-    backend: &str,
-) -> CliResult {
+fn bench(t: &mut Trainer<Backend>, cfg: &TrainConfig, steps: u32, backend: &str) -> CliResult {
     // Train: SFT steps (tokens = masked + unmasked positions of the padded batch).
     let mut train_tokens = 0usize;
     let start = Instant::now();

@@ -18,14 +18,20 @@
 //!                                     [--output DIR] [--steps N]
 //! ```
 
-mod args;
-mod azr;
+// Command modules: one per subcommand, each with one entry point `command`; they import
+// only the shared modules below, never each other.
 mod bench;
-mod main_job;
+mod eval;
 mod reinforce;
-mod run;
+mod sample;
 mod selfplay;
-mod tictactoe;
+mod train;
+
+// Shared modules: import no command module.
+mod args;
+mod common;
+mod logger;
+mod training;
 
 use std::process::ExitCode;
 
@@ -46,12 +52,12 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let result = match cmd.as_str() {
-        "train" => run::train_command(rest),
-        "eval" => run::eval_command(rest),
-        "sample" => run::sample_command(rest),
-        "bench" => bench::bench_command(rest),
-        "selfplay" => selfplay::selfplay_command(rest),
-        "reinforce" => reinforce::reinforce_command(rest),
+        "train" => train::command(rest),
+        "eval" => eval::command(rest),
+        "sample" => sample::command(rest),
+        "bench" => bench::command(rest),
+        "selfplay" => selfplay::command(rest),
+        "reinforce" => reinforce::command(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -6,9 +6,11 @@
 //! round in `OUT/plots/self_reinforce.svg`.
 
 use crate::args::Args;
-use crate::run::{CliResult, Logger};
+use crate::common::{config_text, CliResult};
+use crate::logger::Logger;
 use serde_json::json;
 use spar_model::{block_on, CpuKernels};
+use spar_train::atomic::write_atomic;
 use spar_train::self_reinforce::{SelfReinforce, SelfReinforceConfig};
 use std::fs;
 use std::path::PathBuf;
@@ -17,12 +19,9 @@ use std::path::PathBuf;
 pub const REINFORCE_CONFIG: &str = include_str!("../../../configs/dpo_self_reinforce.toml");
 
 /// Runs `spar reinforce [--config FILE] [--output DIR] [--rounds N]`.
-pub fn reinforce_command(argv: &[String]) -> CliResult {
+pub fn command(argv: &[String]) -> CliResult {
     let args = Args::parse(argv, &["config", "output", "rounds"], &[])?;
-    let text = match args.get("config") {
-        Some(p) => fs::read_to_string(p).map_err(|e| format!("`{p}`: {e}"))?,
-        None => REINFORCE_CONFIG.to_string(),
-    };
+    let text = config_text(&args, REINFORCE_CONFIG)?;
     let mut cfg = SelfReinforceConfig::from_toml(&text)?;
     if let Some(n) = args.parse_value::<u32>("rounds")? {
         cfg.rounds = n;
@@ -72,7 +71,10 @@ pub fn reinforce_command(argv: &[String]) -> CliResult {
         .y_label("held-out accuracy")
         .series("accuracy", &points)
         .to_svg();
-    fs::write(out.join("plots").join("self_reinforce.svg"), svg)?;
+    write_atomic(
+        &out.join("plots").join("self_reinforce.svg"),
+        svg.as_bytes(),
+    )?;
     println!("held-out accuracy {start:.3} after SFT → {end:.3} after the last round");
     println!("metrics and plot under {}", out.display());
     Ok(())

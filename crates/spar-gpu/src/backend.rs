@@ -66,8 +66,9 @@ enum Op {
 /// The wgpu backend of the GPT: implements [`spar_model::Kernels`].
 ///
 /// Errors cannot travel through the trait's methods (on the CPU nothing fails), so the
-/// backend records the first one; check [`GpuKernels::take_error`] after a step and fall
-/// back to the CPU backend when it returns one.
+/// backend records the first one; check [`GpuKernels::take_error`] (or, through the trait,
+/// [`spar_model::Kernels::take_backend_error`]) after a step and stop the run when it
+/// returns one.
 pub struct GpuKernels {
     pub(crate) ctx: Arc<GpuContext>,
     bufs: Vec<wgpu::Buffer>,

@@ -226,7 +226,15 @@ impl GpuKernels {
 }
 
 impl Kernels for GpuKernels {
-    const READ_IS_IMMEDIATE: bool = false;
+    fn read_is_immediate(&self) -> bool {
+        false
+    }
+
+    /// This backend's or the device's first error since the last call
+    /// ([`GpuKernels::take_error`]), as text.
+    fn take_backend_error(&mut self) -> Option<String> {
+        self.take_error().map(|e| e.to_string())
+    }
 
     fn alloc(&mut self, len: usize) -> BufId {
         self.alloc_f32(len)

@@ -15,6 +15,7 @@
 //!   buffers documented as scratch are overwritten.
 //! - Output slices never overlap input slices of the same call (the CPU backend asserts it).
 
+use alloc::string::String;
 use core::future::Future;
 use core::pin::pin;
 use core::task::{Context, Poll, Waker};
@@ -192,7 +193,18 @@ pub struct SampleArgs {
 pub trait Kernels {
     /// True when [`Kernels::read`] completes at once (the CPU): the sampler then stops as
     /// soon as every sequence has finished instead of running to the maximum length.
-    const READ_IS_IMMEDIATE: bool;
+    /// A method rather than a constant so that a backend chosen at run time (an enum over
+    /// backends) can answer for the one it holds.
+    fn read_is_immediate(&self) -> bool;
+
+    /// Takes the first error the backend recorded since the last call, as text (`None`:
+    /// none). The kernel calls cannot return errors (on a GPU they are recorded and
+    /// submitted later), so a backend that can fail keeps its first error and the caller
+    /// asks for it after a step, an evaluation or a read-back, and stops the run on one.
+    /// The default, for backends that never fail (the CPU), always says `None`.
+    fn take_backend_error(&mut self) -> Option<String> {
+        None
+    }
 
     /// Allocates a zeroed `f32` buffer of `len` elements (outside steps only).
     fn alloc(&mut self, len: usize) -> BufId;

@@ -491,7 +491,7 @@ impl<K: Kernels> Gpt<K> {
         while pos + 1 < last {
             self.decode_step(&d, b, pos, args);
             pos += 1;
-            if K::READ_IS_IMMEDIATE && cfg.max_new_tokens > 0 {
+            if self.kernels.read_is_immediate() && cfg.max_new_tokens > 0 {
                 // Early exit on the CPU: read this position's tokens and check for stops.
                 let mut all = true;
                 for i in 0..b {

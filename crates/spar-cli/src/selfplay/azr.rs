@@ -6,43 +6,41 @@
 //! prints the latest proposals.
 
 use crate::args::Args;
-use crate::run::{choose_backend_flag, with_kernels, CliResult, Logger};
+use crate::common::{choose_backend_flag, config_text, CliResult};
+use crate::logger::Logger;
 use serde_json::json;
 use spar_model::block_on;
+use spar_train::atomic::write_atomic;
 use spar_train::azr_selfplay::{proposal_text, AzrConfig, AzrSelfPlay};
-use spar_train::backend::{check_kernels, BackendCheck};
+use spar_train::backend::{check_kernels, Backend};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The embedded default config.
-pub const AZR_CONFIG: &str = include_str!("../../../configs/absolute_zero.toml");
+pub const AZR_CONFIG: &str = include_str!("../../../../configs/absolute_zero.toml");
 
 /// The `--game` value that selects Absolute Zero.
 pub const GAME: &str = "absolute_zero";
 
-/// Whether `argv` asks for Absolute Zero (`--game absolute_zero`).
-pub fn wants_azr(argv: &[String]) -> bool {
-    argv.windows(2).any(|w| w[0] == "--game" && w[1] == GAME)
-}
-
 /// Runs `spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N]
 /// [--backend B]`.
-pub fn azr_command(argv: &[String]) -> CliResult {
+pub fn run(argv: &[String]) -> CliResult {
     let args = Args::parse(argv, &["game", "config", "output", "steps", "backend"], &[])?;
-    let text = match args.get("config") {
-        Some(p) => fs::read_to_string(p).map_err(|e| format!("`{p}`: {e}"))?,
-        None => AZR_CONFIG.to_string(),
-    };
+    let text = config_text(&args, AZR_CONFIG)?;
     let mut cfg = AzrConfig::from_toml(&text)?;
     if let Some(n) = args.parse_value::<u32>("steps")? {
         cfg.max_steps = n;
     }
     let out = PathBuf::from(args.get("output").unwrap_or(&cfg.output_dir));
     let sel = choose_backend_flag(&args)?;
-    with_kernels!(sel, |k| run(AzrSelfPlay::new(cfg.clone(), k)?, &cfg, &out))
+    play(
+        AzrSelfPlay::new(cfg.clone(), Backend::new(&sel))?,
+        &cfg,
+        &out,
+    )
 }
 
-fn run<K: BackendCheck>(mut sp: AzrSelfPlay<K>, cfg: &AzrConfig, out: &Path) -> CliResult {
+fn play(mut sp: AzrSelfPlay<Backend>, cfg: &AzrConfig, out: &Path) -> CliResult {
     let mut log = Logger::open(out, 0)?;
     eprintln!(
         "Absolute Zero self-play: {} warm-start steps on the seed tasks, then {} steps",
@@ -100,7 +98,7 @@ fn run<K: BackendCheck>(mut sp: AzrSelfPlay<K>, cfg: &AzrConfig, out: &Path) -> 
         .series("diversity", &div)
         .series("held-out accuracy", &held)
         .to_svg();
-    fs::write(out.join("plots").join("absolute_zero.svg"), svg)?;
+    write_atomic(&out.join("plots").join("absolute_zero.svg"), svg.as_bytes())?;
     println!(
         "held-out accuracy {:.3} → {:.3} (by type {:?})",
         start.accuracy, end.accuracy, end.by_type

@@ -4,43 +4,38 @@
 //! end.
 
 use crate::args::Args;
-use crate::run::{choose_backend_flag, with_kernels, CliResult, Logger};
+use crate::common::{choose_backend_flag, config_text, CliResult};
+use crate::logger::Logger;
 use serde_json::json;
 use spar_model::block_on;
 use spar_tasks::kuhn::information_sets;
-use spar_train::backend::{check_kernels, BackendCheck};
+use spar_train::atomic::write_atomic;
+use spar_train::backend::{check_kernels, Backend};
 use spar_train::kuhn_selfplay::{KuhnConfig, KuhnSelfPlay};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The embedded default config.
-pub const KUHN_CONFIG: &str = include_str!("../../../configs/kuhn_selfplay.toml");
+pub const KUHN_CONFIG: &str = include_str!("../../../../configs/kuhn_selfplay.toml");
 
-/// Runs `spar selfplay [--game kuhn|tictactoe|absolute_zero] [--config FILE] [--output DIR]
-/// [--backend B]`
-/// (Kuhn poker unless another game is named).
-pub fn selfplay_command(argv: &[String]) -> CliResult {
-    if crate::tictactoe::wants_tictactoe(argv) {
-        return crate::tictactoe::tictactoe_command(argv);
-    }
-    if crate::azr::wants_azr(argv) {
-        return crate::azr::azr_command(argv);
-    }
+/// Runs `spar selfplay [--game kuhn] [--config FILE] [--output DIR] [--backend B]`.
+pub fn run(argv: &[String]) -> CliResult {
     let args = Args::parse(argv, &["game", "config", "output", "backend"], &[])?;
     if let Some(g) = args.get("game").filter(|g| *g != "kuhn") {
         return Err(format!("`--game {g}`: must be kuhn, tictactoe or absolute_zero").into());
     }
-    let text = match args.get("config") {
-        Some(p) => fs::read_to_string(p).map_err(|e| format!("`{p}`: {e}"))?,
-        None => KUHN_CONFIG.to_string(),
-    };
+    let text = config_text(&args, KUHN_CONFIG)?;
     let cfg = KuhnConfig::from_toml(&text)?;
     let out = PathBuf::from(args.get("output").unwrap_or(&cfg.output_dir));
     let sel = choose_backend_flag(&args)?;
-    with_kernels!(sel, |k| run(KuhnSelfPlay::new(cfg.clone(), k)?, &cfg, &out))
+    play(
+        KuhnSelfPlay::new(cfg.clone(), Backend::new(&sel))?,
+        &cfg,
+        &out,
+    )
 }
 
-fn run<K: BackendCheck>(mut sp: KuhnSelfPlay<K>, cfg: &KuhnConfig, out: &Path) -> CliResult {
+fn play(mut sp: KuhnSelfPlay<Backend>, cfg: &KuhnConfig, out: &Path) -> CliResult {
     let mut log = Logger::open(out, 0)?;
     let start = block_on(sp.exploitability())?;
     eprintln!("Kuhn self-play: exploitability at the start {start:.4}");
@@ -75,7 +70,10 @@ fn run<K: BackendCheck>(mut sp: KuhnSelfPlay<K>, cfg: &KuhnConfig, out: &Path) -
         .y_label("exploitability")
         .series("exploitability", &points)
         .to_svg();
-    fs::write(out.join("plots").join("exploitability.svg"), svg)?;
+    write_atomic(
+        &out.join("plots").join("exploitability.svg"),
+        svg.as_bytes(),
+    )?;
     println!("exploitability {start:.4} → {end:.4} (legal-answer mass {legal:.3})");
     println!("P(bet) by information set:");
     for (h, c) in information_sets() {

@@ -6,24 +6,21 @@
 //! the loss rates in `OUT/plots/tictactoe.svg`.
 
 use crate::args::Args;
-use crate::run::{choose_backend_flag, with_kernels, CliResult, Logger};
+use crate::common::{choose_backend_flag, config_text, CliResult};
+use crate::logger::Logger;
 use serde_json::json;
 use spar_model::block_on;
-use spar_train::backend::{check_kernels, BackendCheck};
+use spar_train::atomic::write_atomic;
+use spar_train::backend::{check_kernels, Backend};
 use spar_train::tictactoe_selfplay::{Record, TicTacToeConfig, TicTacToeSelfPlay};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The embedded default config.
-pub const TICTACTOE_CONFIG: &str = include_str!("../../../configs/tictactoe_selfplay.toml");
+pub const TICTACTOE_CONFIG: &str = include_str!("../../../../configs/tictactoe_selfplay.toml");
 
 /// The `--game` value that selects tic-tac-toe.
 pub const GAME: &str = "tictactoe";
-
-/// Whether `argv` asks for tic-tac-toe (`--game tictactoe`).
-pub fn wants_tictactoe(argv: &[String]) -> bool {
-    argv.windows(2).any(|w| w[0] == "--game" && w[1] == GAME)
-}
 
 fn record(r: &Record) -> String {
     format!(
@@ -34,16 +31,13 @@ fn record(r: &Record) -> String {
 
 /// Runs `spar selfplay --game tictactoe [--config FILE] [--output DIR] [--steps N]
 /// [--eval-every N] [--backend B]`.
-pub fn tictactoe_command(argv: &[String]) -> CliResult {
+pub fn run(argv: &[String]) -> CliResult {
     let args = Args::parse(
         argv,
         &["game", "config", "output", "steps", "eval-every", "backend"],
         &[],
     )?;
-    let text = match args.get("config") {
-        Some(p) => fs::read_to_string(p).map_err(|e| format!("`{p}`: {e}"))?,
-        None => TICTACTOE_CONFIG.to_string(),
-    };
+    let text = config_text(&args, TICTACTOE_CONFIG)?;
     let mut cfg = TicTacToeConfig::from_toml(&text)?;
     if let Some(n) = args.parse_value::<u32>("steps")? {
         cfg.max_steps = n;
@@ -51,16 +45,12 @@ pub fn tictactoe_command(argv: &[String]) -> CliResult {
     let every = args.parse_value::<u32>("eval-every")?.unwrap_or(50).max(1);
     let out = PathBuf::from(args.get("output").unwrap_or(&cfg.output_dir));
     let sel = choose_backend_flag(&args)?;
-    with_kernels!(sel, |k| run(
-        TicTacToeSelfPlay::new(cfg.clone(), k)?,
-        &cfg,
-        every,
-        &out
-    ))
+    let sp = TicTacToeSelfPlay::new(cfg.clone(), Backend::new(&sel))?;
+    play(sp, &cfg, every, &out)
 }
 
-fn run<K: BackendCheck>(
-    mut sp: TicTacToeSelfPlay<K>,
+fn play(
+    mut sp: TicTacToeSelfPlay<Backend>,
     cfg: &TicTacToeConfig,
     every: u32,
     out: &Path,
@@ -68,7 +58,7 @@ fn run<K: BackendCheck>(
     let mut log = Logger::open(out, 0)?;
     let mut solver_pts = Vec::new();
     let mut random_pts = Vec::new();
-    let mut eval = |sp: &mut TicTacToeSelfPlay<K>, log: &mut Logger| -> CliResult<_> {
+    let mut eval = |sp: &mut TicTacToeSelfPlay<Backend>, log: &mut Logger| -> CliResult<_> {
         let e = block_on(sp.evaluate())?;
         let step = sp.step();
         check_kernels(&mut sp.model().kernels, step, "evaluation")?;
@@ -101,7 +91,7 @@ fn run<K: BackendCheck>(
         .series("vs solver", &solver_pts)
         .series("vs random", &random_pts)
         .to_svg();
-    fs::write(out.join("plots").join("tictactoe.svg"), svg)?;
+    write_atomic(&out.join("plots").join("tictactoe.svg"), svg.as_bytes())?;
     println!(
         "vs random: loss {:.3} → {:.3}, win {:.3} → {:.3}",
         start.vs_random.loss, end.vs_random.loss, start.vs_random.win, end.vs_random.win

@@ -5,20 +5,17 @@
 //! after ground-truth GRPO.
 
 use crate::args::Args;
-use crate::run::{
-    choose_backend, eval_line, evaluate_checked, run_steps, save_checked, with_trainer,
-    write_plots, CliResult, Logger,
-};
+use crate::common::{choose_backend, CliResult, MAIN_CONFIG};
+use crate::logger::{eval_line, Logger};
+use crate::training::{evaluate_checked, run_steps, save_checked, write_plots};
 use spar_model::block_on;
-use spar_train::backend::BackendCheck;
+use spar_train::atomic::write_atomic;
+use spar_train::backend::{trainer, Backend};
 use spar_train::config::RewardSource;
 use spar_train::{EvalReport, TrainConfig, Trainer};
 use std::fs;
 use std::path::Path;
 use std::time::Instant;
-
-/// The embedded default config.
-pub const MAIN_CONFIG: &str = include_str!("../../../configs/main.toml");
 
 fn row(name: &str, r: &EvalReport, secs: f64) -> String {
     let p = |k| r.pass_at(k).map_or("-".to_string(), |v| format!("{v:.3}"));
@@ -41,11 +38,11 @@ pub fn main_job(a: &Args, out: Option<&Path>) -> CliResult {
     );
     let t0 = Instant::now();
     let sel = choose_backend(a, &mut cfg)?;
-    with_trainer!(sel, cfg.clone(), |t| run_main_job(t, &cfg, &out, t0))
+    run_main_job(trainer(&sel, cfg.clone())?, &cfg, &out, t0)
 }
 
-fn run_main_job<K: BackendCheck>(
-    mut trainer: Trainer<K>,
+fn run_main_job(
+    mut trainer: Trainer<Backend>,
     cfg: &TrainConfig,
     out: &Path,
     t0: Instant,
@@ -102,7 +99,7 @@ fn run_main_job<K: BackendCheck>(
         rows.join("\n")
     );
     fs::create_dir_all(out)?;
-    fs::write(out.join("results.md"), &table)?;
+    write_atomic(&out.join("results.md"), table.as_bytes())?;
     println!("\n{table}");
     println!(
         "total {:.0} s; metrics, plots and checkpoints under {}",

@@ -235,7 +235,9 @@ impl CpuKernels {
 }
 
 impl Kernels for CpuKernels {
-    const READ_IS_IMMEDIATE: bool = true;
+    fn read_is_immediate(&self) -> bool {
+        true
+    }
 
     fn alloc(&mut self, len: usize) -> BufId {
         let b: Box<[f32]> = vec![0.0; len].into_boxed_slice();

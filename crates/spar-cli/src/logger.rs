@@ -1,0 +1,146 @@
+//! `metrics.jsonl` and the progress line: what every command that trains logs through.
+//! Imports no command module.
+
+use crate::common::CliResult;
+use serde_json::{json, Value};
+use spar_train::atomic::write_atomic;
+use spar_train::{EvalReport, StepMetrics};
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+/// Appends JSON lines to `metrics.jsonl` and prints a progress line.
+pub struct Logger {
+    file: fs::File,
+    start: Instant,
+    /// Steps done when the logger started (so the rate counts only this process's steps).
+    first_step: u32,
+}
+
+impl Logger {
+    /// Opens `dir/metrics.jsonl`, keeping only the lines of steps before `from_step` (a
+    /// resumed run rewrites what it is about to redo). The kept lines replace the file
+    /// atomically, so a crash while opening never loses them; later lines are appended.
+    pub fn open(dir: &Path, from_step: u32) -> CliResult<Self> {
+        fs::create_dir_all(dir)?;
+        let path = dir.join("metrics.jsonl");
+        let kept: String = match fs::read_to_string(&path) {
+            Ok(text) if from_step > 0 => text
+                .lines()
+                .filter(|l| {
+                    serde_json::from_str::<Value>(l)
+                        .ok()
+                        .and_then(|v| v["step"].as_u64())
+                        .is_some_and(|s| s < from_step as u64)
+                })
+                .map(|l| format!("{l}\n"))
+                .collect(),
+            _ => String::new(),
+        };
+        write_atomic(&path, kept.as_bytes())?;
+        let file = fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Self {
+            file,
+            start: Instant::now(),
+            first_step: from_step,
+        })
+    }
+
+    /// Writes one JSON line.
+    pub fn line(&mut self, v: &Value) -> CliResult {
+        writeln!(self.file, "{v}")?;
+        Ok(())
+    }
+
+    /// Writes a step's metrics and redraws the progress line.
+    pub fn step(&mut self, m: &StepMetrics, total: u32, label: &str) -> CliResult {
+        let mut v = serde_json::to_value(m)?;
+        v["kind"] = json!("step");
+        self.line(&v)?;
+        let done = m.step + 1 - self.first_step;
+        let secs = self.start.elapsed().as_secs_f64();
+        let rate = done as f64 / secs.max(1e-9);
+        let eta = (total - m.step - 1) as f64 / rate.max(1e-9);
+        let body = if m.phase == "sft" {
+            format!("loss {:.4}", m.loss)
+        } else {
+            format!(
+                "reward {:.3}  acc {:.3}  kl {:.4}  ent {:.3}  len {:.2}",
+                m.reward, m.accuracy, m.kl, m.entropy, m.completion_length
+            )
+        };
+        eprint!(
+            "\r{label} step {:>5}/{total} [{}] {body}  {:.1} steps/s  eta {:.0}s   ",
+            m.step + 1,
+            m.phase,
+            rate,
+            eta
+        );
+        Ok(())
+    }
+
+    /// Writes an evaluation and prints it on its own line.
+    pub fn eval(&mut self, step: u32, label: &str, r: &EvalReport) -> CliResult {
+        let mut v = serde_json::to_value(r)?;
+        v["kind"] = json!("eval");
+        v["step"] = json!(step);
+        v["label"] = json!(label);
+        self.line(&v)?;
+        eprintln!("\n{}", eval_line(label, step, r));
+        Ok(())
+    }
+}
+
+/// One line describing an evaluation.
+pub fn eval_line(label: &str, step: u32, r: &EvalReport) -> String {
+    let pk: Vec<String> = r
+        .pass_at_k
+        .iter()
+        .map(|(k, v)| format!("pass@{k} {:.3}", v))
+        .collect();
+    format!(
+        "eval [{label}] step {step}: accuracy {:.3} ({} problems)  {}  length {:.2}  repetition {:.3}",
+        r.accuracy,
+        r.num_problems,
+        pk.join("  "),
+        r.completion_length,
+        r.repetition_rate
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reopening_keeps_the_steps_before_the_resume_point_only() {
+        let dir = std::env::temp_dir().join(format!("spar-cli-logger-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut log = Logger::open(&dir, 0).unwrap();
+        for s in 0..4 {
+            log.line(&json!({"kind": "step", "step": s})).unwrap();
+        }
+        drop(log);
+        let mut log = Logger::open(&dir, 2).unwrap();
+        log.line(&json!({"kind": "step", "step": 2})).unwrap();
+        drop(log);
+        let text = fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+        let steps: Vec<u64> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["step"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(steps, [0, 1, 2]);
+        // A fresh start (step 0) empties the file.
+        drop(Logger::open(&dir, 0).unwrap());
+        assert_eq!(fs::read_to_string(dir.join("metrics.jsonl")).unwrap(), "");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
