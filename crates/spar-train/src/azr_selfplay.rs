@@ -173,6 +173,7 @@ impl Default for AzrConfig {
                 n_head: 2,
                 n_positions: 64,
                 charset: AZR_CHARSET.to_string(),
+                init_from: String::new(),
             },
             task_types: vec![
                 AzrTaskType::Deduction,
@@ -231,6 +232,12 @@ impl AzrConfig {
             );
         }
         self.optim.validate("optim")?;
+        if !self.model.init_from.is_empty() {
+            return bad(
+                "model.init_from",
+                "is not supported by this loop (it starts from its seed)",
+            );
+        }
         self.optim
             .merged(&self.warmup_optim)
             .validate("warmup_optim")?;

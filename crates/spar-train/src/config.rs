@@ -20,6 +20,8 @@
 //! ```
 
 use crate::optim::{OptimConfig, OptimOverride, OptimizerState, SchedulerType};
+use crate::rewards::verifier::AnswerCheck;
+use crate::sampler::Sampler;
 use crate::TrainError;
 use alloc::format;
 use alloc::string::{String, ToString};
@@ -119,6 +121,10 @@ pub struct ModelSection {
     /// The characters of the vocabulary, one token each (plus the end token). Characters
     /// outside it are dropped when encoding.
     pub charset: String,
+    /// Start from this checkpoint directory (`model.safetensors`, `config.json`,
+    /// `tokenizer.json`: Hugging Face's `save_pretrained` layout or spar's) instead of a fresh
+    /// initialisation; its shape and vocabulary replace the fields above. Empty: none.
+    pub init_from: String,
 }
 
 /// The default character set: digits, lower-case letters, space and the punctuation of
@@ -133,6 +139,7 @@ impl Default for ModelSection {
             n_head: 2,
             n_positions: 24,
             charset: DEFAULT_CHARSET.to_string(),
+            init_from: String::new(),
         }
     }
 }
@@ -154,6 +161,14 @@ pub struct TaskSection {
     /// SFT shows each labelled problem in a random wording (the original or a paraphrase),
     /// so that the model can read the paraphrases Co-Reward asks about.
     pub paraphrase_sft: bool,
+    /// A JSON file of fixed problems ([`crate::data::ProblemsFile`]: operand pairs for the
+    /// arithmetic tasks) instead of drawing them (`num_train_problems`, `labelled_fraction`
+    /// and `num_eval_problems` are then ignored). Empty: draw from the seed.
+    pub problems_file: String,
+    /// How the verifier grades a completion, for the reward and the evaluation: `lenient`
+    /// (the task reads the answer from the text, e.g. its last integer) or `strict` (exactly
+    /// the reference completion, then the end token: TRL's toy-task parser).
+    pub answer_check: AnswerCheck,
 }
 
 impl Default for TaskSection {
@@ -165,6 +180,8 @@ impl Default for TaskSection {
             labelled_fraction: 0.02,
             num_eval_problems: 200,
             paraphrase_sft: true,
+            problems_file: String::new(),
+            answer_check: AnswerCheck::Lenient,
         }
     }
 }
@@ -177,6 +194,9 @@ pub struct SftSection {
     pub max_steps: u32,
     /// Sequences per step.
     pub per_device_train_batch_size: usize,
+    /// How the labelled examples are drawn: `random` (with replacement) or `epoch`
+    /// (shuffled epochs, as PyTorch's sampler).
+    pub sampler: Sampler,
     /// The stage's overrides of the shared `[optim]` section (default: learning rate 3e-3
     /// with 50 warm-up steps; the rest is `[optim]`'s).
     pub optim: OptimOverride,
@@ -187,6 +207,7 @@ impl Default for SftSection {
         Self {
             max_steps: 600,
             per_device_train_batch_size: 64,
+            sampler: Sampler::Random,
             optim: OptimOverride {
                 learning_rate: Some(3e-3),
                 warmup_steps: Some(50),
@@ -280,6 +301,9 @@ pub struct GrpoSection {
     pub per_device_train_batch_size: usize,
     /// Completions per prompt (the group).
     pub num_generations: usize,
+    /// How the RL prompts are drawn from their level's pool: `random` (with replacement) or
+    /// `epoch` (shuffled epochs, as TRL's prompt sampler).
+    pub prompt_sampler: Sampler,
     /// The stage's overrides of the shared `[optim]` section (default: learning rate 5e-4;
     /// a fresh optimiser, as a new TRL trainer gets).
     pub optim: OptimOverride,
@@ -347,6 +371,7 @@ impl Default for GrpoSection {
             max_steps: 300,
             per_device_train_batch_size: 128,
             num_generations: 8,
+            prompt_sampler: Sampler::Random,
             optim: OptimOverride::lr(5e-4),
             beta: 0.0,
             epsilon: 0.2,

@@ -10,7 +10,30 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
-use spar_tasks::{Problem, Task};
+use serde::{Deserialize, Serialize};
+use spar_tasks::{ArithOp, Arithmetic, Problem, Task};
+
+/// A fixed split of arithmetic problems as operand pairs `[a, b]` (JSON), e.g. another
+/// toolkit's exact splits: `labelled` (SFT sees their answers), `unlabelled` (the RL
+/// prompts), `eval` (held out). Named by `task.problems_file`.
+///
+/// ```
+/// use spar_train::data::ProblemsFile;
+/// let f: ProblemsFile = serde_json::from_str(
+///     r#"{"labelled": [[12, 34]], "unlabelled": [[50, 51]], "eval": [[99, 10]]}"#,
+/// ).unwrap();
+/// assert_eq!(f.eval, [[99, 10]]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemsFile {
+    /// Problems whose answers SFT sees.
+    pub labelled: Vec<[i64; 2]>,
+    /// Problems RL draws prompts from (no answers shown).
+    pub unlabelled: Vec<[i64; 2]>,
+    /// Held-out problems.
+    pub eval: Vec<[i64; 2]>,
+}
 
 /// Stream ids that keep the pool and the held-out set independent of every other stream.
 const POOL_STREAM: u64 = 0x706f_6f6c;
@@ -82,6 +105,72 @@ impl ProblemSet {
             eval,
             by_arm,
         })
+    }
+
+    /// The problems of a problems file ([`ProblemsFile`]) for an arithmetic task
+    /// (`addition`, `subtraction`, `multiplication`) at `cfg.levels[0]`: the pool is the
+    /// labelled problems then the unlabelled ones, the held-out set the file's `eval`.
+    pub fn from_file(file: &ProblemsFile, cfg: &TaskSection) -> Result<Self, TrainError> {
+        let op = match cfg.name.as_str() {
+            "addition" => ArithOp::Add,
+            "subtraction" => ArithOp::Sub,
+            "multiplication" => ArithOp::Mul,
+            other => {
+                return Err(TrainError::Config(alloc::format!(
+                    "`task.problems_file` holds operand pairs, which only the arithmetic tasks \
+                     read; `task.name` is {other:?}"
+                )))
+            }
+        };
+        let task = Arithmetic::new(op);
+        let level = cfg.levels[0];
+        let make = |list: &[[i64; 2]]| -> Result<Vec<Problem>, TrainError> {
+            list.iter()
+                .map(|&[a, b]| Ok(task.problem(a, b, level)?))
+                .collect()
+        };
+        let mut pool = make(&file.labelled)?;
+        let num_labelled = pool.len();
+        pool.extend(make(&file.unlabelled)?);
+        let eval = make(&file.eval)?;
+        if num_labelled == 0 || pool.len() == num_labelled || eval.is_empty() {
+            return Err(TrainError::Config(
+                "`task.problems_file` needs labelled, unlabelled and eval problems".into(),
+            ));
+        }
+        let mut by_arm = alloc::vec![Vec::new(); cfg.levels.len()];
+        by_arm[0] = (0..pool.len()).collect();
+        Ok(Self {
+            pool,
+            num_labelled,
+            eval,
+            by_arm,
+        })
+    }
+
+    /// The run's problems: read from `cfg.problems_file` when one is named (feature `std`),
+    /// else drawn from `seed` ([`ProblemSet::generate`]).
+    pub fn for_config(task: &dyn Task, cfg: &TaskSection, seed: u64) -> Result<Self, TrainError> {
+        if cfg.problems_file.is_empty() {
+            return Self::generate(task, cfg, seed);
+        }
+        #[cfg(feature = "std")]
+        {
+            let path = &cfg.problems_file;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                TrainError::Config(alloc::format!("`task.problems_file` {path}: {e}"))
+            })?;
+            let file: ProblemsFile = serde_json::from_str(&text).map_err(|e| {
+                TrainError::Config(alloc::format!("`task.problems_file` {path}: {e}"))
+            })?;
+            Self::from_file(&file, cfg)
+        }
+        #[cfg(not(feature = "std"))]
+        Err(TrainError::Config(
+            "`task.problems_file` needs the `std` feature (files); build the ProblemSet with \
+             `ProblemSet::from_file` instead"
+                .into(),
+        ))
     }
 
     /// The labelled problems.

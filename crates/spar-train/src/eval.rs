@@ -5,6 +5,7 @@
 //! `rep = 1 − |distinct token bigrams| / |token bigrams|` per completion (completions with
 //! fewer than two bigrams count as 0), averaged.
 
+use crate::rewards::verifier::{grade, AnswerCheck};
 use crate::vocab::CharVocab;
 use crate::TrainError;
 use alloc::vec::Vec;
@@ -30,6 +31,8 @@ pub struct EvalOptions {
     pub max_new_tokens: usize,
     /// Seed of the samples.
     pub seed: u64,
+    /// How completions are graded (the config's `task.answer_check`).
+    pub answer_check: AnswerCheck,
 }
 
 /// The result of one evaluation.
@@ -66,8 +69,11 @@ pub fn repetition(tokens: &[u32]) -> f64 {
     1.0 - bigrams.len() as f64 / total as f64
 }
 
-/// Generates completions of `prompts`, each repeated `copies` times, in chunks; returns
-/// `(text, tokens without the end token)` per completion.
+/// A generated completion: its text (up to the end token), its tokens without the end token,
+/// and whether the end token was produced.
+pub(crate) type Completion = (alloc::string::String, Vec<u32>, bool);
+
+/// Generates completions of `prompts`, each repeated `copies` times, in chunks.
 pub(crate) async fn complete<K: Kernels>(
     model: &mut Gpt<K>,
     vocab: &CharVocab,
@@ -75,7 +81,7 @@ pub(crate) async fn complete<K: Kernels>(
     copies: usize,
     cfg: &SampleConfig,
     key: u32,
-) -> Result<Vec<(alloc::string::String, Vec<u32>)>, TrainError> {
+) -> Result<Vec<Completion>, TrainError> {
     let mut out = Vec::with_capacity(prompts.len() * copies);
     let seqs: Vec<&[u32]> = prompts
         .iter()
@@ -91,7 +97,8 @@ pub(crate) async fn complete<K: Kernels>(
                 .iter()
                 .position(|&t| t == vocab.eos())
                 .unwrap_or(g.tokens.len());
-            out.push((vocab.decode(&g.tokens), g.tokens[..end].to_vec()));
+            let stopped = end < g.tokens.len();
+            out.push((vocab.decode(&g.tokens), g.tokens[..end].to_vec(), stopped));
         }
     }
     Ok(out)
@@ -121,7 +128,7 @@ pub async fn evaluate<K: Kernels>(
     let solved: f64 = problems
         .iter()
         .zip(&greedy)
-        .map(|(p, (text, _))| task.verify(p, text))
+        .map(|(p, (text, _, stopped))| grade(task, p, text, *stopped, opts.answer_check))
         .sum();
     let mut report = EvalReport {
         num_problems: problems.len(),
@@ -129,7 +136,7 @@ pub async fn evaluate<K: Kernels>(
         ..Default::default()
     };
     let n = opts.num_samples;
-    let lengths_of = |c: &[(alloc::string::String, Vec<u32>)]| {
+    let lengths_of = |c: &[Completion]| {
         let len = c.iter().map(|x| x.1.len() as f64).sum::<f64>() / c.len() as f64;
         let rep = c.iter().map(|x| repetition(&x.1)).sum::<f64>() / c.len() as f64;
         (len, rep)
@@ -156,7 +163,10 @@ pub async fn evaluate<K: Kernels>(
         .iter()
         .zip(samples.chunks_exact(n))
         .map(|(p, s)| {
-            let c = s.iter().filter(|(t, _)| task.verify(p, t) > 0.5).count();
+            let c = s
+                .iter()
+                .filter(|(t, _, stopped)| grade(task, p, t, *stopped, opts.answer_check) > 0.5)
+                .count();
             (n, c)
         })
         .collect();

@@ -77,6 +77,7 @@ pub mod pg;
 pub mod policy;
 pub mod rewards;
 pub mod rollout;
+pub mod sampler;
 pub mod self_reinforce;
 pub mod selfplay;
 pub mod tictactoe_selfplay;

@@ -99,10 +99,11 @@ fn optimizer_file(
     serialize(&tensors, &[("format", "pt")]).map_err(|e| io(dir, e))
 }
 
+/// Named parameter vectors besides the moments.
+type NamedTensors = Vec<(String, Vec<f32>)>;
+
 /// Reads `optimizer.safetensors` back: `m`, `v` and the named tensors present.
-fn read_optimizer_file(
-    dir: &Path,
-) -> Result<(Vec<f32>, Vec<f32>, Vec<(String, Vec<f32>)>), TrainError> {
+fn read_optimizer_file(dir: &Path) -> Result<(Vec<f32>, Vec<f32>, NamedTensors), TrainError> {
     let p = dir.join("optimizer.safetensors");
     let bytes = fs::read(&p).map_err(|e| io(&p, e))?;
     let st = SafeTensors::parse(&bytes).map_err(|e| io(&p, e))?;
@@ -303,6 +304,23 @@ pub fn load_checkpoint(dir: &Path) -> Result<Checkpoint, TrainError> {
             reference,
         },
     })
+}
+
+/// A model directory as Hugging Face's `save_pretrained` (or spar) writes it: the model's
+/// shape and parameters (`config.json`, `model.safetensors`) and its vocabulary
+/// (`tokenizer.json`, a character vocabulary; the end token is `config.json`'s
+/// `eos_token_id` when given). Every error names the file.
+pub fn load_pretrained(dir: &Path) -> Result<(GptConfig, CharVocab, Vec<f32>), TrainError> {
+    let (cfg, params) = checkpoint::load(dir).map_err(|e| io(dir, e))?;
+    let config_path = dir.join("config.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&config_path).map_err(|e| io(&config_path, e))?)
+            .map_err(|e| io(&config_path, e))?;
+    let eos = config["eos_token_id"].as_u64().map(|v| v as u32);
+    let tok_path = dir.join("tokenizer.json");
+    let text = fs::read_to_string(&tok_path).map_err(|e| io(&tok_path, e))?;
+    let vocab = CharVocab::from_json_with_eos(&text, eos).map_err(|e| io(&tok_path, e))?;
+    Ok((cfg, vocab, params))
 }
 
 /// Reads only a model's parameters and vocabulary from a checkpoint directory (for `eval`

@@ -106,6 +106,7 @@ impl Default for TicTacToeConfig {
                 n_head: 2,
                 n_positions: 17,
                 charset: TTT_CHARSET.to_string(),
+                init_from: String::new(),
             },
             max_steps: 300,
             games_per_step: 64,
@@ -136,6 +137,12 @@ impl TicTacToeConfig {
             return bad("eval_games", "must be at least 1");
         }
         self.optim.validate("optim")?;
+        if !self.model.init_from.is_empty() {
+            return bad(
+                "model.init_from",
+                "is not supported by this loop (it starts from its seed)",
+            );
+        }
         if !(0.0..=1.0).contains(&self.role_baseline_ema_gamma) {
             return bad("role_baseline_ema_gamma", "must be in [0, 1]");
         }

@@ -27,6 +27,7 @@ fn small() -> AzrConfig {
             n_head: 2,
             n_positions: 64,
             charset: AZR_CHARSET.to_string(),
+            init_from: String::new(),
         },
         warmup_steps: 80,
         max_steps: 150,

@@ -25,7 +25,10 @@ fn shipped() -> KuhnConfig {
 /// it, so passing it needs a card-dependent policy.
 #[test]
 fn self_play_lowers_exploitability() {
-    let cfg = KuhnConfig { seed: 0, ..shipped() };
+    let cfg = KuhnConfig {
+        seed: 0,
+        ..shipped()
+    };
     let mut sp = KuhnSelfPlay::new(cfg, CpuKernels::new()).unwrap();
     let before = block_on(sp.exploitability()).unwrap();
     while sp.step() < sp.config().max_steps {

@@ -178,6 +178,7 @@ fn absolute_zero_resumes_exactly_with_its_buffers() {
             n_head: 2,
             n_positions: 64,
             charset: AZR_CHARSET.to_string(),
+            init_from: String::new(),
         },
         warmup_steps: 3,
         max_steps: 4,

@@ -43,6 +43,7 @@ use crate::eval::{complete, evaluate, EvalOptions, EvalReport};
 use crate::pg::PgSpec;
 use crate::policy::Policy;
 use crate::rollout::{Batch, Rollout};
+use crate::sampler::EpochCursor;
 use crate::vocab::CharVocab;
 use crate::TrainError;
 use alloc::boxed::Box;
@@ -91,21 +92,33 @@ pub struct Trainer<K: Kernels> {
     labelled_pool: Vec<Vec<usize>>,
     curriculum: CurriculumState,
     rng: ChaCha8Rng,
+    /// Position of the SFT examples' epoch order (`sft.sampler = epoch`).
+    sft_cursor: EpochCursor,
+    /// Per level, position of the RL prompts' epoch order (`grpo.prompt_sampler = epoch`).
+    rl_cursors: Vec<EpochCursor>,
     step: u32,
 }
 
 impl<K: Kernels> Trainer<K> {
     /// Builds the vocabulary, the problems and a freshly initialised model (from the seed).
     /// `make_kernels` makes a backend instance (called again for the reference model).
+    ///
+    /// With `model.init_from` (feature `std`) the model and the vocabulary are a checkpoint
+    /// directory's instead (a Hugging Face `save_pretrained` one, or spar's): the config's
+    /// model shape and charset are set to the checkpoint's.
     pub fn new(
-        config: TrainConfig,
+        mut config: TrainConfig,
         mut make_kernels: Box<dyn FnMut() -> K>,
     ) -> Result<Self, TrainError> {
         config.validate()?;
-        let vocab = CharVocab::new(&config.model.charset)?;
+        let pretrained = Self::pretrained(&mut config)?;
+        let vocab = match &pretrained {
+            Some((v, _)) => v.clone(),
+            None => CharVocab::new(&config.model.charset)?,
+        };
         let task = spar_tasks::task_by_name(&config.task.name, spar_tasks::Format::Compact)
             .map_err(|e| TrainError::Config(alloc::format!("`task.name`: {e}")))?;
-        let data = ProblemSet::generate(task.as_ref(), &config.task, config.seed)?;
+        let data = ProblemSet::for_config(task.as_ref(), &config.task, config.seed)?;
         let mut rl_pool = data.by_arm.clone();
         let labelled_pool: Vec<Vec<usize>> = data
             .by_arm
@@ -131,7 +144,10 @@ impl<K: Kernels> Trainer<K> {
                 .max(config.rl_batch_sequences()),
             config.model.n_positions,
         )?;
-        model.init_params(config.seed);
+        match pretrained {
+            Some((_, params)) => model.write_params(&params)?,
+            None => model.init_params(config.seed),
+        }
         let n_arms = config.task.levels.len();
         let curriculum = match config.grpo.curriculum {
             CurriculumName::Uniform => CurriculumState::Uniform(Uniform::new(n_arms)?),
@@ -159,8 +175,44 @@ impl<K: Kernels> Trainer<K> {
             labelled_pool,
             curriculum,
             rng,
+            sft_cursor: EpochCursor::default(),
+            rl_cursors: vec![EpochCursor::default(); n_arms],
             step: 0,
         })
+    }
+
+    /// The checkpoint `model.init_from` names (vocabulary and parameters), with the config's
+    /// model section set to its shape; `None` without one.
+    #[allow(clippy::type_complexity)]
+    fn pretrained(config: &mut TrainConfig) -> Result<Option<(CharVocab, Vec<f32>)>, TrainError> {
+        if config.model.init_from.is_empty() {
+            return Ok(None);
+        }
+        #[cfg(feature = "std")]
+        {
+            let (gpt, vocab, params) =
+                crate::native::load_pretrained(std::path::Path::new(&config.model.init_from))?;
+            let m = &mut config.model;
+            m.n_layer = gpt.n_layer;
+            m.n_embd = gpt.n_embd;
+            m.n_head = gpt.n_head;
+            m.n_positions = gpt.n_positions;
+            m.charset = vocab.charset().into();
+            if gpt.vocab_size != vocab.vocab_size() {
+                return Err(TrainError::Checkpoint(alloc::format!(
+                    "{}: the model has {} token ids, tokenizer.json {}",
+                    m.init_from,
+                    gpt.vocab_size,
+                    vocab.vocab_size()
+                )));
+            }
+            config.validate()?;
+            Ok(Some((vocab, params)))
+        }
+        #[cfg(not(feature = "std"))]
+        Err(TrainError::Config(
+            "`model.init_from` needs the `std` feature (files)".into(),
+        ))
     }
 
     /// The GPT configuration a run config describes.
@@ -260,6 +312,7 @@ impl<K: Kernels> Trainer<K> {
             top_p: self.config.eval.top_p,
             max_new_tokens: self.config.grpo.max_completion_length,
             seed: self.config.seed ^ 0x5eed_e7a1,
+            answer_check: self.config.task.answer_check,
         };
         evaluate(
             self.policy.model(),

@@ -6,6 +6,11 @@ use super::Trainer;
 use crate::config::RewardSource;
 use crate::rewards;
 use crate::rollout::{Batch, Rollout};
+use crate::sampler::Sampler;
+
+/// Streams of the epoch orders (SFT examples; RL prompts, one per level from this one).
+const SFT_EPOCH_STREAM: u64 = 0x7366_7465;
+const RL_EPOCH_STREAM: u64 = 0x726c_7065;
 use crate::TrainError;
 use alloc::string::String;
 use alloc::vec;
@@ -43,7 +48,13 @@ impl<K: Kernels> Trainer<K> {
     pub(super) fn labelled_seqs(&mut self, n: usize) -> Result<Vec<(Vec<u32>, usize)>, TrainError> {
         let mut seqs: Vec<(Vec<u32>, usize)> = Vec::with_capacity(n);
         for _ in 0..n {
-            let i = self.draw_index(self.data.num_labelled);
+            let i = match self.config.sft.sampler {
+                Sampler::Random => self.draw_index(self.data.num_labelled),
+                Sampler::Epoch => {
+                    self.sft_cursor
+                        .next(self.data.num_labelled, self.config.seed, SFT_EPOCH_STREAM)
+                }
+            };
             let problem = &self.data.pool[i];
             let prompt = if self.config.task.paraphrase_sft && self.rng.next_u32() & 1 == 1 {
                 self.task.paraphrase(problem, &mut self.rng)?.prompt
@@ -88,7 +99,12 @@ impl<K: Kernels> Trainer<K> {
                     if u < n_lab { "labelled " } else { "" }
                 )));
             }
-            let k = self.draw_index(pool_len);
+            let k = if u >= n_lab && self.config.grpo.prompt_sampler == Sampler::Epoch {
+                let stream = RL_EPOCH_STREAM + arm as u64;
+                self.rl_cursors[arm].next(pool_len, self.config.seed, stream)
+            } else {
+                self.draw_index(pool_len)
+            };
             let i = if u < n_lab {
                 self.labelled_pool[arm][k]
             } else {
@@ -124,9 +140,13 @@ impl<K: Kernels> Trainer<K> {
             .iter()
             .flat_map(|p| core::iter::repeat_n(p, g))
             .collect();
-        let text_refs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
-        let mut correct = vec![0.0; texts.len()];
-        rewards::verifier::verifier_rewards(self.task.as_ref(), &owners, &text_refs, &mut correct)?;
+        let check = self.config.task.answer_check;
+        let correct: Vec<f64> = owners
+            .iter()
+            .zip(&texts)
+            .zip(&gens)
+            .map(|((p, t), g)| rewards::verifier::grade(self.task.as_ref(), p, t, g.stopped, check))
+            .collect();
         let mut r = vec![0.0; texts.len()];
         // Each group's vote (label-free sources only).
         let mut label_right: Vec<Option<VoteStat>> = vec![None; problems.len()];

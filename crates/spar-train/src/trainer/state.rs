@@ -3,6 +3,7 @@
 
 use super::{Phase, Trainer};
 use crate::policy::{OptimizerCounters, OptimizerSnapshot};
+use crate::sampler::EpochCursor;
 use crate::TrainError;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -108,6 +109,12 @@ pub struct TrainState {
     pub rng_word_pos: String,
     /// The curriculum.
     pub curriculum: CurriculumState,
+    /// Position of the SFT examples' epoch order.
+    #[serde(default)]
+    pub sft_cursor: EpochCursor,
+    /// Per level, position of the RL prompts' epoch order.
+    #[serde(default)]
+    pub rl_cursors: Vec<EpochCursor>,
 }
 
 /// A trainer's full state: [`TrainState`] plus parameters, AdamW moments and the reference
@@ -153,6 +160,8 @@ impl<K: Kernels> Trainer<K> {
                 optimizer_stage: self.optimizer_stage,
                 rng_word_pos: alloc::format!("{}", self.rng.get_word_pos()),
                 curriculum: self.curriculum.clone(),
+                sft_cursor: self.sft_cursor.clone(),
+                rl_cursors: self.rl_cursors.clone(),
             },
             params,
             m: opt.m,
@@ -188,6 +197,10 @@ impl<K: Kernels> Trainer<K> {
         self.step = snap.state.step;
         self.rng.set_word_pos(word_pos);
         self.curriculum = snap.state.curriculum.clone();
+        self.sft_cursor = snap.state.sft_cursor.clone();
+        self.rl_cursors = snap.state.rl_cursors.clone();
+        self.rl_cursors
+            .resize(self.config.task.levels.len(), EpochCursor::default());
         self.reference = None;
         if let Some(r) = &snap.reference {
             self.set_reference(r)?;
