@@ -29,6 +29,7 @@ mod train;
 
 // Shared modules: import no command module.
 mod args;
+mod checkpoints;
 mod common;
 mod logger;
 mod training;
@@ -40,10 +41,10 @@ const USAGE: &str = "usage:
   spar eval --checkpoint DIR [--num-samples N] [--temperature T] [--top-p P] [--backend B]
   spar sample --checkpoint DIR [--temperature T] [--top-p P] [--top-k K] [--max-new-tokens N] [--seed S] [PROMPT ...] [--backend B]
   spar bench [--config FILE] [--steps N] [--backend B]
-  spar selfplay [--config FILE] [--output DIR] [--backend B]
-  spar selfplay --game tictactoe [--config FILE] [--output DIR] [--steps N] [--eval-every N] [--backend B]
+  spar selfplay [--config FILE] [--output DIR] [--backend B] [--resume]
+  spar selfplay --game tictactoe [--config FILE] [--output DIR] [--steps N] [--eval-every N] [--backend B] [--resume]
   spar reinforce [--config FILE] [--output DIR] [--rounds N]
-  spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N] [--backend B]";
+  spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N] [--backend B] [--resume]";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();

@@ -553,6 +553,11 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         self.policy.model()
     }
 
+    /// The vocabulary.
+    pub fn vocab(&self) -> &CharVocab {
+        &self.vocab
+    }
+
     /// The policy (model and optimiser).
     pub fn policy(&mut self) -> &mut Policy<K> {
         &mut self.policy

@@ -4,6 +4,7 @@
 //! end.
 
 use crate::args::Args;
+use crate::checkpoints;
 use crate::common::{choose_backend_flag, config_text, CliResult};
 use crate::logger::Logger;
 use serde_json::json;
@@ -11,42 +12,50 @@ use spar_model::block_on;
 use spar_tasks::kuhn::information_sets;
 use spar_train::atomic::write_atomic;
 use spar_train::backend::{check_kernels, Backend};
-use spar_train::kuhn_selfplay::{KuhnConfig, KuhnSelfPlay};
+use spar_train::kuhn_selfplay::{KuhnConfig, KuhnRunState, KuhnSelfPlay};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The embedded default config.
 pub const KUHN_CONFIG: &str = include_str!("../../../../configs/kuhn_selfplay.toml");
 
-/// Runs `spar selfplay [--game kuhn] [--config FILE] [--output DIR] [--backend B]`.
+/// Runs `spar selfplay [--game kuhn] [--config FILE] [--output DIR] [--backend B]
+/// [--resume]`.
 pub fn run(argv: &[String]) -> CliResult {
-    let args = Args::parse(argv, &["game", "config", "output", "backend"], &[])?;
+    let args = Args::parse(argv, &["game", "config", "output", "backend"], &["resume"])?;
     if let Some(g) = args.get("game").filter(|g| *g != "kuhn") {
         return Err(format!("`--game {g}`: must be kuhn, tictactoe or absolute_zero").into());
     }
     let text = config_text(&args, KUHN_CONFIG)?;
+    let out = PathBuf::from(match args.get("output") {
+        Some(o) => o.to_string(),
+        None => KuhnConfig::from_toml(&text)?.output_dir,
+    });
+    let (ck, text) = checkpoints::resume::<KuhnRunState>(&args, &out, text, |a, b| {
+        Ok(KuhnConfig::from_toml(a)? == KuhnConfig::from_toml(b)?)
+    })?;
     let cfg = KuhnConfig::from_toml(&text)?;
-    let out = PathBuf::from(args.get("output").unwrap_or(&cfg.output_dir));
     let sel = choose_backend_flag(&args)?;
-    play(
-        KuhnSelfPlay::new(cfg.clone(), Backend::new(&sel))?,
-        &cfg,
-        &out,
-    )
+    let mut sp = KuhnSelfPlay::new(cfg.clone(), Backend::new(&sel))?;
+    if let Some(ck) = &ck {
+        sp.restore(&ck.snapshot)?;
+    }
+    play(sp, &cfg, &out)
 }
 
 fn play(mut sp: KuhnSelfPlay<Backend>, cfg: &KuhnConfig, out: &Path) -> CliResult {
-    let mut log = Logger::open(out, 0)?;
-    let start = block_on(sp.exploitability())?;
-    eprintln!("Kuhn self-play: exploitability at the start {start:.4}");
-    let mut points = vec![(0.0, start)];
+    let mut log = Logger::open(out, sp.step())?;
+    if sp.step() == 0 {
+        let start = block_on(sp.exploitability())?;
+        eprintln!("Kuhn self-play: exploitability at the start {start:.4}");
+        log.line(&json!({"kind": "eval", "step": 0, "exploitability": start}))?;
+    }
     while sp.step() < cfg.max_steps {
         let m = block_on(sp.train_step())?;
         check_kernels(&mut sp.model().kernels, m.step, "self-play step")?;
         let mut v = serde_json::to_value(&m)?;
         v["kind"] = json!("step");
         log.line(&v)?;
-        points.push((m.step as f64, m.exploitability));
         if (m.step + 1) % 50 == 0 {
             eprintln!(
                 "step {:>5}  exploitability {:.4}  legal mass {:.3}  forfeits {:.3}",
@@ -56,14 +65,24 @@ fn play(mut sp: KuhnSelfPlay<Backend>, cfg: &KuhnConfig, out: &Path) -> CliResul
                 m.forfeit_fraction
             );
         }
+        if checkpoints::due(sp.step(), cfg.save_steps, cfg.max_steps) {
+            let snap = block_on(sp.snapshot())?;
+            let model = *sp.model().config();
+            checkpoints::save(out, sp.step(), &model, sp.vocab(), &cfg.to_toml(), &snap)?;
+        }
     }
     let (policy, legal) = block_on(sp.induced_policy())?;
     check_kernels(&mut sp.model().kernels, cfg.max_steps, "evaluation")?;
     let end = spar_tasks::kuhn::exploitability(&policy);
-    points.push((cfg.max_steps as f64, end));
     log.line(
         &json!({"kind": "eval", "step": cfg.max_steps, "exploitability": end, "legal_mass": legal}),
     )?;
+    // The curve from the whole run's metrics (a resumed run's earlier steps included).
+    let lines = checkpoints::metrics_lines(out)?;
+    let mut points = checkpoints::series(&lines, "step", "/exploitability");
+    points.extend(checkpoints::series(&lines, "eval", "/exploitability"));
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let start = points.first().map_or(end, |p| p.1);
     fs::create_dir_all(out.join("plots"))?;
     let svg = spar_plot::LinePlot::new("Kuhn self-play")
         .x_label("step")

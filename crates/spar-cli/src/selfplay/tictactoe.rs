@@ -6,13 +6,14 @@
 //! the loss rates in `OUT/plots/tictactoe.svg`.
 
 use crate::args::Args;
+use crate::checkpoints;
 use crate::common::{choose_backend_flag, config_text, CliResult};
 use crate::logger::Logger;
 use serde_json::json;
 use spar_model::block_on;
 use spar_train::atomic::write_atomic;
 use spar_train::backend::{check_kernels, Backend};
-use spar_train::tictactoe_selfplay::{Record, TicTacToeConfig, TicTacToeSelfPlay};
+use spar_train::tictactoe_selfplay::{Record, TicTacToeConfig, TicTacToeSelfPlay, TicTacToeState};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -30,22 +31,36 @@ fn record(r: &Record) -> String {
 }
 
 /// Runs `spar selfplay --game tictactoe [--config FILE] [--output DIR] [--steps N]
-/// [--eval-every N] [--backend B]`.
+/// [--eval-every N] [--backend B] [--resume]`.
 pub fn run(argv: &[String]) -> CliResult {
     let args = Args::parse(
         argv,
         &["game", "config", "output", "steps", "eval-every", "backend"],
-        &[],
+        &["resume"],
     )?;
+    let steps = args.parse_value::<u32>("steps")?;
+    let parse = |text: &str| -> CliResult<TicTacToeConfig> {
+        let mut cfg = TicTacToeConfig::from_toml(text)?;
+        if let Some(n) = steps {
+            cfg.max_steps = n;
+        }
+        Ok(cfg)
+    };
     let text = config_text(&args, TICTACTOE_CONFIG)?;
-    let mut cfg = TicTacToeConfig::from_toml(&text)?;
-    if let Some(n) = args.parse_value::<u32>("steps")? {
-        cfg.max_steps = n;
-    }
+    let out = PathBuf::from(match args.get("output") {
+        Some(o) => o.to_string(),
+        None => parse(&text)?.output_dir,
+    });
+    let (ck, text) = checkpoints::resume::<TicTacToeState>(&args, &out, text, |a, b| {
+        Ok(TicTacToeConfig::from_toml(a)? == TicTacToeConfig::from_toml(b)?)
+    })?;
+    let cfg = parse(&text)?;
     let every = args.parse_value::<u32>("eval-every")?.unwrap_or(50).max(1);
-    let out = PathBuf::from(args.get("output").unwrap_or(&cfg.output_dir));
     let sel = choose_backend_flag(&args)?;
-    let sp = TicTacToeSelfPlay::new(cfg.clone(), Backend::new(&sel))?;
+    let mut sp = TicTacToeSelfPlay::new(cfg.clone(), Backend::new(&sel))?;
+    if let Some(ck) = &ck {
+        sp.restore(&ck.snapshot)?;
+    }
     play(sp, &cfg, every, &out)
 }
 
@@ -55,10 +70,8 @@ fn play(
     every: u32,
     out: &Path,
 ) -> CliResult {
-    let mut log = Logger::open(out, 0)?;
-    let mut solver_pts = Vec::new();
-    let mut random_pts = Vec::new();
-    let mut eval = |sp: &mut TicTacToeSelfPlay<Backend>, log: &mut Logger| -> CliResult<_> {
+    let mut log = Logger::open(out, sp.step())?;
+    let eval = |sp: &mut TicTacToeSelfPlay<Backend>, log: &mut Logger| -> CliResult<_> {
         let e = block_on(sp.evaluate())?;
         let step = sp.step();
         check_kernels(&mut sp.model().kernels, step, "evaluation")?;
@@ -66,13 +79,15 @@ fn play(
         v["kind"] = json!("eval");
         v["step"] = json!(step);
         log.line(&v)?;
-        solver_pts.push((step as f64, e.vs_solver.loss));
-        random_pts.push((step as f64, e.vs_random.loss));
         eprintln!("step {step:>5}  vs solver: {}", record(&e.vs_solver));
         eprintln!("             vs random: {}", record(&e.vs_random));
         Ok(e)
     };
-    let start = eval(&mut sp, &mut log)?;
+    // The evaluation due at the start (or at a resumed step: the metrics file keeps only
+    // the lines of earlier steps, and the evaluation reads no training state it changes).
+    if sp.step() == 0 || (sp.step() % every == 0 && sp.step() < cfg.max_steps) {
+        eval(&mut sp, &mut log)?;
+    }
     while sp.step() < cfg.max_steps {
         let m = block_on(sp.train_step())?;
         check_kernels(&mut sp.model().kernels, m.step, "self-play step")?;
@@ -82,8 +97,23 @@ fn play(
         if sp.step() % every == 0 && sp.step() < cfg.max_steps {
             eval(&mut sp, &mut log)?;
         }
+        if checkpoints::due(sp.step(), cfg.save_steps, cfg.max_steps) {
+            let snap = block_on(sp.snapshot())?;
+            let model = *sp.model().config();
+            checkpoints::save(out, sp.step(), &model, sp.vocab(), &cfg.to_toml(), &snap)?;
+        }
     }
     let end = eval(&mut sp, &mut log)?;
+    // The curves from the whole run's metrics (a resumed run's earlier evaluations included).
+    let lines = checkpoints::metrics_lines(out)?;
+    let solver_pts = checkpoints::series(&lines, "eval", "/vs_solver/loss");
+    let random_pts = checkpoints::series(&lines, "eval", "/vs_random/loss");
+    let first = lines.iter().find(|v| v["kind"] == "eval");
+    let at_start = |path: &str| {
+        first
+            .and_then(|v| v.pointer(path)?.as_f64())
+            .unwrap_or(f64::NAN)
+    };
     fs::create_dir_all(out.join("plots"))?;
     let svg = spar_plot::LinePlot::new("Tic-tac-toe self-play")
         .x_label("step")
@@ -94,11 +124,15 @@ fn play(
     write_atomic(&out.join("plots").join("tictactoe.svg"), svg.as_bytes())?;
     println!(
         "vs random: loss {:.3} → {:.3}, win {:.3} → {:.3}",
-        start.vs_random.loss, end.vs_random.loss, start.vs_random.win, end.vs_random.win
+        at_start("/vs_random/loss"),
+        end.vs_random.loss,
+        at_start("/vs_random/win"),
+        end.vs_random.win
     );
     println!(
         "vs solver: draw {:.3} → {:.3}",
-        start.vs_solver.draw, end.vs_solver.draw
+        at_start("/vs_solver/draw"),
+        end.vs_solver.draw
     );
     println!("metrics and plot under {}", out.display());
     Ok(())
