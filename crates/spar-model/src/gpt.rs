@@ -901,19 +901,26 @@ impl<K: Kernels> Gpt<K> {
         self.kernels.fill(self.p.grads, 0.0);
     }
 
-    /// The one optimiser step: measures the global gradient norm (before clipping), refuses a
-    /// non-finite one with [`ModelError::NonFiniteGradient`] (the gradients are zeroed, the
-    /// parameters, moments and step count are left as they were), else takes one AdamW step
-    /// with learning rate `lr` over the accumulated gradients (clipped to
-    /// `opt.max_grad_norm`) and zeroes them. Returns the norm. Reading the norm back is the
-    /// one host round trip (awaited on the GPU).
-    pub async fn step(
+    /// One AdamW step with learning rate `lr` over the accumulated gradients (clipped to
+    /// `opt.max_grad_norm`), then zeroes them. Unchecked and without a host round trip (the
+    /// benches' and [`Gpt::train_step_sft`]'s step); a trainer steps through
+    /// [`Gpt::checked_step`], which refuses a non-finite gradient.
+    pub fn step(&mut self, opt: &crate::optim::AdamWConfig, lr: f32) {
+        self.kernels.sum_squares(self.acts.norm_sq, self.p.grads);
+        self.apply_adamw(opt, lr);
+    }
+
+    /// The checked optimiser step: measures the global gradient norm (before clipping) and
+    /// refuses a non-finite one with [`ModelError::NonFiniteGradient`] (the gradients are
+    /// zeroed; parameters, moments and step count are left as they were), else takes the
+    /// AdamW step of [`Gpt::step`]. Returns the norm. Reading the norm back is one host round
+    /// trip (awaited on the GPU).
+    pub async fn checked_step(
         &mut self,
         opt: &crate::optim::AdamWConfig,
         lr: f32,
     ) -> Result<f32, ModelError> {
-        let ns = self.acts.norm_sq;
-        self.kernels.sum_squares(ns, self.p.grads);
+        self.kernels.sum_squares(self.acts.norm_sq, self.p.grads);
         let norm = self.last_grad_norm().await;
         if !norm.is_finite() {
             self.zero_grad();
@@ -921,13 +928,26 @@ impl<K: Kernels> Gpt<K> {
                 step: self.adam_t.saturating_add(1),
             });
         }
+        self.apply_adamw(opt, lr);
+        Ok(norm)
+    }
+
+    /// The one place parameters and moments change: AdamW over the gradients, whose squared
+    /// norm is already in the arena's `norm_sq`, then zero gradients.
+    fn apply_adamw(&mut self, opt: &crate::optim::AdamWConfig, lr: f32) {
         self.adam_t = self.adam_t.saturating_add(1);
         let args = opt.args(lr, self.adam_t);
         let p = self.p;
-        self.kernels
-            .adamw(p.params, p.grads, p.m, p.v, p.decay_mask, ns, args);
+        self.kernels.adamw(
+            p.params,
+            p.grads,
+            p.m,
+            p.v,
+            p.decay_mask,
+            self.acts.norm_sq,
+            args,
+        );
         self.zero_grad();
-        Ok(norm)
     }
 
     /// The global gradient norm (before clipping) of the last [`Gpt::step`].
@@ -1017,7 +1037,7 @@ impl<K: Kernels> Gpt<K> {
         let r = self.backward(&lp, None);
         self.host_f32 = lp;
         r?;
-        self.step(opt, lr).await?;
+        self.step(opt, lr);
         Ok(loss as f32)
     }
 }

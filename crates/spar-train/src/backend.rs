@@ -43,12 +43,6 @@ use spar_model::kernels::{
 };
 use spar_model::{CpuKernels, Kernels};
 
-/// The name this module's bound on backends had before error polling became part of
-/// [`Kernels`] ([`Kernels::take_backend_error`]): every [`Kernels`] is one. Kept only until
-/// the last users say `Kernels`; new code should not use it.
-#[doc(hidden)]
-pub use spar_model::Kernels as BackendCheck;
-
 /// The backend chosen at start-up. Non-exhaustive: the `Gpu` variant exists only with the
 /// `gpu` feature, so other crates always match with a fallback arm.
 #[derive(Debug, Clone)]

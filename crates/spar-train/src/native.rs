@@ -34,11 +34,9 @@ fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
     TrainError::Checkpoint(format!("{}: {e}", path.display()))
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    fs::write(&tmp, bytes).map_err(|e| io(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| io(path, e))
+/// [`crate::atomic::write_atomic`] with the crate's error.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    crate::atomic::write_atomic(path, bytes).map_err(|e| TrainError::Checkpoint(e.to_string()))
 }
 
 /// Writes a checkpoint directory `dir/step-NNNNNN`: the model (`model.safetensors`,

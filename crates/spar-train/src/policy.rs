@@ -200,7 +200,7 @@ impl<K: Kernels> Policy<K> {
     /// counters untouched, gradients zeroed).
     pub async fn step(&mut self, step: u32) -> Result<StepOutcome, TrainError> {
         let lr = self.learning_rate();
-        match self.model.step(&self.optim.adamw(), lr).await {
+        match self.model.checked_step(&self.optim.adamw(), lr).await {
             Ok(grad_norm) => {
                 self.stage_step += 1;
                 Ok(StepOutcome {

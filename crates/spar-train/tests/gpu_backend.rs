@@ -10,7 +10,8 @@
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 
 use spar_model::block_on;
-use spar_train::backend::{cpu_trainer, gpu_trainer, select_backend, BackendCheck, Selected};
+use spar_model::Kernels;
+use spar_train::backend::{cpu_trainer, gpu_trainer, select_backend, Selected};
 use spar_train::config::{BackendName, RewardSource};
 use spar_train::{StepMetrics, TrainConfig, TrainError, Trainer};
 use std::sync::Arc;
@@ -66,7 +67,7 @@ fn gpu() -> Option<Arc<spar_gpu::GpuContext>> {
     }
 }
 
-fn run<K: BackendCheck>(t: &mut Trainer<K>) -> Vec<StepMetrics> {
+fn run<K: Kernels>(t: &mut Trainer<K>) -> Vec<StepMetrics> {
     let mut out = Vec::new();
     while t.step() < t.total_steps() {
         out.push(block_on(t.train_step_checked()).unwrap());

@@ -587,7 +587,7 @@ impl<K: Kernels> Trainer<K> {
     }
 }
 
-impl<K: crate::backend::BackendCheck> Trainer<K> {
+impl<K: Kernels> Trainer<K> {
     /// Takes the first error the model's or the reference model's backend recorded since
     /// the last check, as a [`TrainError::Backend`] at the current step.
     pub fn check_backend(&mut self, during: &'static str) -> Result<(), TrainError> {
