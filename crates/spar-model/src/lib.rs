@@ -15,6 +15,7 @@ pub mod config;
 pub mod cpu;
 pub mod error;
 pub mod gpt;
+mod gpt_optimizer;
 pub mod hf_config;
 mod init;
 pub mod kernels;
