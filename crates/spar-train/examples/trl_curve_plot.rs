@@ -28,7 +28,9 @@ fn points(source: &str) -> Result<Vec<(f64, f64)>, Box<dyn std::error::Error>> {
                 }
             }
         } else if let Some(rest) = line.strip_prefix("[eval] step ") {
-            let (step, rest) = rest.split_once(' ').ok_or("an [eval] line without a step")?;
+            let (step, rest) = rest
+                .split_once(' ')
+                .ok_or("an [eval] line without a step")?;
             let acc = rest
                 .strip_prefix("greedy_acc=")
                 .and_then(|r| r.split_whitespace().next())
@@ -53,7 +55,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .x_label("RL step")
         .y_label("accuracy (500 problems)");
     for arg in &args[1..] {
-        let (label, source) = arg.split_once('=').ok_or(format!("{arg}: not LABEL=SOURCE"))?;
+        let (label, source) = arg
+            .split_once('=')
+            .ok_or(format!("{arg}: not LABEL=SOURCE"))?;
         let pts = points(source)?;
         plot = plot.series(label, &pts);
     }
