@@ -131,6 +131,19 @@ pub struct ModelSection {
 /// spar-tasks' compact formats.
 pub const DEFAULT_CHARSET: &str = "0123456789 abcdefghijklmnopqrstuvwxyz+-*=:%^()[],;>?.";
 
+impl ModelSection {
+    /// The GPT this section describes over a vocabulary of `vocab_size` ids.
+    pub fn gpt_config(&self, vocab_size: usize) -> spar_model::GptConfig {
+        spar_model::GptConfig::new(
+            vocab_size,
+            self.n_positions,
+            self.n_embd,
+            self.n_layer,
+            self.n_head,
+        )
+    }
+}
+
 impl Default for ModelSection {
     fn default() -> Self {
         Self {

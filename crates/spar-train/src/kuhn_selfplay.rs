@@ -41,7 +41,7 @@ use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use spar_losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossConfig};
 use spar_losses::rae::RoleBaselines;
-use spar_model::{Gpt, GptConfig, Kernels};
+use spar_model::{Gpt, Kernels};
 use spar_tasks::kuhn::{
     exploitability, information_sets, parse_action, History, KuhnPolicy, KuhnState,
 };
@@ -222,13 +222,7 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         config.validate()?;
         let vocab = CharVocab::new(&config.model.charset)?;
         let m = &config.model;
-        let gpt = GptConfig::new(
-            vocab.vocab_size(),
-            m.n_positions,
-            m.n_embd,
-            m.n_layer,
-            m.n_head,
-        );
+        let gpt = m.gpt_config(vocab.vocab_size());
         // Room for every decision of a step (at most three per game) and the 12 info sets.
         let cap = (3 * config.games_per_step).max(12);
         let mut model = Gpt::new(kernels, gpt, cap, m.n_positions)?;

@@ -44,7 +44,7 @@ use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
 use spar_losses::rae::RoleBaselines;
-use spar_model::{Gpt, GptConfig, Kernels};
+use spar_model::{Gpt, Kernels};
 use spar_tasks::tictactoe::{Board, Mark, Solver};
 
 /// Characters of the tic-tac-toe protocol (one token each, plus the end token).
@@ -300,13 +300,7 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         config.validate()?;
         let vocab = CharVocab::new(&config.model.charset)?;
         let m = &config.model;
-        let gpt = GptConfig::new(
-            vocab.vocab_size(),
-            m.n_positions,
-            m.n_embd,
-            m.n_layer,
-            m.n_head,
-        );
+        let gpt = m.gpt_config(vocab.vocab_size());
         // Room for every decision of a step (at most nine per game, two rows each masked).
         let cap = (18 * config.games_per_step).max(2 * config.eval_games);
         let mut model = Gpt::new(kernels, gpt, cap, m.n_positions)?;

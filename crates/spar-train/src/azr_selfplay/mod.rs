@@ -61,7 +61,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
 use spar_losses::task_relative::task_relative_advantages;
-use spar_model::{Gpt, GptConfig, Kernels, SampleConfig};
+use spar_model::{Gpt, Kernels, SampleConfig};
 use spar_tasks::{
     check_proposal, grade_answer, learnability, proposer_prompt, proposer_reward, seed_tasks,
     solver_prompt, solver_reward, Instance, Limits, ProgramTask, ProgramTaskKind, ProgramTasks,
@@ -110,13 +110,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
         config.validate()?;
         let vocab = CharVocab::new(&config.model.charset)?;
         let m = &config.model;
-        let gpt = GptConfig::new(
-            vocab.vocab_size(),
-            m.n_positions,
-            m.n_embd,
-            m.n_layer,
-            m.n_head,
-        );
+        let gpt = m.gpt_config(vocab.vocab_size());
         let k = config.task_types.len();
         let cap = k * (config.proposals_per_type + config.solves_per_type);
         let mut model = Gpt::new(kernels, gpt, cap, m.n_positions)?;

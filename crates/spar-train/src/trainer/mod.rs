@@ -217,14 +217,7 @@ impl<K: Kernels> Trainer<K> {
 
     /// The GPT configuration a run config describes.
     pub fn gpt_config(config: &TrainConfig, vocab: &CharVocab) -> GptConfig {
-        let m = &config.model;
-        GptConfig::new(
-            vocab.vocab_size(),
-            m.n_positions,
-            m.n_embd,
-            m.n_layer,
-            m.n_head,
-        )
+        config.model.gpt_config(vocab.vocab_size())
     }
 
     /// The run's config.
