@@ -4,7 +4,7 @@
 //! cover a resumed run's earlier steps. Imports no command module.
 
 use crate::args::Args;
-use crate::common::CliResult;
+use crate::common::{config_text, CliResult};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -12,7 +12,7 @@ use spar_model::GptConfig;
 use spar_train::native::{load_loop_checkpoint, save_loop_checkpoint, LoopCheckpoint};
 use spar_train::selfplay::LoopSnapshot;
 use spar_train::CharVocab;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// With `--resume`, the newest checkpoint under `out` and the config text to run with: the
 /// checkpoint's, or `--config`'s if given (then it must parse to the same config, checked by
@@ -38,6 +38,39 @@ pub fn resume<S: DeserializeOwned>(
     eprintln!("resumed from step {} in {}", ck.step, ck.dir.display());
     let text = ck.config_toml.clone();
     Ok((Some(ck), text))
+}
+
+/// What a self-play command starts from.
+pub struct Start<C, S> {
+    /// The run's config.
+    pub config: C,
+    /// Where it writes.
+    pub out: PathBuf,
+    /// The checkpoint it continues (`--resume`).
+    pub checkpoint: Option<LoopCheckpoint<S>>,
+}
+
+/// A self-play command's start: the config `--config` names (or `default`), read by `parse`
+/// (which also applies the command's overrides); the output directory (`--output`, else the
+/// config's `output_dir`); with `--resume`, the newest checkpoint there, whose config is then
+/// the run's.
+pub fn start<C: PartialEq, S: DeserializeOwned>(
+    args: &Args,
+    default: &str,
+    parse: impl Fn(&str) -> CliResult<C>,
+    output_dir: impl Fn(&C) -> &str,
+) -> CliResult<Start<C, S>> {
+    let text = config_text(args, default)?;
+    let out = PathBuf::from(match args.get("output") {
+        Some(o) => o.to_string(),
+        None => output_dir(&parse(&text)?).to_string(),
+    });
+    let (checkpoint, text) = resume::<S>(args, &out, text, |a, b| Ok(parse(a)? == parse(b)?))?;
+    Ok(Start {
+        config: parse(&text)?,
+        out,
+        checkpoint,
+    })
 }
 
 /// Writes a checkpoint of `snap` at `step` under `out` and says where.

@@ -7,7 +7,7 @@
 
 use crate::args::Args;
 use crate::checkpoints;
-use crate::common::{choose_backend_flag, config_text, CliResult};
+use crate::common::{choose_backend_flag, CliResult};
 use crate::logger::Logger;
 use serde_json::json;
 use spar_model::block_on;
@@ -16,7 +16,7 @@ use spar_train::atomic::write_atomic;
 use spar_train::azr_selfplay::{AzrConfig, AzrSelfPlay, AzrState};
 use spar_train::backend::{check_kernels, Backend};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The embedded default config.
 pub const AZR_CONFIG: &str = include_str!("../../../../configs/absolute_zero.toml");
@@ -40,21 +40,13 @@ pub fn run(argv: &[String]) -> CliResult {
         }
         Ok(cfg)
     };
-    let text = config_text(&args, AZR_CONFIG)?;
-    let out = PathBuf::from(match args.get("output") {
-        Some(o) => o.to_string(),
-        None => parse(&text)?.output_dir,
-    });
-    let (ck, text) = checkpoints::resume::<AzrState>(&args, &out, text, |a, b| {
-        Ok(AzrConfig::from_toml(a)? == AzrConfig::from_toml(b)?)
-    })?;
-    let cfg = parse(&text)?;
+    let st = checkpoints::start::<_, AzrState>(&args, AZR_CONFIG, parse, |c| &c.output_dir)?;
     let sel = choose_backend_flag(&args)?;
-    let mut sp = AzrSelfPlay::new(cfg.clone(), Backend::new(&sel))?;
-    if let Some(ck) = &ck {
+    let mut sp = AzrSelfPlay::new(st.config.clone(), Backend::new(&sel))?;
+    if let Some(ck) = &st.checkpoint {
         sp.restore(&ck.snapshot)?;
     }
-    play(sp, &cfg, &out)
+    play(sp, &st.config, &st.out)
 }
 
 fn play(mut sp: AzrSelfPlay<Backend>, cfg: &AzrConfig, out: &Path) -> CliResult {

@@ -5,7 +5,7 @@
 
 use crate::args::Args;
 use crate::checkpoints;
-use crate::common::{choose_backend_flag, config_text, CliResult};
+use crate::common::{choose_backend_flag, CliResult};
 use crate::logger::Logger;
 use serde_json::json;
 use spar_model::block_on;
@@ -14,7 +14,7 @@ use spar_train::atomic::write_atomic;
 use spar_train::backend::{check_kernels, Backend};
 use spar_train::kuhn_selfplay::{KuhnConfig, KuhnRunState, KuhnSelfPlay};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The embedded default config.
 pub const KUHN_CONFIG: &str = include_str!("../../../../configs/kuhn_selfplay.toml");
@@ -26,21 +26,18 @@ pub fn run(argv: &[String]) -> CliResult {
     if let Some(g) = args.get("game").filter(|g| *g != "kuhn") {
         return Err(format!("`--game {g}`: must be kuhn, tictactoe or absolute_zero").into());
     }
-    let text = config_text(&args, KUHN_CONFIG)?;
-    let out = PathBuf::from(match args.get("output") {
-        Some(o) => o.to_string(),
-        None => KuhnConfig::from_toml(&text)?.output_dir,
-    });
-    let (ck, text) = checkpoints::resume::<KuhnRunState>(&args, &out, text, |a, b| {
-        Ok(KuhnConfig::from_toml(a)? == KuhnConfig::from_toml(b)?)
-    })?;
-    let cfg = KuhnConfig::from_toml(&text)?;
+    let st = checkpoints::start::<_, KuhnRunState>(
+        &args,
+        KUHN_CONFIG,
+        |t| Ok(KuhnConfig::from_toml(t)?),
+        |c| &c.output_dir,
+    )?;
     let sel = choose_backend_flag(&args)?;
-    let mut sp = KuhnSelfPlay::new(cfg.clone(), Backend::new(&sel))?;
-    if let Some(ck) = &ck {
+    let mut sp = KuhnSelfPlay::new(st.config.clone(), Backend::new(&sel))?;
+    if let Some(ck) = &st.checkpoint {
         sp.restore(&ck.snapshot)?;
     }
-    play(sp, &cfg, &out)
+    play(sp, &st.config, &st.out)
 }
 
 fn play(mut sp: KuhnSelfPlay<Backend>, cfg: &KuhnConfig, out: &Path) -> CliResult {

@@ -7,7 +7,7 @@
 
 use crate::args::Args;
 use crate::checkpoints;
-use crate::common::{choose_backend_flag, config_text, CliResult};
+use crate::common::{choose_backend_flag, CliResult};
 use crate::logger::Logger;
 use serde_json::json;
 use spar_model::block_on;
@@ -15,7 +15,7 @@ use spar_train::atomic::write_atomic;
 use spar_train::backend::{check_kernels, Backend};
 use spar_train::tictactoe_selfplay::{Record, TicTacToeConfig, TicTacToeSelfPlay, TicTacToeState};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The embedded default config.
 pub const TICTACTOE_CONFIG: &str = include_str!("../../../../configs/tictactoe_selfplay.toml");
@@ -46,22 +46,15 @@ pub fn run(argv: &[String]) -> CliResult {
         }
         Ok(cfg)
     };
-    let text = config_text(&args, TICTACTOE_CONFIG)?;
-    let out = PathBuf::from(match args.get("output") {
-        Some(o) => o.to_string(),
-        None => parse(&text)?.output_dir,
-    });
-    let (ck, text) = checkpoints::resume::<TicTacToeState>(&args, &out, text, |a, b| {
-        Ok(TicTacToeConfig::from_toml(a)? == TicTacToeConfig::from_toml(b)?)
-    })?;
-    let cfg = parse(&text)?;
+    let st =
+        checkpoints::start::<_, TicTacToeState>(&args, TICTACTOE_CONFIG, parse, |c| &c.output_dir)?;
     let every = args.parse_value::<u32>("eval-every")?.unwrap_or(50).max(1);
     let sel = choose_backend_flag(&args)?;
-    let mut sp = TicTacToeSelfPlay::new(cfg.clone(), Backend::new(&sel))?;
-    if let Some(ck) = &ck {
+    let mut sp = TicTacToeSelfPlay::new(st.config.clone(), Backend::new(&sel))?;
+    if let Some(ck) = &st.checkpoint {
         sp.restore(&ck.snapshot)?;
     }
-    play(sp, &cfg, every, &out)
+    play(sp, &st.config, every, &st.out)
 }
 
 fn play(
