@@ -60,15 +60,18 @@ impl GpuContext {
         Self::with_options(GpuOptions::default()).await
     }
 
-    /// Finds an adapter (high-performance preference), requests a device with the adapter's
+    /// Finds an adapter (high-performance preference) on the graphics APIs
+    /// [`GpuOptions::resolved_backends`] names (wgpu's primary ones unless GL is asked for),
+    /// requests a device with the adapter's
     /// own limits (so large configurations can use what the hardware offers beyond WebGPU's
     /// defaults) and the optional features `options` asks for *that the adapter offers*
     /// (`SUBGROUP`, `SHADER_F16`), checks the limits the kernels need and compiles every
     /// pipeline in the variant those features allow. Asynchronous because the browser's
     /// adapter and device requests are.
     pub async fn with_options(options: GpuOptions) -> Result<Arc<Self>, GpuError> {
-        let instance =
-            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let mut descriptor = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+        descriptor.backends = options.resolved_backends();
+        let instance = wgpu::Instance::new(descriptor);
         let adapter = instance
             .request_adapter(&wgpu::RequestAdapterOptions {
                 power_preference: wgpu::PowerPreference::HighPerformance,
@@ -239,6 +242,11 @@ impl GpuContext {
     /// The adapter's name and backend, e.g. `"llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan)"`.
     pub fn adapter_name(&self) -> String {
         format!("{} ({:?})", self.info.name, self.info.backend)
+    }
+
+    /// The graphics API the adapter runs on (`Vulkan`, `Metal`, `Dx12`, `Gl`, `BrowserWebGpu`).
+    pub fn backend(&self) -> wgpu::Backend {
+        self.info.backend
     }
 
     /// The device's limits (the adapter's, as requested).

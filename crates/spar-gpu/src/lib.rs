@@ -1,6 +1,7 @@
 //! The spar GPT's forward and backward as WGSL compute shaders on wgpu: [`GpuKernels`]
 //! implements [`spar_model::Kernels`], so `spar_model::Gpt<GpuKernels>` trains and samples
-//! on any GPU wgpu reaches (Vulkan, Metal, DX12 natively; WebGPU in the browser).
+//! on any GPU wgpu reaches (Vulkan, Metal, DX12 natively; WebGPU in the browser; OpenGL ES
+//! only when asked for, see [`BACKENDS_ENV`]).
 //!
 //! - One [`GpuContext`] per device: adapter, device with the adapter's own limits, every
 //!   pipeline compiled once. Any number of [`GpuKernels`] share it.
@@ -44,6 +45,8 @@ pub mod shaders;
 pub use backend::GpuKernels;
 pub use context::GpuContext;
 pub use error::GpuError;
-pub use options::{FeaturesInUse, GpuOptions};
+pub use options::{FeaturesInUse, GpuOptions, BACKENDS_ENV};
+/// The graphics-API set [`GpuOptions::backends`] takes (re-exported from wgpu).
+pub use wgpu::Backends;
 /// The adapter kinds [`GpuContext::device_type`] reports (re-exported from wgpu).
 pub use wgpu::DeviceType;

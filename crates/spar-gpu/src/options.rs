@@ -1,7 +1,14 @@
-//! Which optional paths a [`crate::GpuContext`] compiles: subgroup reductions, the f16
-//! forward product and the fused training attention. Every optional path has an f32,
-//! subgroup-free twin that always works (browsers and some drivers offer neither subgroups
-//! nor f16), and a test holds each path to the CPU backend and to its twin.
+//! Which graphics APIs a [`crate::GpuContext`] looks for adapters on, and which optional
+//! paths it compiles: subgroup reductions, the f16 forward product and the fused training
+//! attention. Every optional path has an f32, subgroup-free twin that always works (browsers
+//! and some drivers offer neither subgroups nor f16), and a test holds each path to the CPU
+//! backend and to its twin.
+//!
+//! The APIs are wgpu's primary ones (Vulkan, Metal, DX12, browser WebGPU) unless asked
+//! otherwise: OpenGL ES is second-tier in wgpu, and its adapter context is one lock that
+//! panics after a few seconds of contention, so it is used only when asked for explicitly,
+//! through [`GpuOptions::backends`] or the environment variable [`BACKENDS_ENV`]
+//! (`SPAR_WGPU_BACKENDS=gl`, or a list such as `vulkan,gl`), which wins over the option.
 
 use std::fmt;
 
@@ -9,6 +16,11 @@ use std::fmt;
 /// offers what it needs ([`crate::GpuContext::features_in_use`] says what was granted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GpuOptions {
+    /// The graphics APIs adapters are looked for on. Default: `wgpu::Backends::PRIMARY`
+    /// (Vulkan, Metal, DX12, browser WebGPU); GL only when it is named here or in
+    /// [`BACKENDS_ENV`] (which, when set, replaces this field; so does wgpu's own
+    /// `WGPU_BACKEND` when [`BACKENDS_ENV`] is not set).
+    pub backends: wgpu::Backends,
     /// Row reductions (LayerNorm, softmax, log-prob, decoding attention) through subgroup
     /// operations (`subgroupAdd`, `subgroupMax`) when the adapter offers
     /// `wgpu::Features::SUBGROUP`; else a tree through workgroup memory. Default: on natively,
@@ -30,6 +42,7 @@ pub struct GpuOptions {
 impl Default for GpuOptions {
     fn default() -> Self {
         Self {
+            backends: wgpu::Backends::PRIMARY,
             subgroups: cfg!(not(target_arch = "wasm32")),
             f16_forward: false,
             fused_attention: false,
@@ -45,7 +58,34 @@ impl GpuOptions {
             subgroups: false,
             f16_forward: false,
             fused_attention: false,
+            ..Self::default()
         }
+    }
+
+    /// The APIs a context made with these options looks on: [`BACKENDS_ENV`] when it is set
+    /// (a comma list of wgpu backend names: `vulkan`, `metal`, `dx12`, `gl`, `webgpu`,
+    /// `primary`, `secondary`, `all`), else wgpu's `WGPU_BACKEND` when set, else
+    /// [`GpuOptions::backends`].
+    pub fn resolved_backends(&self) -> wgpu::Backends {
+        backends_from(
+            std::env::var(BACKENDS_ENV).ok().as_deref(),
+            std::env::var("WGPU_BACKEND").ok().as_deref(),
+            self.backends,
+        )
+    }
+}
+
+/// The environment variable that chooses the graphics APIs (see the module docs), e.g.
+/// `SPAR_WGPU_BACKENDS=gl` for a machine whose only driver is OpenGL.
+pub const BACKENDS_ENV: &str = "SPAR_WGPU_BACKENDS";
+
+/// `spar` (the value of [`BACKENDS_ENV`]) wins over `wgpu` (`WGPU_BACKEND`), which wins over
+/// the option; empty values count as unset.
+fn backends_from(spar: Option<&str>, wgpu: Option<&str>, option: wgpu::Backends) -> wgpu::Backends {
+    match (spar, wgpu) {
+        (Some(list), _) if !list.trim().is_empty() => wgpu::Backends::from_comma_list(list),
+        (_, Some(list)) if !list.trim().is_empty() => wgpu::Backends::from_comma_list(list),
+        _ => option,
     }
 }
 
@@ -83,5 +123,31 @@ impl fmt::Display for FeaturesInUse {
                 "unfused attention"
             }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wgpu::Backends;
+
+    #[test]
+    fn gl_only_when_asked_for() {
+        let d = GpuOptions::default();
+        assert_eq!(d.backends, Backends::PRIMARY);
+        assert!(!d.backends.contains(Backends::GL));
+        assert!(!GpuOptions::portable().backends.contains(Backends::GL));
+        assert_eq!(backends_from(None, None, d.backends), Backends::PRIMARY);
+        assert_eq!(backends_from(Some("gl"), None, d.backends), Backends::GL);
+        assert_eq!(
+            backends_from(Some("vulkan, gl"), Some("dx12"), d.backends),
+            Backends::VULKAN | Backends::GL
+        );
+        assert_eq!(backends_from(None, Some("gl"), d.backends), Backends::GL);
+        assert_eq!(
+            backends_from(Some(" "), None, d.backends),
+            Backends::PRIMARY
+        );
+        assert_eq!(backends_from(None, None, Backends::GL), Backends::GL);
     }
 }

@@ -375,7 +375,7 @@ fn sampling_step_matches_the_cpu_draw() {
 
 #[test]
 fn random_stream_is_bit_identical() {
-    let mut gpu = gpu_or_skip!();
+    gpu_or_skip!(mut gpu);
     for (seed, step) in [
         (0u64, 0u32),
         (0xdead_beef_0123_4567, 17),
@@ -398,7 +398,7 @@ fn random_stream_is_bit_identical() {
 
 #[test]
 fn a_buffer_over_the_device_limit_is_an_error_value() {
-    let mut gpu = gpu_or_skip!();
+    gpu_or_skip!(mut gpu);
     let max = gpu.context().limits().max_buffer_size;
     let _ = gpu.alloc((max / 4 + 1) as usize);
     match gpu.take_error() {
@@ -417,6 +417,7 @@ fn matmul_random_shapes_proptest() {
         println!("skipped: no GPU adapter");
         return;
     };
+    let _turn = common::turn();
     let gpu = std::cell::RefCell::new(spar_gpu::GpuKernels::new(ctx));
     let cpu = std::cell::RefCell::new(spar_model::CpuKernels::new());
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(24));
@@ -481,7 +482,7 @@ fn padded_slices_of_one_buffer_bind_apart() {
         k.residual_backward(a, b, out, 60);
         get(k, all)
     }
-    let mut gpu = gpu_or_skip!();
+    gpu_or_skip!(mut gpu);
     let cpu_out = body(&mut spar_model::CpuKernels::new());
     let gpu_out = body(&mut gpu);
     gpu.check().unwrap();
@@ -495,7 +496,7 @@ fn padded_slices_of_one_buffer_bind_apart() {
 /// instead of leaving it to the browser, and drops the dispatch.
 #[test]
 fn overlapping_slices_in_one_dispatch_are_an_error_value() {
-    let mut gpu = gpu_or_skip!();
+    gpu_or_skip!(mut gpu);
     let buf = gpu.alloc(300);
     let all = Slice {
         buf,

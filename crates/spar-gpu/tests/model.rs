@@ -76,7 +76,7 @@ fn train<K: Kernels>(k: K) -> (StepOut, K) {
 
 #[test]
 fn train_steps_match_the_cpu() {
-    let gpu = gpu_or_skip!();
+    gpu_or_skip!(gpu);
     let (cpu, _) = train(spar_model::CpuKernels::new());
     let (gpu, mut k) = train(gpu);
     k.check().unwrap();
@@ -94,7 +94,7 @@ fn train_steps_match_the_cpu() {
 
 #[test]
 fn a_train_step_is_one_submission_per_read() {
-    let gpu = gpu_or_skip!();
+    gpu_or_skip!(gpu);
     let (b, t) = (2, 8);
     let mut r = rng(22);
     let tokens = rand_ids(&mut r, b * t, CFG.vocab_size as u32);
@@ -116,7 +116,7 @@ fn a_train_step_is_one_submission_per_read() {
 /// the backend checks on every platform), and the check did compare such pairs.
 #[test]
 fn no_two_bindings_of_a_dispatch_overlap_in_training_and_rollouts() {
-    let gpu = gpu_or_skip!();
+    gpu_or_skip!(gpu);
     let (b, t) = (2, 8);
     let mut r = rng(23);
     let tokens = rand_ids(&mut r, b * t, CFG.vocab_size as u32);
@@ -146,7 +146,7 @@ fn rollout<K: Kernels>(k: K, cfg: &SampleConfig) -> (Vec<spar_model::Generation>
 
 #[test]
 fn greedy_rollout_matches_the_cpu() {
-    let gpu = gpu_or_skip!();
+    gpu_or_skip!(gpu);
     let cfg = SampleConfig {
         max_new_tokens: 8,
         temperature: 0.0,
@@ -167,7 +167,7 @@ fn greedy_rollout_matches_the_cpu() {
 
 #[test]
 fn sampled_rollout_uses_the_cpu_random_stream() {
-    let gpu = gpu_or_skip!();
+    gpu_or_skip!(gpu);
     let cfg = SampleConfig {
         max_new_tokens: 8,
         temperature: 1.0,

@@ -27,6 +27,7 @@ fn option_sets() -> Vec<GpuOptions> {
                 subgroups,
                 f16_forward: false,
                 fused_attention,
+                ..GpuOptions::default()
             });
         }
     }
@@ -45,6 +46,7 @@ macro_rules! check_paths {
             println!("skipped: no GPU adapter");
             return;
         };
+        let _turn = common::turn();
         let cpu = $body(&mut CpuKernels::new());
         let mut base = GpuKernels::new(context_with(portable_unfused()).unwrap());
         let base_out = $body(&mut base);
@@ -69,6 +71,7 @@ fn default_options_use_what_the_adapter_offers_and_portable_uses_nothing_optiona
         println!("skipped: no GPU adapter");
         return;
     };
+    let _turn = common::turn();
     let offered = ctx.adapter_features();
     let used = ctx.features_in_use();
     assert_eq!(used.subgroups, offered.contains(wgpu::Features::SUBGROUP));
@@ -267,6 +270,7 @@ fn train_steps_on_every_path() {
         println!("skipped: no GPU adapter");
         return;
     };
+    let _turn = common::turn();
     let (cpu, _) = train(CpuKernels::new());
     for opts in option_sets() {
         let (out, mut k) = train(GpuKernels::new(context_with(opts).unwrap()));
@@ -283,6 +287,7 @@ fn f16_forward_product_within_its_tolerance_and_training_stays_f32() {
         println!("skipped: no GPU adapter");
         return;
     };
+    let _turn = common::turn();
     let ctx = context_with(GpuOptions {
         f16_forward: true,
         ..GpuOptions::default()

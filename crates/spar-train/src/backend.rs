@@ -350,6 +350,27 @@ pub fn auto_accepts(device_type: spar_gpu::DeviceType) -> bool {
     !matches!(device_type, spar_gpu::DeviceType::Cpu)
 }
 
+/// What `backend = auto` makes of the adapter request: the device when [`auto_accepts`]
+/// its kind, else the CPU with the reason (a software adapter, or none at all: no driver,
+/// or only a GL one, which is looked for only when asked, see `spar_gpu::BACKENDS_ENV`).
+#[cfg(feature = "gpu")]
+pub fn auto_choice(
+    found: Result<alloc::sync::Arc<spar_gpu::GpuContext>, spar_gpu::GpuError>,
+) -> Selected {
+    match found {
+        Ok(ctx) if auto_accepts(ctx.device_type()) => Selected::Gpu(ctx),
+        Ok(ctx) => Selected::Cpu {
+            fallback: Some(alloc::format!(
+                "the only GPU adapter is a software one ({}); `backend = gpu` runs on it",
+                ctx.adapter_name()
+            )),
+        },
+        Err(e) => Selected::Cpu {
+            fallback: Some(alloc::format!("no usable GPU adapter: {e}")),
+        },
+    }
+}
+
 /// Resolves `name` to a backend (see the module docs for the rules), blocking on the GPU
 /// adapter request. Not in a browser with the `gpu` feature (nothing may block there): use
 /// [`select_backend_async`].
@@ -370,18 +391,7 @@ pub async fn select_backend_async(name: BackendName) -> Result<Selected, TrainEr
                 .into(),
         )),
         #[cfg(feature = "gpu")]
-        BackendName::Auto => Ok(match spar_gpu::GpuContext::new().await {
-            Ok(ctx) if auto_accepts(ctx.device_type()) => Selected::Gpu(ctx),
-            Ok(ctx) => Selected::Cpu {
-                fallback: Some(alloc::format!(
-                    "the only GPU adapter is a software one ({}); `backend = gpu` runs on it",
-                    ctx.adapter_name()
-                )),
-            },
-            Err(e) => Selected::Cpu {
-                fallback: Some(alloc::format!("no usable GPU adapter: {e}")),
-            },
-        }),
+        BackendName::Auto => Ok(auto_choice(spar_gpu::GpuContext::new().await)),
         #[cfg(feature = "gpu")]
         BackendName::Gpu => spar_gpu::GpuContext::new()
             .await
@@ -471,7 +481,33 @@ mod tests {
         );
     }
 
+    /// A request on no graphics API at all finds no adapter, as on a machine without a
+    /// driver; `auto` then takes the CPU and says why. (Unless `SPAR_WGPU_BACKENDS` or
+    /// `WGPU_BACKEND` is set: either replaces the empty set, and the test says so.)
     #[cfg(feature = "gpu")]
+    #[test]
+    fn auto_without_an_adapter_is_the_cpu_and_says_why() {
+        let nowhere = spar_gpu::GpuOptions {
+            backends: spar_gpu::Backends::empty(),
+            ..Default::default()
+        };
+        if !nowhere.resolved_backends().is_empty() {
+            std::println!("skipped: the environment names graphics APIs");
+            return;
+        }
+        let found = spar_model::block_on(spar_gpu::GpuContext::with_options(nowhere));
+        assert!(
+            matches!(&found, Err(spar_gpu::GpuError::NoAdapter(_))),
+            "{found:?}"
+        );
+        match auto_choice(found) {
+            Selected::Cpu {
+                fallback: Some(why),
+            } => assert!(why.contains("no usable GPU adapter"), "{why}"),
+            other => panic!("auto without an adapter selected {}", other.describe()),
+        }
+    }
+
     #[test]
     fn auto_takes_hardware_adapters_and_leaves_software_ones() {
         use spar_gpu::DeviceType;

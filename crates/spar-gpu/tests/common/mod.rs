@@ -1,5 +1,6 @@
-//! Shared test helpers: the device (once per test binary), the skip rule, and the
-//! backend-generic upload/download helpers that let one test body run on both backends.
+//! Shared test helpers: the device (once per test binary), the skip rule, the turn GL
+//! tests take, and the backend-generic upload/download helpers that let one test body run
+//! on both backends.
 #![allow(dead_code)]
 
 use rand_chacha::ChaCha8Rng;
@@ -8,7 +9,7 @@ use spar_gpu::{GpuContext, GpuKernels, GpuOptions};
 use spar_model::kernels::{IdSlice, Kernels, Slice};
 use spar_model::{block_on, CpuKernels};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// The shared device, or `None` when there is no adapter and CI did not require one.
 pub fn context() -> Option<Arc<GpuContext>> {
@@ -46,10 +47,30 @@ pub fn context_with(options: GpuOptions) -> Option<Arc<GpuContext>> {
     Some(ctx.clone())
 }
 
-/// A fresh GPU backend on the shared device, or returns from the test with the skip line.
+/// The test's turn on the device: on a GL adapter (only when asked for, through
+/// `SPAR_WGPU_BACKENDS=gl`) one test at a time holds it, since wgpu's GL adapter context is
+/// one lock that panics ("Could not lock adapter context") when a thread waits on it for
+/// more than a few seconds, which parallel tests on a busy machine do. Other APIs take no
+/// turn (`None`). Hold the guard until the test's last GPU call.
+pub fn turn() -> Option<MutexGuard<'static, ()>> {
+    static GL_TURN: Mutex<()> = Mutex::new(());
+    let on_gl = context().is_some_and(|c| c.backend() == wgpu::Backend::Gl);
+    on_gl.then(|| GL_TURN.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// Binds a fresh GPU backend on the shared device to `$name` (with the test's [`turn`]
+/// held to the end of the enclosing block), or returns from the test with the skip line.
 #[macro_export]
 macro_rules! gpu_or_skip {
-    () => {
+    (mut $name:ident) => {
+        let _turn = common::turn();
+        let mut $name = gpu_or_skip!(@kernels);
+    };
+    ($name:ident) => {
+        let _turn = common::turn();
+        let $name = gpu_or_skip!(@kernels);
+    };
+    (@kernels) => {
         match common::context() {
             Some(c) => spar_gpu::GpuKernels::new(c),
             None => {
@@ -64,7 +85,7 @@ macro_rules! gpu_or_skip {
 #[macro_export]
 macro_rules! both {
     ($body:ident) => {{
-        let mut gpu = gpu_or_skip!();
+        gpu_or_skip!(mut gpu);
         let cpu_out = $body(&mut spar_model::CpuKernels::new());
         let gpu_out = $body(&mut gpu);
         if let Err(e) = gpu.check() {
