@@ -88,6 +88,9 @@ use crate::{GptConfig, ModelError, ParamLayout};
 pub const WEIGHTS_FILE: &str = "model.safetensors";
 /// The config file's name in a checkpoint directory.
 pub const CONFIG_FILE: &str = "config.json";
+/// The generation defaults' file name in a checkpoint directory (written by
+/// [`save_with_tokens`]).
+pub const GENERATION_CONFIG_FILE: &str = "generation_config.json";
 /// The prefix `GPT2LMHeadModel` puts before the names of [`ParamLayout`].
 pub const PREFIX: &str = "transformer.";
 /// The name of HF's (tied) output head.
@@ -357,7 +360,7 @@ fn to_f32(view: &crate::safetensors::TensorView<'_>) -> Result<Vec<f32>, Checkpo
 }
 
 #[cfg(feature = "std")]
-pub use self::files::{load, save};
+pub use self::files::{load, save, save_with_tokens};
 
 #[cfg(feature = "std")]
 mod files {
@@ -416,6 +419,25 @@ mod files {
         fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
         write_atomic(dir, WEIGHTS_FILE, &weights)?;
         write_atomic(dir, CONFIG_FILE, crate::hf_config::to_json(cfg).as_bytes())
+    }
+
+    /// [`save`] with the tokenizer's special token ids in `config.json`, and
+    /// `generation_config.json` beside it (see [`crate::hf_config::generation_config_json`]),
+    /// so `generate` stops at the end token with no arguments.
+    pub fn save_with_tokens(
+        dir: impl AsRef<Path>,
+        cfg: &GptConfig,
+        params: &[f32],
+        ids: &crate::hf_config::TokenIds,
+    ) -> Result<(), CheckpointError> {
+        let dir = dir.as_ref();
+        let weights = to_bytes(cfg, params)?;
+        fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+        write_atomic(dir, WEIGHTS_FILE, &weights)?;
+        let config = crate::hf_config::to_json_with_tokens(cfg, ids);
+        write_atomic(dir, CONFIG_FILE, config.as_bytes())?;
+        let generation = crate::hf_config::generation_config_json(cfg, ids);
+        write_atomic(dir, GENERATION_CONFIG_FILE, generation.as_bytes())
     }
 
     /// Reads `config.json` and `model.safetensors` from `dir` (spar's or one

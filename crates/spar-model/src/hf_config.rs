@@ -18,6 +18,11 @@
 //! Fields that only matter to other programs (dropout, token ids, `summary_*`, ...) are
 //! ignored.
 //!
+//! [`to_json_with_tokens`] also fills `bos_token_id`, `eos_token_id` and `pad_token_id` from
+//! the tokenizer's special tokens ([`TokenIds`]), and [`generation_config_json`] writes the
+//! `generation_config.json` beside it, so `generate` stops at the end token with no
+//! arguments.
+//!
 //! ```
 //! use spar_model::{hf_config, GptConfig};
 //!
@@ -97,8 +102,68 @@ impl std::error::Error for HfConfigError {}
 /// The activation HF calls `gelu_new`: `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`.
 pub const ACTIVATION: &str = "gelu_new";
 
-/// `config.json` text for `cfg`, pretty-printed with sorted keys and a final newline.
+/// The special token ids a checkpoint's `config.json` and `generation_config.json` carry
+/// (`None` is written as JSON `null`, Hugging Face's "unknown").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenIds {
+    /// The id a sequence may start with (`bos_token_id`; GPT-2 uses its end token).
+    pub bos: Option<u32>,
+    /// The end token's id (`eos_token_id`): `generate` stops there.
+    pub eos: Option<u32>,
+    /// The id padding uses (`pad_token_id`).
+    pub pad: Option<u32>,
+}
+
+/// `config.json` text for `cfg` with no token ids, pretty-printed with sorted keys and a
+/// final newline.
 pub fn to_json(cfg: &GptConfig) -> String {
+    to_json_with_tokens(cfg, &TokenIds::default())
+}
+
+/// `generation_config.json` text: the token ids, greedy decoding (`do_sample` false) and
+/// `max_length` at the model's context (`n_positions`, prompt included), pretty-printed with
+/// sorted keys and a final newline, as `GenerationConfig.save_pretrained` writes it.
+///
+/// ```
+/// use spar_model::hf_config::{generation_config_json, TokenIds};
+/// use spar_model::GptConfig;
+///
+/// let ids = TokenIds { bos: Some(12), eos: Some(12), pad: Some(12) };
+/// let json = generation_config_json(&GptConfig::new(13, 16, 32, 2, 4), &ids);
+/// assert!(json.contains(r#""eos_token_id": 12"#));
+/// assert!(json.contains(r#""max_length": 16"#));
+/// assert!(json.contains(r#""do_sample": false"#));
+/// ```
+pub fn generation_config_json(cfg: &GptConfig, ids: &TokenIds) -> String {
+    let value = json!({
+        "bos_token_id": ids.bos,
+        "do_sample": false,
+        "eos_token_id": ids.eos,
+        "max_length": cfg.n_positions,
+        "pad_token_id": ids.pad,
+    });
+    pretty(&value)
+}
+
+fn pretty(value: &Value) -> String {
+    // Serialising a Value built from plain numbers and strings cannot fail.
+    let mut text = serde_json::to_string_pretty(value).expect("a JSON value serialises");
+    text.push('\n');
+    text
+}
+
+/// `config.json` text for `cfg` carrying the tokenizer's special token ids, pretty-printed
+/// with sorted keys and a final newline.
+///
+/// ```
+/// use spar_model::{hf_config, GptConfig};
+///
+/// let ids = hf_config::TokenIds { bos: Some(12), eos: Some(12), pad: None };
+/// let json = hf_config::to_json_with_tokens(&GptConfig::new(13, 16, 32, 2, 4), &ids);
+/// assert!(json.contains(r#""eos_token_id": 12"#));
+/// assert!(json.contains(r#""pad_token_id": null"#));
+/// ```
+pub fn to_json_with_tokens(cfg: &GptConfig, ids: &TokenIds) -> String {
     // `{:e}` prints the shortest decimal that round-trips the f32 (1e-5, not 9.99999974e-6);
     // reading it as f64 keeps that short form in the JSON.
     let eps: f64 = alloc::format!("{:e}", cfg.layer_norm_epsilon)
@@ -108,9 +173,9 @@ pub fn to_json(cfg: &GptConfig) -> String {
         "activation_function": ACTIVATION,
         "architectures": ["GPT2LMHeadModel"],
         "attn_pdrop": 0.0,
-        "bos_token_id": null,
+        "bos_token_id": ids.bos,
         "embd_pdrop": 0.0,
-        "eos_token_id": null,
+        "eos_token_id": ids.eos,
         "initializer_range": 0.02,
         "layer_norm_epsilon": eps,
         "model_type": "gpt2",
@@ -119,6 +184,7 @@ pub fn to_json(cfg: &GptConfig) -> String {
         "n_inner": null,
         "n_layer": cfg.n_layer,
         "n_positions": cfg.n_positions,
+        "pad_token_id": ids.pad,
         "reorder_and_upcast_attn": false,
         "resid_pdrop": 0.0,
         "scale_attn_by_inverse_layer_idx": false,
@@ -127,10 +193,7 @@ pub fn to_json(cfg: &GptConfig) -> String {
         "use_cache": true,
         "vocab_size": cfg.vocab_size,
     });
-    // Serialising a Value built from plain numbers and strings cannot fail.
-    let mut text = serde_json::to_string_pretty(&value).expect("a JSON value serialises");
-    text.push('\n');
-    text
+    pretty(&value)
 }
 
 /// Reads a GPT-2 `config.json` into a validated [`GptConfig`] (see the module docs for what

@@ -2,8 +2,10 @@
 //!
 //! | file | content |
 //! |---|---|
-//! | `model.safetensors`, `config.json` | the model, as Hugging Face `GPT2LMHeadModel` reads it |
+//! | `model.safetensors`, `config.json` | the model, as Hugging Face `GPT2LMHeadModel` reads it (with the special token ids) |
+//! | `generation_config.json` | the special token ids and greedy decoding, for `generate` |
 //! | `tokenizer.json` | the character vocabulary |
+//! | `tokenizer_config.json`, `special_tokens_map.json` | what `AutoTokenizer` reads beside it (see [`CharVocab::tokenizer_config_json`]) |
 //! | `train.toml` | the run's config |
 //! | `optimizer.safetensors` | AdamW's moments `m`, `v` (and the reference model's parameters once RL began) |
 //! | `state.json` | step, AdamW step, random-stream position, curriculum |
@@ -39,15 +41,30 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
     crate::atomic::write_atomic(path, bytes).map_err(|e| TrainError::Checkpoint(e.to_string()))
 }
 
+/// The Hugging Face files of a model and its vocabulary besides the weights and
+/// `config.json`: `tokenizer.json`, `tokenizer_config.json`, `special_tokens_map.json`.
+fn tokenizer_files(model: &GptConfig, vocab: &CharVocab) -> [(&'static str, String); 3] {
+    [
+        ("tokenizer.json", vocab.to_json()),
+        (
+            "tokenizer_config.json",
+            vocab.tokenizer_config_json(model.n_positions),
+        ),
+        ("special_tokens_map.json", vocab.special_tokens_map_json()),
+    ]
+}
+
 /// Writes a checkpoint directory `dir/step-NNNNNN`: the model (`model.safetensors`,
-/// `config.json`) and `files`, into a temporary directory that is then renamed into place;
-/// then points `dir/latest` at it. Returns the directory. A failure leaves the previous
-/// checkpoint and `latest` as they were.
+/// `config.json` and `generation_config.json` with the vocabulary's special token ids), the
+/// tokenizer's files and `files`, into a temporary directory that is then renamed into
+/// place; then points `dir/latest` at it. Returns the directory. A failure leaves the
+/// previous checkpoint and `latest` as they were.
 fn write_checkpoint(
     dir: &Path,
     step: u32,
     model: &GptConfig,
     params: &[f32],
+    vocab: &CharVocab,
     files: &[(&str, &[u8])],
 ) -> Result<PathBuf, TrainError> {
     let name = format!("step-{step:06}");
@@ -55,8 +72,11 @@ fn write_checkpoint(
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
-    checkpoint::save(&tmp, model, params).map_err(|e| io(&tmp, e))?;
-    for (file, bytes) in files {
+    checkpoint::save_with_tokens(&tmp, model, params, &vocab.token_ids())
+        .map_err(|e| io(&tmp, e))?;
+    let tokenizer = tokenizer_files(model, vocab);
+    let tokenizer = tokenizer.iter().map(|(f, t)| (*f, t.as_bytes()));
+    for (file, bytes) in tokenizer.chain(files.iter().copied()) {
         let p = tmp.join(file);
         let mut f = fs::File::create(&p).map_err(|e| io(&p, e))?;
         f.write_all(bytes).map_err(|e| io(&p, e))?;
@@ -140,8 +160,8 @@ pub async fn save_checkpoint<K: Kernels>(
         snap.state.step,
         &cfg,
         &snap.params,
+        trainer.vocab(),
         &[
-            ("tokenizer.json", trainer.vocab().to_json().as_bytes()),
             ("train.toml", trainer.config().to_toml().as_bytes()),
             ("optimizer.safetensors", &opt),
             ("state.json", state.as_bytes()),
@@ -190,8 +210,8 @@ pub fn save_loop_checkpoint<S: Serialize>(
         step,
         model,
         &snap.params,
+        vocab,
         &[
-            ("tokenizer.json", vocab.to_json().as_bytes()),
             ("train.toml", config_toml.as_bytes()),
             ("optimizer.safetensors", &opt),
             ("state.json", state.as_bytes()),

@@ -26,6 +26,8 @@ use alloc::vec::Vec;
 use core::fmt::Write;
 use spar_bpe::Tokenizer;
 
+mod hf;
+
 /// The end-of-completion token's text.
 pub const EOS: &str = "<|endoftext|>";
 
