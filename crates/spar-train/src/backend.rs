@@ -508,6 +508,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "gpu")]
     #[test]
     fn auto_takes_hardware_adapters_and_leaves_software_ones() {
         use spar_gpu::DeviceType;
