@@ -2,28 +2,30 @@
 //! Imports no command module.
 
 use crate::common::CliResult;
+use crate::progress::{Progress, StepView};
 use serde_json::{json, Value};
 use spar_train::atomic::write_atomic;
 use spar_train::{EvalReport, StepMetrics};
 use std::fs;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::Instant;
 
-/// Appends JSON lines to `metrics.jsonl` and prints a progress line.
+/// Appends JSON lines to `metrics.jsonl` and prints a progress line (to stderr: redrawn in
+/// place on a terminal, a plain line every `logging_steps` steps otherwise).
 pub struct Logger {
     file: fs::File,
-    start: Instant,
-    /// Steps done when the logger started (so the rate counts only this process's steps).
-    first_step: u32,
+    progress: Progress,
 }
 
 impl Logger {
     /// Opens `dir/metrics.jsonl`, keeping only the lines of steps before `from_step` (a
     /// resumed run rewrites what it is about to redo). The kept lines replace the file
     /// atomically, so a crash while opening never loses them; later lines are appended.
+    /// Progress lines into a file or pipe come after every step until
+    /// [`Logger::logging_steps`] says otherwise.
     pub fn open(dir: &Path, from_step: u32) -> CliResult<Self> {
-        fs::create_dir_all(dir)?;
+        fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let path = dir.join("metrics.jsonl");
         let kept: String = match fs::read_to_string(&path) {
             Ok(text) if from_step > 0 => text
@@ -43,11 +45,17 @@ impl Logger {
             .append(true)
             .open(&path)
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        let terminal = std::io::stderr().is_terminal();
         Ok(Self {
             file,
-            start: Instant::now(),
-            first_step: from_step,
+            progress: Progress::new(terminal, 1, Instant::now()),
         })
+    }
+
+    /// Progress lines into a file or pipe every `n` steps (and at each stage's end).
+    pub fn logging_steps(mut self, n: u32) -> Self {
+        self.progress.set_logging_steps(n);
+        self
     }
 
     /// Writes one JSON line.
@@ -56,15 +64,12 @@ impl Logger {
         Ok(())
     }
 
-    /// Writes a step's metrics and redraws the progress line.
-    pub fn step(&mut self, m: &StepMetrics, total: u32, label: &str) -> CliResult {
+    /// Writes a step's metrics and prints the progress line (`until`: the step the stage
+    /// ends at).
+    pub fn step(&mut self, m: &StepMetrics, until: u32, label: &str) -> CliResult {
         let mut v = serde_json::to_value(m)?;
         v["kind"] = json!("step");
         self.line(&v)?;
-        let done = m.step + 1 - self.first_step;
-        let secs = self.start.elapsed().as_secs_f64();
-        let rate = done as f64 / secs.max(1e-9);
-        let eta = (total - m.step - 1) as f64 / rate.max(1e-9);
         let body = if m.phase == "sft" {
             format!("loss {:.4}", m.loss)
         } else {
@@ -73,13 +78,16 @@ impl Logger {
                 m.reward, m.accuracy, m.kl, m.entropy, m.completion_length
             )
         };
-        eprint!(
-            "\r{label} step {:>5}/{total} [{}] {body}  {:.1} steps/s  eta {:.0}s   ",
-            m.step + 1,
-            m.phase,
-            rate,
-            eta
-        );
+        let view = StepView {
+            label,
+            phase: &m.phase,
+            step: m.step,
+            until,
+            body: &body,
+        };
+        if let Some(text) = self.progress.step(view, Instant::now()) {
+            eprint!("{text}");
+        }
         Ok(())
     }
 
@@ -90,8 +98,14 @@ impl Logger {
         v["step"] = json!(step);
         v["label"] = json!(label);
         self.line(&v)?;
-        eprintln!("\n{}", eval_line(label, step, r));
+        let end = self.progress.event(Instant::now());
+        eprintln!("{end}{}", eval_line(label, step, r));
         Ok(())
+    }
+
+    /// Ends a progress line left open on a terminal (before an error message).
+    pub fn end_line(&mut self) {
+        eprint!("{}", self.progress.event(Instant::now()));
     }
 }
 

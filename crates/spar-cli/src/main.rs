@@ -32,6 +32,7 @@ mod args;
 mod checkpoints;
 mod common;
 mod logger;
+mod progress;
 mod training;
 
 use std::process::ExitCode;

@@ -27,7 +27,7 @@ pub fn run_steps(
         let m = match block_on(trainer.train_step_checked()) {
             Ok(m) => m,
             Err(e @ (TrainError::NonFinite { .. } | TrainError::Backend { .. })) => {
-                eprintln!();
+                log.end_line();
                 return Err(
                     format!("{e}; the last checkpoint in {} is intact", out.display()).into(),
                 );

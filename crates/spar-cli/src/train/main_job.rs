@@ -59,7 +59,7 @@ fn run_main_job(
         cfg.model.n_embd
     );
     let sft_dir = out.join("sft");
-    let mut log = Logger::open(&sft_dir, 0)?;
+    let mut log = Logger::open(&sft_dir, 0)?.logging_steps(cfg.logging_steps);
     run_steps(&mut trainer, cfg.sft.max_steps, &mut log, &sft_dir, "sft")?;
     let before = evaluate_checked(&mut trainer)?;
     log.eval(cfg.sft.max_steps, "before RL", &before)?;
@@ -83,7 +83,7 @@ fn run_main_job(
         grpo.reward = reward;
         trainer.set_grpo(grpo)?;
         let dir = out.join(format!("{reward:?}").to_lowercase());
-        let mut log = Logger::open(&dir, 0)?;
+        let mut log = Logger::open(&dir, 0)?.logging_steps(cfg.logging_steps);
         let total = trainer.total_steps();
         run_steps(&mut trainer, total, &mut log, &dir, "rl")?;
         let r = evaluate_checked(&mut trainer)?;

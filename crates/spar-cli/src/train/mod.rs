@@ -45,7 +45,7 @@ fn train_run(mut trainer: Trainer<Backend>, a: &Args, cfg: TrainConfig, path: &s
         trainer.restore(&ck.snapshot)?;
         eprintln!("resumed from step {} in {}", trainer.step(), out.display());
     }
-    let mut log = Logger::open(&out, trainer.step())?;
+    let mut log = Logger::open(&out, trainer.step())?.logging_steps(cfg.logging_steps);
     let sft_end = cfg.sft.max_steps;
     if trainer.step() < sft_end {
         run_steps(&mut trainer, sft_end, &mut log, &out, "sft")?;
