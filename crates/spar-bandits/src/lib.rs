@@ -79,10 +79,18 @@
 //! ucb.update(arm, 1.0).unwrap();
 //! assert!(ucb.update(arm, f64::NAN).is_err());
 //! ```
+//!
+//! Features: `std` (default) adds `std::error::Error` and `serde`; `serde` alone works without
+//! std; `ndarray` adds the `array` module: a batch's GRPO groups as `(N, G)` reward and
+//! advantage arrays for a curriculum's update, pulls and rewards as arrays for a bandit's.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 
+#[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
+pub mod array;
 mod bandit;
 mod boltzmann;
 mod curriculum;
@@ -112,6 +120,10 @@ pub use epsilon_greedy::EpsilonGreedy;
 pub use error::Error;
 pub use exp3::Exp3;
 pub use learnability::{Learnability, LearnabilityConfig};
+/// The `ndarray` version the [`array`] module speaks (feature `ndarray`).
+#[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
+pub use ndarray;
 pub use regret::{informativeness, regret, RegretConfig, RegretKind, RegretPrioritization};
 pub use sec::{Sec, SecConfig};
 pub use sliding_window_ucb::{SlidingWindowUcb, SlidingWindowUcbConfig};

@@ -32,11 +32,20 @@
 //! let s = spar_cucb::matrix_game::solve_zero_sum(&[1.0, -1.0, -1.0, 1.0], 2, 2).unwrap();
 //! assert!(s.value.abs() < 1e-9);
 //! ```
+//!
+//! Features: `std` (default) adds `std::error::Error` for [`CucbError`]; `ndarray` adds the
+//! `array` module: `Λ` and `Λ⁻¹` as `(d, d)` views, batches of features `(N, d)` added and
+//! scored at once, the ridge solve, and the learned features of a batch of observations as
+//! arrays. Without default features the crate is `no_std` + `alloc`, with or without `ndarray`.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 
 pub mod adam;
+#[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
+pub mod array;
 pub mod cholesky;
 pub mod contrastive;
 pub mod contrastive_ucb;
@@ -50,3 +59,7 @@ pub mod simplex;
 pub mod ulcb_game;
 
 pub use error::CucbError;
+/// The `ndarray` version the [`array`] module speaks (feature `ndarray`).
+#[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
+pub use ndarray;

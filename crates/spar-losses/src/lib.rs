@@ -83,14 +83,20 @@
 //! # Ok::<(), spar_losses::LossError>(())
 //! ```
 //!
-//! Features: `std` (default) adds `std::error::Error` for [`LossError`]; `threads` splits
-//! large policy-loss batches over the available cores. Without default features the crate is
-//! `no_std` + `alloc`.
+//! Features: `std` (default) adds `std::error::Error` for [`LossError`]; `threads` splits large
+//! policy-loss batches over the available cores; `ndarray` adds the `array` module, the losses
+//! over `ndarray` arrays (`(B, T)` log-probs and masks, `(groups, G)` rewards, gradients
+//! returned as arrays). Without default features the crate is `no_std` + `alloc`, with or
+//! without `ndarray`.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 
 pub mod aggregation;
+#[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
+pub mod array;
 pub mod cdpo;
 pub mod dapo;
 pub mod ditto;
@@ -127,3 +133,7 @@ pub mod task_relative;
 mod testutil;
 
 pub use error::LossError;
+/// The `ndarray` version the [`array`] module speaks (feature `ndarray`).
+#[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
+pub use ndarray;

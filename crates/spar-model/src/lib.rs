@@ -6,10 +6,19 @@
 //! let layout = ParamLayout::new(&GptConfig::C0).unwrap();
 //! assert_eq!(layout.tensors()[0].name, "wte.weight");
 //! ```
+//!
+//! Features: `std` (default: files, `std::error::Error`), `threads` (default: multi-threaded
+//! matmul), `ndarray` (the `array` module: a batch's log-probs, entropies and logits as
+//! arrays). Without default features the crate is `no_std` + `alloc`, with or without
+//! `ndarray`.
 #![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 extern crate alloc;
 
+#[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
+pub mod array;
 pub mod checkpoint;
 pub mod config;
 pub mod cpu;
@@ -30,5 +39,9 @@ pub use error::ModelError;
 pub use gpt::Gpt;
 pub use kernels::{block_on, Kernels};
 pub use layout::{ParamLayout, TensorSpec};
+/// The `ndarray` version the [`array`] module speaks (feature `ndarray`).
+#[cfg(feature = "ndarray")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
+pub use ndarray;
 pub use optim::{AdamWConfig, LrSchedule};
 pub use sampling::{Generation, SampleConfig};
