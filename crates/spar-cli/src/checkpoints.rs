@@ -9,12 +9,14 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use spar_model::GptConfig;
+use spar_train::checkpoint_dir::newest_intact;
 use spar_train::native::{load_loop_checkpoint, save_loop_checkpoint, LoopCheckpoint};
 use spar_train::selfplay::LoopSnapshot;
 use spar_train::CharVocab;
 use std::path::{Path, PathBuf};
 
-/// With `--resume`, the newest checkpoint under `out` and the config text to run with: the
+/// With `--resume`, the newest intact checkpoint under `out` (a damaged newer one is skipped
+/// with a line naming its file and step) and the config text to run with: the
 /// checkpoint's, or `--config`'s if given (then it must parse to the same config, checked by
 /// `same`). Without the flag, `None` and `config_text`.
 pub fn resume<S: DeserializeOwned>(
@@ -26,7 +28,11 @@ pub fn resume<S: DeserializeOwned>(
     if !args.flag("resume") {
         return Ok((None, config_text));
     }
-    let ck = load_loop_checkpoint::<S>(out)?;
+    let resumed = newest_intact(out, load_loop_checkpoint::<S>)?;
+    for why in &resumed.skipped {
+        eprintln!("skipping a damaged checkpoint: {why}");
+    }
+    let ck = resumed.checkpoint;
     if args.get("config").is_some() && !same(&config_text, &ck.config_toml)? {
         return Err(format!(
             "`--config` differs from the config of the checkpoint in {}: resume without \

@@ -24,7 +24,15 @@ impl Logger {
     /// atomically, so a crash while opening never loses them; later lines are appended.
     /// Progress lines into a file or pipe come after every step until
     /// [`Logger::logging_steps`] says otherwise.
+    /// An output directory that cannot be written is an error naming the file and the step.
     pub fn open(dir: &Path, from_step: u32) -> CliResult<Self> {
+        Self::open_inner(dir, from_step).map_err(|e| {
+            let message = format!("cannot write the run's metrics (at step {from_step}): {e}");
+            message.into()
+        })
+    }
+
+    fn open_inner(dir: &Path, from_step: u32) -> CliResult<Self> {
         fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let path = dir.join("metrics.jsonl");
         let kept: String = match fs::read_to_string(&path) {

@@ -53,6 +53,10 @@ fn main() -> ExitCode {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
+    // The reliability tests' fault hooks (a NaN gradient, a full disk); off unless set.
+    if let Some(line) = spar_train::faults::from_env() {
+        eprintln!("{line}");
+    }
     let result = match cmd.as_str() {
         "train" => train::command(rest),
         "eval" => eval::command(rest),

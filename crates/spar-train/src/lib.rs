@@ -65,10 +65,13 @@ extern crate alloc;
 pub mod atomic;
 pub mod azr_selfplay;
 pub mod backend;
+#[cfg(feature = "std")]
+pub mod checkpoint_dir;
 pub mod config;
 pub mod data;
 mod error;
 pub mod eval;
+pub mod faults;
 pub mod kuhn_selfplay;
 #[cfg(feature = "std")]
 pub mod native;

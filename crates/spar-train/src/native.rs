@@ -9,9 +9,14 @@
 //! | `train.toml` | the run's config |
 //! | `optimizer.safetensors` | AdamW's moments `m`, `v` (and the reference model's parameters once RL began) |
 //! | `state.json` | step, AdamW step, random-stream position, curriculum |
+//! | `manifest.json` | every other file's length and checksum, written last ([`checkpoint_dir`]) |
 //!
 //! written into a temporary directory and renamed into place, then named in the file
 //! `latest` (also replaced atomically): a crash leaves the previous checkpoint intact. A
+//! write that fails (a full disk, an unwritable directory) is an error naming the step and
+//! the file, and leaves no temporary behind. Loading checks the manifest first, so a
+//! truncated or corrupted file is named rather than restored from;
+//! [`checkpoint_dir::newest_intact`] then resumes from the newest checkpoint that is whole. A
 //! trainer whose parameters hold a NaN or infinity refuses to be saved.
 //!
 //! The self-play and preference loops use the same layout ([`save_loop_checkpoint`]): their
@@ -19,6 +24,7 @@
 //! `state.json` beside the optimiser's counters, and any further model they keep (a frozen
 //! reference, the opponent) as named tensors in `optimizer.safetensors`.
 
+use crate::checkpoint_dir;
 use crate::policy::{OptimizerCounters, OptimizerSnapshot};
 use crate::selfplay::LoopSnapshot;
 use crate::trainer::{Snapshot, TrainState, Trainer};
@@ -29,7 +35,6 @@ use serde::{Deserialize, Serialize};
 use spar_model::safetensors::{serialize, SafeTensors, TensorRef};
 use spar_model::{checkpoint, GptConfig, Kernels};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn io(path: &Path, e: impl std::fmt::Display) -> TrainError {
@@ -70,24 +75,48 @@ fn write_checkpoint(
     let name = format!("step-{step:06}");
     let final_dir = dir.join(&name);
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
-    checkpoint::save_with_tokens(&tmp, model, params, &vocab.token_ids())
-        .map_err(|e| io(&tmp, e))?;
-    let tokenizer = tokenizer_files(model, vocab);
-    let tokenizer = tokenizer.iter().map(|(f, t)| (*f, t.as_bytes()));
-    for (file, bytes) in tokenizer.chain(files.iter().copied()) {
-        let p = tmp.join(file);
-        let mut f = fs::File::create(&p).map_err(|e| io(&p, e))?;
-        f.write_all(bytes).map_err(|e| io(&p, e))?;
-        f.sync_all().map_err(|e| io(&p, e))?;
+    let written = (|| -> Result<(), TrainError> {
+        let _ = fs::remove_dir_all(&tmp);
+        fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
+        checkpoint::save_with_tokens(&tmp, model, params, &vocab.token_ids())
+            .map_err(|e| io(&tmp, e))?;
+        // spar-model wrote those files; they count against a (simulated) full disk too.
+        for entry in fs::read_dir(&tmp).map_err(|e| io(&tmp, e))? {
+            let p = entry.map_err(|e| io(&tmp, e))?.path();
+            checkpoint_dir::charge_written(&p).map_err(plain)?;
+        }
+        let tokenizer = tokenizer_files(model, vocab);
+        let tokenizer = tokenizer.iter().map(|(f, t)| (*f, t.as_bytes()));
+        for (file, bytes) in tokenizer.chain(files.iter().copied()) {
+            checkpoint_dir::write_file(&tmp.join(file), bytes).map_err(plain)?;
+        }
+        checkpoint_dir::write_manifest(&tmp, step).map_err(|e| io(&tmp, e))?;
+        if final_dir.exists() {
+            fs::remove_dir_all(&final_dir).map_err(|e| io(&final_dir, e))?;
+        }
+        fs::rename(&tmp, &final_dir).map_err(|e| io(&final_dir, e))?;
+        write_atomic(&dir.join("latest"), name.as_bytes())
+    })();
+    if let Err(e) = written {
+        // Best effort: an unfinished temporary is garbage either way.
+        let _ = fs::remove_dir_all(&tmp);
+        let latest = fs::read_to_string(dir.join("latest"))
+            .map(|l| format!("{} still names {}", dir.join("latest").display(), l.trim()))
+            .unwrap_or_else(|_| "there is no earlier checkpoint".into());
+        let e = match e {
+            TrainError::Checkpoint(m) => m,
+            other => other.to_string(),
+        };
+        return Err(TrainError::Checkpoint(format!(
+            "step {step} not written: {e}; {latest}"
+        )));
     }
-    if final_dir.exists() {
-        fs::remove_dir_all(&final_dir).map_err(|e| io(&final_dir, e))?;
-    }
-    fs::rename(&tmp, &final_dir).map_err(|e| io(&final_dir, e))?;
-    write_atomic(&dir.join("latest"), name.as_bytes())?;
     Ok(final_dir)
+}
+
+/// An I/O error whose message already names its path.
+fn plain(e: std::io::Error) -> TrainError {
+    TrainError::Checkpoint(e.to_string())
 }
 
 /// `optimizer.safetensors`: the AdamW moments `m`, `v` and any further named tensors.
@@ -240,6 +269,7 @@ pub fn load_loop_checkpoint<S: DeserializeOwned>(
     dir: &Path,
 ) -> Result<LoopCheckpoint<S>, TrainError> {
     let dir = resolve(dir)?;
+    checkpoint_dir::verify(&dir)?;
     let text = |file: &str| -> Result<String, TrainError> {
         let p = dir.join(file);
         fs::read_to_string(&p).map_err(|e| io(&p, e))
@@ -294,6 +324,7 @@ pub fn resolve(dir: &Path) -> Result<PathBuf, TrainError> {
 /// a `step-*` directory).
 pub fn load_checkpoint(dir: &Path) -> Result<Checkpoint, TrainError> {
     let dir = resolve(dir)?;
+    checkpoint_dir::verify(&dir)?;
     let read = |file: &str| -> Result<Vec<u8>, TrainError> {
         let p = dir.join(file);
         fs::read(&p).map_err(|e| io(&p, e))

@@ -198,7 +198,14 @@ impl<K: Kernels> Policy<K> {
     /// learning rate, after checking the global gradient norm is finite. A non-finite norm is
     /// refused as [`TrainError::NonFinite`] at loop step `step` (parameters, moments and
     /// counters untouched, gradients zeroed).
+    /// A test may have asked ([`crate::faults::inject_nan_at`]) for step `step`'s gradients
+    /// to be NaN: then one is written into them, and the check below refuses it.
     pub async fn step(&mut self, step: u32) -> Result<StepOutcome, TrainError> {
+        if crate::faults::nan_due(step) {
+            let grads = self.model.param_buffers().grads;
+            let first = spar_model::kernels::Slice { len: 1, ..grads };
+            self.model.kernels.write(first, &[f32::NAN]);
+        }
         let lr = self.learning_rate();
         match self.model.checked_step(&self.optim.adamw(), lr).await {
             Ok(grad_norm) => {

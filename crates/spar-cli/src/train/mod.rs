@@ -9,6 +9,7 @@ use crate::common::{choose_backend, CliResult};
 use crate::logger::{eval_line, Logger};
 use crate::training::{evaluate_checked, run_steps, save_checked, write_plots};
 use spar_train::backend::{trainer, Backend};
+use spar_train::checkpoint_dir::newest_intact;
 use spar_train::native::load_checkpoint;
 use spar_train::{TrainConfig, Trainer};
 use std::fs;
@@ -32,7 +33,11 @@ pub fn command(argv: &[String]) -> CliResult {
 fn train_run(mut trainer: Trainer<Backend>, a: &Args, cfg: TrainConfig, path: &str) -> CliResult {
     let out = PathBuf::from(a.get("output").unwrap_or(&cfg.output_dir));
     if a.flag("resume") {
-        let mut ck = load_checkpoint(&out)?;
+        let resumed = newest_intact(&out, load_checkpoint)?;
+        for why in &resumed.skipped {
+            eprintln!("skipping a damaged checkpoint: {why}");
+        }
+        let mut ck = resumed.checkpoint;
         // A run may resume on another backend (e.g. `--backend cpu` after a GPU run).
         ck.config.backend = cfg.backend;
         if ck.config != cfg {
@@ -43,7 +48,11 @@ fn train_run(mut trainer: Trainer<Backend>, a: &Args, cfg: TrainConfig, path: &s
             .into());
         }
         trainer.restore(&ck.snapshot)?;
-        eprintln!("resumed from step {} in {}", trainer.step(), out.display());
+        eprintln!(
+            "resumed from step {} in {}",
+            trainer.step(),
+            resumed.dir.display()
+        );
     }
     let mut log = Logger::open(&out, trainer.step())?.logging_steps(cfg.logging_steps);
     let sft_end = cfg.sft.max_steps;

@@ -1,0 +1,104 @@
+//! Fault injection for the reliability tests (RELIABILITY.md): a loop step whose gradient is
+//! made NaN, and a byte budget after which checkpoint writes fail as on a full disk. Both
+//! are off unless set, programmatically ([`inject_nan_at`], [`limit_checkpoint_bytes`]) or,
+//! in a program, from the environment ([`from_env`]: `SPAR_FAULT_NAN_STEP`,
+//! `SPAR_FAULT_CHECKPOINT_BYTES`), which is how the tests of the `spar` binary set them.
+//! Process-wide: a test that sets one must not share its process with a test that does
+//! not expect it (the integration tests that use them spawn the binary).
+//!
+//! ```
+//! use spar_train::faults;
+//! faults::inject_nan_at(Some(7));
+//! assert!(faults::nan_due(7) && !faults::nan_due(6));
+//! faults::inject_nan_at(None);
+//! assert!(!faults::nan_due(7));
+//! ```
+
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// `u32::MAX`: no NaN is injected.
+static NAN_STEP: AtomicU32 = AtomicU32::new(u32::MAX);
+/// Checkpoint bytes that may still be written; `u64::MAX`: unlimited.
+static CHECKPOINT_BYTES: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// The environment variable naming the loop step (0-based, as in `metrics.jsonl`) whose
+/// gradients [`crate::policy::Policy::step`] turns NaN before checking them.
+pub const NAN_STEP_ENV: &str = "SPAR_FAULT_NAN_STEP";
+/// The environment variable holding how many bytes of checkpoint files may be written in
+/// this process before writes fail with "no space left on device".
+pub const CHECKPOINT_BYTES_ENV: &str = "SPAR_FAULT_CHECKPOINT_BYTES";
+
+/// Makes the gradients of loop step `step` NaN (`None`: no injection).
+pub fn inject_nan_at(step: Option<u32>) {
+    NAN_STEP.store(step.unwrap_or(u32::MAX), Ordering::Relaxed);
+}
+
+/// Whether loop step `step`'s gradients are to be made NaN.
+pub fn nan_due(step: u32) -> bool {
+    step != u32::MAX && NAN_STEP.load(Ordering::Relaxed) == step
+}
+
+/// Lets checkpoint writes use `bytes` more bytes in all (`None`: unlimited); past that,
+/// they fail as on a full disk.
+pub fn limit_checkpoint_bytes(bytes: Option<u64>) {
+    CHECKPOINT_BYTES.store(bytes.unwrap_or(u64::MAX), Ordering::Relaxed);
+}
+
+/// Takes `len` bytes from the checkpoint budget: returns how many of them may be written
+/// (all of them when the budget is unlimited or large enough; fewer when the "disk" fills).
+pub fn charge_checkpoint_bytes(len: u64) -> u64 {
+    let mut granted = len;
+    let _ = CHECKPOINT_BYTES.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+        if left == u64::MAX {
+            return None;
+        }
+        granted = len.min(left);
+        Some(left - granted)
+    });
+    granted
+}
+
+/// Sets both faults from [`NAN_STEP_ENV`] and [`CHECKPOINT_BYTES_ENV`] when they hold a
+/// number (unset or unparsable: off). Returns a line describing what was set, if anything,
+/// for the program to print (so an injected fault is never silent).
+#[cfg(feature = "std")]
+pub fn from_env() -> Option<alloc::string::String> {
+    let read = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+    };
+    let nan = read(NAN_STEP_ENV).and_then(|s| u32::try_from(s).ok());
+    let bytes = read(CHECKPOINT_BYTES_ENV);
+    inject_nan_at(nan);
+    limit_checkpoint_bytes(bytes);
+    let mut set = alloc::vec::Vec::new();
+    if let Some(s) = nan {
+        set.push(alloc::format!("{NAN_STEP_ENV}={s}"));
+    }
+    if let Some(b) = bytes {
+        set.push(alloc::format!("{CHECKPOINT_BYTES_ENV}={b}"));
+    }
+    (!set.is_empty()).then(|| alloc::format!("fault injection on: {}", set.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // One test touches the process-wide budget, so no other test races it.
+    #[test]
+    fn the_budget_grants_what_is_left_then_nothing() {
+        assert_eq!(
+            charge_checkpoint_bytes(1 << 40),
+            1 << 40,
+            "unlimited by default"
+        );
+        limit_checkpoint_bytes(Some(100));
+        assert_eq!(charge_checkpoint_bytes(60), 60);
+        assert_eq!(charge_checkpoint_bytes(60), 40, "the disk fills mid-write");
+        assert_eq!(charge_checkpoint_bytes(1), 0);
+        limit_checkpoint_bytes(None);
+        assert_eq!(charge_checkpoint_bytes(1 << 40), 1 << 40);
+    }
+}
