@@ -49,13 +49,21 @@ pub fn limit_checkpoint_bytes(bytes: Option<u64>) {
 pub fn charge_checkpoint_bytes(len: u64) -> u64 {
     let mut granted = len;
     let _ = CHECKPOINT_BYTES.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-        if left == u64::MAX {
-            return None;
-        }
-        granted = len.min(left);
-        Some(left - granted)
+        let (g, rest) = grant(left, len)?;
+        granted = g;
+        Some(rest)
     });
     granted
+}
+
+/// `len` bytes asked of a budget with `left` bytes: what is granted and what is left, or
+/// `None` when the budget is unlimited (`u64::MAX`; everything is granted).
+fn grant(left: u64, len: u64) -> Option<(u64, u64)> {
+    if left == u64::MAX {
+        return None;
+    }
+    let granted = len.min(left);
+    Some((granted, left - granted))
 }
 
 /// Sets both faults from [`NAN_STEP_ENV`] and [`CHECKPOINT_BYTES_ENV`] when they hold a
@@ -86,19 +94,18 @@ pub fn from_env() -> Option<alloc::string::String> {
 mod tests {
     use super::*;
 
-    // One test touches the process-wide budget, so no other test races it.
+    // The process-wide budget itself is exercised by the spar binary's tests (their own
+    // processes); here, the arithmetic, so no test races another's checkpoint writes.
     #[test]
     fn the_budget_grants_what_is_left_then_nothing() {
-        assert_eq!(
-            charge_checkpoint_bytes(1 << 40),
-            1 << 40,
-            "unlimited by default"
-        );
-        limit_checkpoint_bytes(Some(100));
-        assert_eq!(charge_checkpoint_bytes(60), 60);
-        assert_eq!(charge_checkpoint_bytes(60), 40, "the disk fills mid-write");
-        assert_eq!(charge_checkpoint_bytes(1), 0);
-        limit_checkpoint_bytes(None);
-        assert_eq!(charge_checkpoint_bytes(1 << 40), 1 << 40);
+        assert_eq!(grant(u64::MAX, 1 << 40), None, "unlimited");
+        assert_eq!(grant(100, 60), Some((60, 40)));
+        assert_eq!(grant(40, 60), Some((40, 0)), "the disk fills mid-write");
+        assert_eq!(grant(0, 1), Some((0, 0)));
+    }
+
+    #[test]
+    fn no_nan_is_due_unless_asked() {
+        assert!(!nan_due(0) && !nan_due(u32::MAX));
     }
 }
