@@ -47,6 +47,11 @@
 
 extern crate alloc;
 
+// The README's examples are doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod bytes;
 #[cfg(feature = "corpus")]
 pub mod corpus;

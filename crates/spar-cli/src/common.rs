@@ -11,7 +11,7 @@ use std::error::Error;
 pub type CliResult<T = ()> = Result<T, Box<dyn Error>>;
 
 /// The main job's config (`spar train` without `--config`, and `spar bench`'s default).
-pub const MAIN_CONFIG: &str = include_str!("../../../configs/main.toml");
+pub const MAIN_CONFIG: &str = include_str!("../configs/main.toml");
 
 /// The value of `--backend`, if given.
 fn backend_flag(a: &Args) -> CliResult<Option<BackendName>> {

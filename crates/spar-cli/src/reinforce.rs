@@ -16,7 +16,7 @@ use std::fs;
 use std::path::PathBuf;
 
 /// The embedded default config.
-pub const REINFORCE_CONFIG: &str = include_str!("../../../configs/dpo_self_reinforce.toml");
+pub const REINFORCE_CONFIG: &str = include_str!("../configs/dpo_self_reinforce.toml");
 
 /// Runs `spar reinforce [--config FILE] [--output DIR] [--rounds N]`.
 pub fn command(argv: &[String]) -> CliResult {

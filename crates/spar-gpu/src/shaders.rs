@@ -8,29 +8,29 @@
 //! the device has `SUBGROUP`); the f16 matmul turns `matmul.wgsl`'s tile type into `f16`.
 
 /// `shaders/reduce.wgsl`: workgroup reductions through workgroup memory (portable prelude).
-pub const REDUCE: &str = include_str!("../../../shaders/reduce.wgsl");
+pub const REDUCE: &str = include_str!("../shaders/reduce.wgsl");
 /// `shaders/reduce_subgroup.wgsl`: the same reductions with subgroup operations.
-pub const REDUCE_SUBGROUP: &str = include_str!("../../../shaders/reduce_subgroup.wgsl");
+pub const REDUCE_SUBGROUP: &str = include_str!("../shaders/reduce_subgroup.wgsl");
 /// `shaders/util.wgsl`: fill and copy.
-pub const UTIL: &str = include_str!("../../../shaders/util.wgsl");
+pub const UTIL: &str = include_str!("../shaders/util.wgsl");
 /// `shaders/residual.wgsl`: residual add and its backward.
-pub const RESIDUAL: &str = include_str!("../../../shaders/residual.wgsl");
+pub const RESIDUAL: &str = include_str!("../shaders/residual.wgsl");
 /// `shaders/gelu.wgsl`: GELU (tanh) and its backward.
-pub const GELU: &str = include_str!("../../../shaders/gelu.wgsl");
+pub const GELU: &str = include_str!("../shaders/gelu.wgsl");
 /// `shaders/embedding.wgsl`: token + position embedding and its backward.
-pub const EMBEDDING: &str = include_str!("../../../shaders/embedding.wgsl");
+pub const EMBEDDING: &str = include_str!("../shaders/embedding.wgsl");
 /// `shaders/layernorm.wgsl`: LayerNorm and its backward.
-pub const LAYERNORM: &str = include_str!("../../../shaders/layernorm.wgsl");
+pub const LAYERNORM: &str = include_str!("../shaders/layernorm.wgsl");
 /// `shaders/matmul.wgsl`: batched strided GEMM (+bias) and the bias backward.
-pub const MATMUL: &str = include_str!("../../../shaders/matmul.wgsl");
+pub const MATMUL: &str = include_str!("../shaders/matmul.wgsl");
 /// `shaders/attention.wgsl`: causal softmax and its backward, KV-cache decoding.
-pub const ATTENTION: &str = include_str!("../../../shaders/attention.wgsl");
+pub const ATTENTION: &str = include_str!("../shaders/attention.wgsl");
 /// `shaders/logprob.wgsl`: log-prob gather with entropy, and its backward.
-pub const LOGPROB: &str = include_str!("../../../shaders/logprob.wgsl");
+pub const LOGPROB: &str = include_str!("../shaders/logprob.wgsl");
 /// `shaders/adamw.wgsl`: squared gradient norm and AdamW.
-pub const ADAMW: &str = include_str!("../../../shaders/adamw.wgsl");
+pub const ADAMW: &str = include_str!("../shaders/adamw.wgsl");
 /// `shaders/sample.wgsl`: the sampling step and the counter-based random stream.
-pub const SAMPLE: &str = include_str!("../../../shaders/sample.wgsl");
+pub const SAMPLE: &str = include_str!("../shaders/sample.wgsl");
 
 /// Every compute pipeline: (name, source, entry point, storage bindings `1..=n` it uses).
 pub(crate) const PIPELINES: &[(Pipe, &str, &str, u32)] = &[

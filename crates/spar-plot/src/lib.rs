@@ -21,6 +21,11 @@
 
 extern crate alloc;
 
+// The README's examples are doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;

@@ -68,6 +68,11 @@
 
 extern crate alloc;
 
+// The README's examples are doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 mod answer;
 mod arithmetic;
 mod azr;

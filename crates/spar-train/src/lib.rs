@@ -61,6 +61,11 @@
 
 extern crate alloc;
 
+// The README's examples are doctests too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 #[cfg(feature = "std")]
 pub mod atomic;
 pub mod azr_selfplay;

@@ -19,7 +19,7 @@ use std::fs;
 use std::path::Path;
 
 /// The embedded default config.
-pub const AZR_CONFIG: &str = include_str!("../../../../configs/absolute_zero.toml");
+pub const AZR_CONFIG: &str = include_str!("../../configs/absolute_zero.toml");
 
 /// The `--game` value that selects Absolute Zero.
 pub const GAME: &str = "absolute_zero";

@@ -17,7 +17,7 @@ use std::fs;
 use std::path::Path;
 
 /// The embedded default config.
-pub const KUHN_CONFIG: &str = include_str!("../../../../configs/kuhn_selfplay.toml");
+pub const KUHN_CONFIG: &str = include_str!("../../configs/kuhn_selfplay.toml");
 
 /// Runs `spar selfplay [--game kuhn] [--config FILE] [--output DIR] [--backend B]
 /// [--resume]`.

@@ -18,7 +18,7 @@ use std::fs;
 use std::path::Path;
 
 /// The embedded default config.
-pub const TICTACTOE_CONFIG: &str = include_str!("../../../../configs/tictactoe_selfplay.toml");
+pub const TICTACTOE_CONFIG: &str = include_str!("../../configs/tictactoe_selfplay.toml");
 
 /// The `--game` value that selects tic-tac-toe.
 pub const GAME: &str = "tictactoe";
