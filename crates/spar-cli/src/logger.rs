@@ -5,6 +5,7 @@ use crate::common::CliResult;
 use crate::progress::{Progress, StepView};
 use serde_json::{json, Value};
 use spar_train::atomic::write_atomic;
+use spar_train::checkpoint_dir::clear_temporaries;
 use spar_train::{EvalReport, StepMetrics};
 use std::fs;
 use std::io::{IsTerminal, Write};
@@ -22,6 +23,7 @@ impl Logger {
     /// Opens `dir/metrics.jsonl`, keeping only the lines of steps before `from_step` (a
     /// resumed run rewrites what it is about to redo). The kept lines replace the file
     /// atomically, so a crash while opening never loses them; later lines are appended.
+    /// Temporaries a killed writer left in `dir` are removed.
     /// Progress lines into a file or pipe come after every step until
     /// [`Logger::logging_steps`] says otherwise.
     /// An output directory that cannot be written is an error naming the file and the step.
@@ -34,6 +36,8 @@ impl Logger {
 
     fn open_inner(dir: &Path, from_step: u32) -> CliResult<Self> {
         fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // The run owns the directory from here: what a killed writer left goes.
+        clear_temporaries(dir);
         let path = dir.join("metrics.jsonl");
         let kept: String = match fs::read_to_string(&path) {
             Ok(text) if from_step > 0 => text

@@ -2,7 +2,7 @@
 //!
 //! - every file is written through [`write_file`] (or charged after the fact with
 //!   [`charge_written`]), so that a full disk, real or injected ([`crate::faults`]), is an
-//!   error that names the file;
+//!   error that names the file (and a test may pause after each file, to kill mid-write);
 //! - the last file of a checkpoint, `manifest.json`, records every other file's length and
 //!   FNV-1a 64 checksum ([`write_manifest`]); [`verify`] checks them on resume, so a truncated
 //!   or corrupted file is found before anything is restored from it;
@@ -70,7 +70,16 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if granted < bytes.len() {
         return Err(full_disk(path));
     }
+    pause();
     Ok(())
+}
+
+/// The wait [`crate::faults::pause_checkpoint_writes`] asks for after each file.
+fn pause() {
+    let ms = crate::faults::checkpoint_pause_ms();
+    if ms > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+    }
 }
 
 /// Charges a file another writer made (spar-model's `model.safetensors`) to the checkpoint
@@ -87,6 +96,7 @@ pub fn charge_written(path: &Path) -> io::Result<()> {
         f.sync_all()?;
         return Err(full_disk(path));
     }
+    pause();
     Ok(())
 }
 

@@ -1,8 +1,10 @@
 //! Fault injection for the reliability tests (RELIABILITY.md): a loop step whose gradient is
-//! made NaN, and a byte budget after which checkpoint writes fail as on a full disk. Both
-//! are off unless set, programmatically ([`inject_nan_at`], [`limit_checkpoint_bytes`]) or,
-//! in a program, from the environment ([`from_env`]: `SPAR_FAULT_NAN_STEP`,
-//! `SPAR_FAULT_CHECKPOINT_BYTES`), which is how the tests of the `spar` binary set them.
+//! made NaN, a byte budget after which checkpoint writes fail as on a full disk, and a pause
+//! after each checkpoint file (so that a kill lands inside a checkpoint write). All are off
+//! unless set, programmatically ([`inject_nan_at`], [`limit_checkpoint_bytes`],
+//! [`pause_checkpoint_writes`]) or, in a program, from the environment ([`from_env`]:
+//! `SPAR_FAULT_NAN_STEP`, `SPAR_FAULT_CHECKPOINT_BYTES`, `SPAR_FAULT_CHECKPOINT_PAUSE_MS`),
+//! which is how the tests of the `spar` binary set them. None changes what is computed.
 //! Process-wide: a test that sets one must not share its process with a test that does
 //! not expect it (the integration tests that use them spawn the binary).
 //!
@@ -20,6 +22,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 static NAN_STEP: AtomicU32 = AtomicU32::new(u32::MAX);
 /// Checkpoint bytes that may still be written; `u64::MAX`: unlimited.
 static CHECKPOINT_BYTES: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Milliseconds to wait after writing each checkpoint file; 0: none.
+static CHECKPOINT_PAUSE_MS: AtomicU32 = AtomicU32::new(0);
 
 /// The environment variable naming the loop step (0-based, as in `metrics.jsonl`) whose
 /// gradients [`crate::policy::Policy::step`] turns NaN before checking them.
@@ -27,6 +31,19 @@ pub const NAN_STEP_ENV: &str = "SPAR_FAULT_NAN_STEP";
 /// The environment variable holding how many bytes of checkpoint files may be written in
 /// this process before writes fail with "no space left on device".
 pub const CHECKPOINT_BYTES_ENV: &str = "SPAR_FAULT_CHECKPOINT_BYTES";
+/// The environment variable holding how long (ms) to wait after each checkpoint file.
+pub const CHECKPOINT_PAUSE_ENV: &str = "SPAR_FAULT_CHECKPOINT_PAUSE_MS";
+
+/// Waits `ms` milliseconds after each checkpoint file is written (`None` or 0: no wait),
+/// widening the window in which a kill finds a checkpoint half-written.
+pub fn pause_checkpoint_writes(ms: Option<u32>) {
+    CHECKPOINT_PAUSE_MS.store(ms.unwrap_or(0), Ordering::Relaxed);
+}
+
+/// The wait after each checkpoint file, in milliseconds (0: none).
+pub fn checkpoint_pause_ms() -> u32 {
+    CHECKPOINT_PAUSE_MS.load(Ordering::Relaxed)
+}
 
 /// Makes the gradients of loop step `step` NaN (`None`: no injection).
 pub fn inject_nan_at(step: Option<u32>) {
@@ -66,8 +83,8 @@ fn grant(left: u64, len: u64) -> Option<(u64, u64)> {
     Some((granted, left - granted))
 }
 
-/// Sets both faults from [`NAN_STEP_ENV`] and [`CHECKPOINT_BYTES_ENV`] when they hold a
-/// number (unset or unparsable: off). Returns a line describing what was set, if anything,
+/// Sets the faults from [`NAN_STEP_ENV`], [`CHECKPOINT_BYTES_ENV`] and
+/// [`CHECKPOINT_PAUSE_ENV`] when they hold a number (unset or unparsable: off). Returns a line describing what was set, if anything,
 /// for the program to print (so an injected fault is never silent).
 #[cfg(feature = "std")]
 pub fn from_env() -> Option<alloc::string::String> {
@@ -78,14 +95,19 @@ pub fn from_env() -> Option<alloc::string::String> {
     };
     let nan = read(NAN_STEP_ENV).and_then(|s| u32::try_from(s).ok());
     let bytes = read(CHECKPOINT_BYTES_ENV);
+    let pause = read(CHECKPOINT_PAUSE_ENV).and_then(|s| u32::try_from(s).ok());
     inject_nan_at(nan);
     limit_checkpoint_bytes(bytes);
+    pause_checkpoint_writes(pause);
     let mut set = alloc::vec::Vec::new();
     if let Some(s) = nan {
         set.push(alloc::format!("{NAN_STEP_ENV}={s}"));
     }
     if let Some(b) = bytes {
         set.push(alloc::format!("{CHECKPOINT_BYTES_ENV}={b}"));
+    }
+    if let Some(ms) = pause {
+        set.push(alloc::format!("{CHECKPOINT_PAUSE_ENV}={ms}"));
     }
     (!set.is_empty()).then(|| alloc::format!("fault injection on: {}", set.join(", ")))
 }
