@@ -21,6 +21,8 @@
 //! calls K; player 2 after `b` calls only with Q (prob 1/3) or K, after `p` bets J with
 //! 1/3, passes Q, bets K. Its value for player 1 is −1/18 for every α.
 
+pub mod cfr;
+
 use crate::game::MoveError;
 use crate::rng::index;
 use crate::TaskError;
@@ -380,4 +382,48 @@ pub fn information_sets() -> impl Iterator<Item = (History, Card)> {
     HISTORIES
         .into_iter()
         .flat_map(|h| CARDS.into_iter().map(move |c| (h, c)))
+}
+
+/// How far a policy lies from Kuhn's equilibrium family, read from its P(bet).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EquilibriumCheck {
+    /// Player 1's bluffing frequency `α = P(bet | J, opening)`.
+    pub alpha: f64,
+    /// The largest `|P(bet) − P*(bet)|` over the 12 information sets, against
+    /// [`KuhnPolicy::equilibrium`] at `α` clamped to `[0, 1/3]`: K opens with `3α`, Q never
+    /// opens, J folds to a bet, Q calls it with `α + 1/3`, K calls; player 2 after a pass
+    /// bets J with 1/3, never Q, always K, and facing a bet calls Q with 1/3, never J,
+    /// always K. (A set the equilibrium never reaches, K facing a bet after passing when
+    /// `α = 1/3`, counts too.)
+    pub max_deviation: f64,
+    /// The information set of the largest deviation.
+    pub worst: (History, Card),
+}
+
+/// Compares `policy` with the member of the equilibrium family that has its bluffing
+/// frequency.
+///
+/// ```
+/// use spar_tasks::kuhn::{equilibrium_check, KuhnPolicy};
+/// let c = equilibrium_check(&KuhnPolicy::equilibrium(0.25).unwrap());
+/// assert!((c.alpha - 0.25).abs() < 1e-12 && c.max_deviation < 1e-12);
+/// assert!(equilibrium_check(&KuhnPolicy::always_bet()).max_deviation >= 2.0 / 3.0);
+/// ```
+pub fn equilibrium_check(policy: &KuhnPolicy) -> EquilibriumCheck {
+    let alpha = policy.prob_bet(Card::J, History::Start);
+    let eq = KuhnPolicy::equilibrium(alpha.clamp(0.0, 1.0 / 3.0))
+        .expect("a clamped alpha lies in [0, 1/3]");
+    let mut out = EquilibriumCheck {
+        alpha,
+        max_deviation: 0.0,
+        worst: (History::Start, Card::J),
+    };
+    for (h, c) in information_sets() {
+        let d = (policy.prob_bet(c, h) - eq.prob_bet(c, h)).abs();
+        if d > out.max_deviation {
+            out.max_deviation = d;
+            out.worst = (h, c);
+        }
+    }
+    out
 }
