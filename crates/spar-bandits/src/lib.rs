@@ -125,7 +125,7 @@ pub use epsilon_greedy::EpsilonGreedy;
 pub use error::Error;
 pub use exp3::Exp3;
 pub use learnability::{Learnability, LearnabilityConfig};
-/// The `ndarray` version the [`array`] module speaks (feature `ndarray`).
+/// The `ndarray` version the [`array`](mod@array) module speaks (feature `ndarray`).
 #[cfg(feature = "ndarray")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
 pub use ndarray;

@@ -64,7 +64,7 @@ pub mod simplex;
 pub mod ulcb_game;
 
 pub use error::CucbError;
-/// The `ndarray` version the [`array`] module speaks (feature `ndarray`).
+/// The `ndarray` version the [`array`](mod@array) module speaks (feature `ndarray`).
 #[cfg(feature = "ndarray")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
 pub use ndarray;

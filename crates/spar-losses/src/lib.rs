@@ -138,7 +138,7 @@ pub mod task_relative;
 mod testutil;
 
 pub use error::LossError;
-/// The `ndarray` version the [`array`] module speaks (feature `ndarray`).
+/// The `ndarray` version the [`array`](mod@array) module speaks (feature `ndarray`).
 #[cfg(feature = "ndarray")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
 pub use ndarray;

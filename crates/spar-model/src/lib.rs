@@ -44,7 +44,7 @@ pub use error::ModelError;
 pub use gpt::Gpt;
 pub use kernels::{block_on, Kernels};
 pub use layout::{ParamLayout, TensorSpec};
-/// The `ndarray` version the [`array`] module speaks (feature `ndarray`).
+/// The `ndarray` version the [`array`](mod@array) module speaks (feature `ndarray`).
 #[cfg(feature = "ndarray")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
 pub use ndarray;
