@@ -1,9 +1,10 @@
 //! `spar train` under faults, each one ending in an error that names the file and the step,
 //! with the previous checkpoint intact and `--resume` continuing from it to the same bytes as
-//! a run that never failed: a NaN gradient mid-run, a disk that fills during a checkpoint,
-//! a truncated or corrupted checkpoint, an output directory that cannot be written. Also:
-//! progress into a file is plain lines every `logging_steps`. The faults are injected through
-//! the binary's test hooks (`SPAR_FAULT_NAN_STEP`, `SPAR_FAULT_CHECKPOINT_BYTES`).
+//! a run that never failed: a NaN gradient mid-run, a lost device (resumed with
+//! `--backend cpu`), a disk that fills during a checkpoint, a truncated or corrupted
+//! checkpoint, an output directory that cannot be written. Also: progress into a file is
+//! plain lines every `logging_steps`. The faults are injected through the binary's test hooks
+//! (`SPAR_FAULT_NAN_STEP`, `SPAR_FAULT_DEVICE_LOST_STEP`, `SPAR_FAULT_CHECKPOINT_BYTES`).
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 
 use spar_train::TrainConfig;
@@ -45,6 +46,7 @@ fn train(cfg: &Path, out: &Path, extra: &[&str], env: &[(&str, String)]) -> Outp
         .args(["--output", out.to_str().unwrap()])
         .args(extra)
         .env_remove("SPAR_FAULT_NAN_STEP")
+        .env_remove("SPAR_FAULT_DEVICE_LOST_STEP")
         .env_remove("SPAR_FAULT_CHECKPOINT_BYTES");
     for (k, v) in env {
         cmd.env(k, v);
@@ -164,6 +166,23 @@ fn a_nan_mid_run_stops_with_its_step_and_no_checkpoint_follows() {
     assert!(metrics.contains(r#""step":4"#) && !metrics.contains(r#""step":5"#));
     let o = ok(train(&cfg, &out, &["--resume"], &[]));
     assert!(stderr(&o).contains("resumed from step 4"), "{}", stderr(&o));
+    same_end(&reference().1, &out);
+}
+
+#[test]
+fn a_lost_device_stops_with_its_step_and_resume_on_the_cpu_continues() {
+    let (cfg, out) = setup("device");
+    let lost = ("SPAR_FAULT_DEVICE_LOST_STEP", "6".to_string());
+    let err = failed(train(&cfg, &out, &[], &[lost]));
+    assert!(
+        err.contains("backend error in the train step at step 6: device lost"),
+        "{err}"
+    );
+    assert!(err.contains("the last checkpoint in"), "{err}");
+    assert_eq!(latest(&out), "step-000006");
+    assert!(!names(&out).iter().any(|n| n.contains("step-000008")));
+    let o = ok(train(&cfg, &out, &["--resume", "--backend", "cpu"], &[]));
+    assert!(stderr(&o).contains("resumed from step 6"), "{}", stderr(&o));
     same_end(&reference().1, &out);
 }
 

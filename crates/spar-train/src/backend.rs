@@ -441,13 +441,16 @@ pub fn gpu_trainer(
 
 /// Turns an error the kernels recorded since the last check
 /// ([`Kernels::take_backend_error`]) into [`TrainError::Backend`] naming `step` and what
-/// ran (`Ok` on the CPU, which never records one).
+/// ran (`Ok` on the CPU, which never records one, unless a test reports the device lost at
+/// `step` through [`crate::faults::lose_device_at`]).
 pub fn check_kernels<K: Kernels>(
     kernels: &mut K,
     step: u32,
     during: &'static str,
 ) -> Result<(), TrainError> {
-    match kernels.take_backend_error() {
+    let injected =
+        crate::faults::device_lost_due(step).then(|| crate::faults::DEVICE_LOST_MESSAGE.into());
+    match injected.or_else(|| kernels.take_backend_error()) {
         None => Ok(()),
         Some(message) => Err(TrainError::Backend {
             step,
@@ -461,6 +464,25 @@ pub fn check_kernels<K: Kernels>(
 mod tests {
     use super::*;
     use spar_model::block_on;
+
+    /// An injected device loss is the error a real one gives, at its step only. (A step no
+    /// other test reaches, since the fault is process-wide.)
+    #[test]
+    fn an_injected_device_loss_names_its_step() {
+        let far = u32::MAX - 1;
+        crate::faults::lose_device_at(Some(far));
+        let mut k = CpuKernels::new();
+        let lost = check_kernels(&mut k, far, "self-play step");
+        let before = check_kernels(&mut k, far - 1, "self-play step");
+        crate::faults::lose_device_at(None);
+        assert!(before.is_ok());
+        let e = lost.unwrap_err().to_string();
+        assert!(
+            e.contains("self-play step at step 4294967294: device lost"),
+            "{e}"
+        );
+        assert!(check_kernels(&mut k, far, "self-play step").is_ok());
+    }
 
     #[test]
     fn cpu_is_always_available() {

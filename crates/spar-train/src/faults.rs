@@ -1,10 +1,12 @@
 //! Fault injection for the reliability tests (RELIABILITY.md): a loop step whose gradient is
-//! made NaN, a byte budget after which checkpoint writes fail as on a full disk, and a pause
-//! after each checkpoint file (so that a kill lands inside a checkpoint write). All are off
-//! unless set, programmatically ([`inject_nan_at`], [`limit_checkpoint_bytes`],
+//! made NaN, a loop step during which the device is reported lost, a byte budget after which
+//! checkpoint writes fail as on a full disk, and a pause after each checkpoint file (so that
+//! a kill lands inside a checkpoint write). All are off unless set, programmatically
+//! ([`inject_nan_at`], [`lose_device_at`], [`limit_checkpoint_bytes`],
 //! [`pause_checkpoint_writes`]) or, in a program, from the environment ([`from_env`]:
-//! `SPAR_FAULT_NAN_STEP`, `SPAR_FAULT_CHECKPOINT_BYTES`, `SPAR_FAULT_CHECKPOINT_PAUSE_MS`),
-//! which is how the tests of the `spar` binary set them. None changes what is computed.
+//! `SPAR_FAULT_NAN_STEP`, `SPAR_FAULT_DEVICE_LOST_STEP`, `SPAR_FAULT_CHECKPOINT_BYTES`,
+//! `SPAR_FAULT_CHECKPOINT_PAUSE_MS`), which is how the tests of the `spar` binary set them.
+//! Only the NaN changes what is computed.
 //! Process-wide: a test that sets one must not share its process with a test that does
 //! not expect it (the integration tests that use them spawn the binary).
 //!
@@ -20,6 +22,8 @@ use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// `u32::MAX`: no NaN is injected.
 static NAN_STEP: AtomicU32 = AtomicU32::new(u32::MAX);
+/// `u32::MAX`: the device is never reported lost.
+static DEVICE_LOST_STEP: AtomicU32 = AtomicU32::new(u32::MAX);
 /// Checkpoint bytes that may still be written; `u64::MAX`: unlimited.
 static CHECKPOINT_BYTES: AtomicU64 = AtomicU64::new(u64::MAX);
 /// Milliseconds to wait after writing each checkpoint file; 0: none.
@@ -28,6 +32,12 @@ static CHECKPOINT_PAUSE_MS: AtomicU32 = AtomicU32::new(0);
 /// The environment variable naming the loop step (0-based, as in `metrics.jsonl`) whose
 /// gradients [`crate::policy::Policy::step`] turns NaN before checking them.
 pub const NAN_STEP_ENV: &str = "SPAR_FAULT_NAN_STEP";
+/// The environment variable naming the loop step during whose work the backend reports
+/// its device lost (on any backend, the CPU included, so the recovery path is testable
+/// without a GPU).
+pub const DEVICE_LOST_STEP_ENV: &str = "SPAR_FAULT_DEVICE_LOST_STEP";
+/// The message of an injected device loss.
+pub const DEVICE_LOST_MESSAGE: &str = "device lost (injected by SPAR_FAULT_DEVICE_LOST_STEP)";
 /// The environment variable holding how many bytes of checkpoint files may be written in
 /// this process before writes fail with "no space left on device".
 pub const CHECKPOINT_BYTES_ENV: &str = "SPAR_FAULT_CHECKPOINT_BYTES";
@@ -53,6 +63,16 @@ pub fn inject_nan_at(step: Option<u32>) {
 /// Whether loop step `step`'s gradients are to be made NaN.
 pub fn nan_due(step: u32) -> bool {
     step != u32::MAX && NAN_STEP.load(Ordering::Relaxed) == step
+}
+
+/// Reports the device lost during the work of loop step `step` (`None`: never).
+pub fn lose_device_at(step: Option<u32>) {
+    DEVICE_LOST_STEP.store(step.unwrap_or(u32::MAX), Ordering::Relaxed);
+}
+
+/// Whether the device is to be reported lost during the work of loop step `step`.
+pub fn device_lost_due(step: u32) -> bool {
+    step != u32::MAX && DEVICE_LOST_STEP.load(Ordering::Relaxed) == step
 }
 
 /// Lets checkpoint writes use `bytes` more bytes in all (`None`: unlimited); past that,
@@ -83,8 +103,8 @@ fn grant(left: u64, len: u64) -> Option<(u64, u64)> {
     Some((granted, left - granted))
 }
 
-/// Sets the faults from [`NAN_STEP_ENV`], [`CHECKPOINT_BYTES_ENV`] and
-/// [`CHECKPOINT_PAUSE_ENV`] when they hold a number (unset or unparsable: off). Returns a line describing what was set, if anything,
+/// Sets the faults from [`NAN_STEP_ENV`], [`DEVICE_LOST_STEP_ENV`], [`CHECKPOINT_BYTES_ENV`]
+/// and [`CHECKPOINT_PAUSE_ENV`] when they hold a number (unset or unparsable: off). Returns a line describing what was set, if anything,
 /// for the program to print (so an injected fault is never silent).
 #[cfg(feature = "std")]
 pub fn from_env() -> Option<alloc::string::String> {
@@ -94,14 +114,19 @@ pub fn from_env() -> Option<alloc::string::String> {
             .and_then(|v| v.trim().parse::<u64>().ok())
     };
     let nan = read(NAN_STEP_ENV).and_then(|s| u32::try_from(s).ok());
+    let lost = read(DEVICE_LOST_STEP_ENV).and_then(|s| u32::try_from(s).ok());
     let bytes = read(CHECKPOINT_BYTES_ENV);
     let pause = read(CHECKPOINT_PAUSE_ENV).and_then(|s| u32::try_from(s).ok());
     inject_nan_at(nan);
+    lose_device_at(lost);
     limit_checkpoint_bytes(bytes);
     pause_checkpoint_writes(pause);
     let mut set = alloc::vec::Vec::new();
     if let Some(s) = nan {
         set.push(alloc::format!("{NAN_STEP_ENV}={s}"));
+    }
+    if let Some(s) = lost {
+        set.push(alloc::format!("{DEVICE_LOST_STEP_ENV}={s}"));
     }
     if let Some(b) = bytes {
         set.push(alloc::format!("{CHECKPOINT_BYTES_ENV}={b}"));
@@ -127,7 +152,8 @@ mod tests {
     }
 
     #[test]
-    fn no_nan_is_due_unless_asked() {
+    fn no_fault_is_due_unless_asked() {
         assert!(!nan_due(0) && !nan_due(u32::MAX));
+        assert!(!device_lost_due(0) && !device_lost_due(u32::MAX));
     }
 }

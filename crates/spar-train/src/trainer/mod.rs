@@ -609,9 +609,18 @@ impl<K: Kernels> Trainer<K> {
     /// during the step is returned naming the step (it takes precedence over the step's own
     /// error, which it may have caused, e.g. a non-finite log-prob read from a failed
     /// dispatch).
+    /// A test may report the device lost during a step ([`crate::faults::lose_device_at`]):
+    /// that step then ends in the same error a real loss gives.
     pub async fn train_step_checked(&mut self) -> Result<StepMetrics, TrainError> {
         let step = self.step;
         let result = self.train_step().await;
+        if crate::faults::device_lost_due(step) {
+            return Err(TrainError::Backend {
+                step,
+                during: "train step",
+                message: crate::faults::DEVICE_LOST_MESSAGE.into(),
+            });
+        }
         if let Err(TrainError::Backend {
             during, message, ..
         }) = self.check_backend("train step")
