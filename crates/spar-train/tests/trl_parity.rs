@@ -241,3 +241,38 @@ fn ten_sft_steps_match_the_pytorch_loop() {
     assert!(params_distance(&before, &want) > 100.0 * params_distance(&after, &want));
     params_close("parameters after 10 SFT steps", &after, &want);
 }
+
+fn shipped(name: &str) -> spar_train::TrainConfig {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../configs")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    spar_train::TrainConfig::from_toml(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The "ten times sooner" config keeps TRL's start, task, answer check, sampler and
+/// optimiser kind; only the RL stage's recipe (rate, batch, dynamic sampling, length of the
+/// run) and the bookkeeping differ from the reference.
+#[test]
+fn the_fast_config_changes_only_the_rl_recipe() {
+    let reference = shipped("trl_toy_reference.toml");
+    let fast = shipped("trl_toy_fast.toml");
+    assert_eq!(fast.model, reference.model);
+    assert_eq!(fast.task, reference.task);
+    assert_eq!(fast.sft, reference.sft);
+    assert_eq!(fast.eval, reference.eval);
+    assert_eq!(fast.seed, reference.seed);
+    assert!(fast.grpo.dynamic_sampling && !reference.grpo.dynamic_sampling);
+    assert_eq!(fast.grpo.num_generations, reference.grpo.num_generations);
+    assert!(fast.optim.learning_rate > reference.optim.learning_rate);
+    // Everything else in the RL stage (loss, clipping, β, sampling, reward, sampler) is TRL's.
+    let mut g = fast.grpo.clone();
+    g.dynamic_sampling = reference.grpo.dynamic_sampling;
+    g.max_refill_rounds = reference.grpo.max_refill_rounds;
+    g.per_device_train_batch_size = reference.grpo.per_device_train_batch_size;
+    g.max_steps = reference.grpo.max_steps;
+    assert_eq!(g, reference.grpo);
+    let mut o = fast.optim.clone();
+    o.learning_rate = reference.optim.learning_rate;
+    assert_eq!(o, reference.optim);
+}
