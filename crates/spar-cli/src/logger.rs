@@ -9,13 +9,14 @@ use spar_train::checkpoint_dir::clear_temporaries;
 use spar_train::{EvalReport, StepMetrics};
 use std::fs;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Appends JSON lines to `metrics.jsonl` and prints a progress line (to stderr: redrawn in
 /// place on a terminal, a plain line every `logging_steps` steps otherwise).
 pub struct Logger {
     file: fs::File,
+    path: PathBuf,
     progress: Progress,
 }
 
@@ -60,6 +61,7 @@ impl Logger {
         let terminal = std::io::stderr().is_terminal();
         Ok(Self {
             file,
+            path,
             progress: Progress::new(terminal, 1, Instant::now()),
         })
     }
@@ -70,10 +72,18 @@ impl Logger {
         self
     }
 
-    /// Writes one JSON line.
+    /// Writes one JSON line, in one write (a process killed meanwhile leaves the line whole
+    /// or absent). A failure (a full disk) names the file and the line's step.
     pub fn line(&mut self, v: &Value) -> CliResult {
-        writeln!(self.file, "{v}")?;
-        Ok(())
+        let mut text = v.to_string();
+        text.push('\n');
+        self.file.write_all(text.as_bytes()).map_err(|e| {
+            let step = v["step"]
+                .as_u64()
+                .map_or_else(String::new, |s| format!(" at step {s}"));
+            let message = format!("cannot append to {}{step}: {e}", self.path.display());
+            message.into()
+        })
     }
 
     /// Writes a step's metrics and prints the progress line (`until`: the step the stage
