@@ -78,8 +78,10 @@ fn write_checkpoint(
     let written = (|| -> Result<(), TrainError> {
         let _ = fs::remove_dir_all(&tmp);
         fs::create_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
-        checkpoint::save_with_tokens(&tmp, model, params, &vocab.token_ids())
-            .map_err(|e| io(&tmp, e))?;
+        // spar-model's errors name the file and start with "checkpoint: ", which ours adds.
+        checkpoint::save_with_tokens(&tmp, model, params, &vocab.token_ids()).map_err(|e| {
+            TrainError::Checkpoint(e.to_string().trim_start_matches("checkpoint: ").into())
+        })?;
         // spar-model wrote those files; they count against a (simulated) full disk too.
         for entry in fs::read_dir(&tmp).map_err(|e| io(&tmp, e))? {
             let p = entry.map_err(|e| io(&tmp, e))?.path();
