@@ -152,6 +152,26 @@ pub fn eval_line(label: &str, step: u32, r: &EvalReport) -> String {
 mod tests {
     use super::*;
 
+    /// A full disk (Linux's `/dev/full` refuses every write with `ENOSPC`) while appending a
+    /// line is an error naming the file and the line's step.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_line_that_does_not_fit_names_the_file_and_step() {
+        let path = PathBuf::from("/dev/full");
+        let mut log = Logger {
+            file: fs::OpenOptions::new().append(true).open(&path).unwrap(),
+            path,
+            progress: Progress::new(false, 1, Instant::now()),
+        };
+        let e = log.line(&json!({"kind": "step", "step": 7})).unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.starts_with("cannot append to /dev/full at step 7: "),
+            "{e}"
+        );
+        assert!(e.contains("No space left on device"), "{e}");
+    }
+
     #[test]
     fn reopening_keeps_the_steps_before_the_resume_point_only() {
         let dir = std::env::temp_dir().join(format!("spar-cli-logger-{}", std::process::id()));
