@@ -74,13 +74,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         g.optim.learning_rate = Some(lr);
         t.restore(&start)?;
         t.set_grpo(g)?;
-        let line = |step: u32, secs: f64, acc: f64, reward: f64, entropy: f64| {
+        // `dropped_groups`: groups sampled and dropped by dynamic sampling so far (sampled,
+        // graded, never trained on), to count the sampling beside the trained groups.
+        let line = |step: u32, secs: f64, acc: f64, reward: f64, entropy: f64, dropped: usize| {
             serde_json::json!({
                 "lr": lr, "seed": cfg.seed, "step": step, "train_seconds": secs,
                 "accuracy": acc, "reward": reward, "entropy": entropy,
+                "dropped_groups": dropped,
             })
         };
-        writeln!(out, "{}", line(0, 0.0, sft.accuracy, 0.0, 0.0))?;
+        writeln!(out, "{}", line(0, 0.0, sft.accuracy, 0.0, 0.0, 0))?;
+        let mut dropped = 0usize;
         let (mut secs, mut steps, mut best) = (0.0f64, 0u32, sft.accuracy);
         let mut reached: Vec<Option<(f64, u32)>> = vec![None; thresholds.len()];
         loop {
@@ -88,6 +92,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             let m = block_on(t.train_step())?;
             secs += s0.elapsed().as_secs_f64();
             steps += 1;
+            dropped += m.num_dropped;
             let last = steps >= max_steps || secs >= max_seconds;
             if steps % every == 0 || last {
                 let acc = block_on(t.evaluate())?.accuracy;
@@ -97,7 +102,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                         *r = Some((secs, steps));
                     }
                 }
-                writeln!(out, "{}", line(steps, secs, acc, m.reward, m.entropy))?;
+                writeln!(
+                    out,
+                    "{}",
+                    line(steps, secs, acc, m.reward, m.entropy, dropped)
+                )?;
                 eprintln!(
                     "lr {lr:e} step {steps:>5} {secs:7.1} s  held-out {acc:.3}  reward {:.3}  entropy {:.3}",
                     m.reward, m.entropy
