@@ -53,7 +53,8 @@
 //! # Games
 //!
 //! * [`kuhn`]: Kuhn poker with exact values, best responses and exploitability (the
-//!   equilibrium value for player 1 is −1/18); prompt `"kuhn Q pb:"` → `"b"` / `"bet"`.
+//!   equilibrium value for player 1 is −1/18); prompt `"kuhn Q pb:"` → `"b"` / `"bet"`;
+//!   CFR and CFR+ on its exact tree ([`kuhn::cfr`]) as self-play's reference curve.
 //! * [`tictactoe`]: minimax solver; prompt `"ttt X.O.X...O o:"` → a square `1`–`9`.
 //!
 //! # Programs

@@ -24,6 +24,16 @@
 //! Evaluation reads the model's next-token distribution at each of the 12 information sets
 //! (6 per seat: 3 cards × 2 histories) and takes `P(bet) = p(b) / (p(b) + p(p))`;
 //! [`spar_tasks::kuhn::exploitability`] of that policy is 0 exactly at a Nash equilibrium.
+//!
+//! Beside the current policy the loop keeps the reach-weighted average of the policies it
+//! played ([`AveragePolicy`], fictitious self-play's average) and reports its exploitability;
+//! with `distill_steps > 0` [`KuhnSelfPlay::distill`] trains the model towards it once the
+//! steps are done, so that the model's own policy is the average. `entropy_coef_end` decays
+//! the entropy bonus linearly over the run.
+
+mod average;
+
+pub use average::{AveragePolicy, AverageWeighting, DistillReport};
 
 use crate::config::ModelSection;
 use crate::optim::OptimConfig;
@@ -43,11 +53,25 @@ use spar_losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossConf
 use spar_losses::rae::RoleBaselines;
 use spar_model::{Gpt, Kernels};
 use spar_tasks::kuhn::{
-    exploitability, information_sets, parse_action, History, KuhnPolicy, KuhnState,
+    exploitability, information_sets, parse_action, History, KuhnAction, KuhnPolicy, KuhnState,
 };
 
 /// Characters of the Kuhn protocol (one token each, plus the end token).
 pub const KUHN_CHARSET: &str = "kuhnJQKpb-: ";
+
+/// What a decision's advantage subtracts from its player's payoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KuhnBaseline {
+    /// SPIRAL's role baseline: an EMA of the seat's payoff (per game).
+    #[default]
+    Seat,
+    /// A state-value baseline: per information set, an EMA (over steps, the step's mean)
+    /// of the mover's payoff in games through that set, taken before the step's update. It
+    /// removes the variance of the card dealt and of the history, which the seat baseline
+    /// leaves in every advantage.
+    InformationSet,
+}
 
 /// A Kuhn self-play run (`configs/kuhn_selfplay.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +108,24 @@ pub struct KuhnConfig {
     /// With `mask_illegal`: `− legal_coef · mean_s log(p(b) + p(p))` over the 12 information
     /// sets is added to the loss, so the unmasked answer stays legal too (0: off).
     pub legal_coef: f64,
+    /// The fraction of games in which one seat (drawn at random) is played by the average
+    /// policy so far instead of the model (fictitious play's opponent; equivalently an
+    /// opponent pool of every past policy, drawn with the average's weights); only the
+    /// model's decisions are trained on (0: plain self-play).
+    pub opponent_average_fraction: f64,
+    /// The advantages' baseline (the EMA's γ is `role_baseline_ema_gamma` for both).
+    pub baseline: KuhnBaseline,
+    /// The entropy bonus at the last step: the coefficient falls linearly from
+    /// `entropy_coef` at step 0 to this at step `max_steps − 1` (absent: constant).
+    pub entropy_coef_end: Option<f64>,
+    /// How the steps' policies weigh in the average policy (it is always kept and
+    /// reported; see [`AveragePolicy`]).
+    pub average_weighting: AverageWeighting,
+    /// Supervised steps that distil the average policy into the model right after the last
+    /// self-play step, inside it (0: off; see [`KuhnSelfPlay::distill`]).
+    pub distill_steps: u32,
+    /// The peak learning rate of distillation (fresh AdamW moments, linear decay to 0).
+    pub distill_lr: f32,
 }
 
 impl Default for KuhnConfig {
@@ -112,6 +154,12 @@ impl Default for KuhnConfig {
             entropy_coef: 0.3,
             mask_illegal: true,
             legal_coef: 0.3,
+            opponent_average_fraction: 0.0,
+            baseline: KuhnBaseline::Seat,
+            entropy_coef_end: None,
+            average_weighting: AverageWeighting::Uniform,
+            distill_steps: 0,
+            distill_lr: 1e-2,
         }
     }
 }
@@ -133,6 +181,15 @@ impl KuhnConfig {
         if !(0.0..=1.0).contains(&self.role_baseline_ema_gamma) {
             return bad("role_baseline_ema_gamma", "must be in [0, 1]");
         }
+        if !(0.0..=1.0).contains(&self.opponent_average_fraction) {
+            return bad("opponent_average_fraction", "must be in [0, 1]");
+        }
+        if self.entropy_coef_end.is_some_and(|e| !e.is_finite()) {
+            return bad("entropy_coef_end", "must be finite");
+        }
+        if !(self.distill_lr >= 0.0 && self.distill_lr.is_finite()) {
+            return bad("distill_lr", "must be finite and ≥ 0");
+        }
         if !(self.temperature > 0.0 && self.temperature.is_finite()) {
             return bad("temperature", "must be finite and > 0");
         }
@@ -147,6 +204,17 @@ impl KuhnConfig {
             return bad("model.n_positions", "must be at least 11");
         }
         Ok(())
+    }
+
+    /// The entropy coefficient at `step` (see `entropy_coef_end`).
+    pub fn entropy_coef_at(&self, step: u32) -> f64 {
+        match self.entropy_coef_end {
+            None => self.entropy_coef,
+            Some(end) => {
+                let f = f64::from(step) / f64::from(self.max_steps.saturating_sub(1).max(1));
+                self.entropy_coef + (end - self.entropy_coef) * f.min(1.0)
+            }
+        }
     }
 
     /// Parses and validates a TOML config.
@@ -169,6 +237,10 @@ pub struct KuhnMetrics {
     pub step: u32,
     /// Exploitability of the induced policy before the step's update.
     pub exploitability: f64,
+    /// Exploitability of the average of the policies played up to this step's.
+    pub average_exploitability: f64,
+    /// The entropy coefficient of the step's update.
+    pub entropy_coef: f64,
     /// Mean probability mass on the two legal answers over the 12 information sets.
     pub legal_mass: f64,
     /// Player 1's mean payoff over the step's games.
@@ -179,6 +251,9 @@ pub struct KuhnMetrics {
     pub loss: f64,
     /// The two seats' baselines after the step.
     pub baselines: [f64; 2],
+    /// At the last step with `distill_steps > 0`: the distillation that followed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distill: Option<DistillReport>,
 }
 
 /// One decision on its way to the loss.
@@ -199,6 +274,10 @@ pub struct KuhnSelfPlay<K: Kernels> {
     rae: RoleBaselines,
     rng: ChaCha8Rng,
     step: u32,
+    /// The reach-weighted average of the behaviour policies played.
+    average: AveragePolicy,
+    /// Per information set, the EMA of the mover's payoff ([`KuhnBaseline::InformationSet`]).
+    set_baselines: [f64; 12],
     /// Token ids of `b` and `p`.
     bet_id: u32,
     pass_id: u32,
@@ -239,6 +318,8 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             rae,
             rng,
             step: 0,
+            average: AveragePolicy::new(),
+            set_baselines: [0.0; 12],
             bet_id,
             pass_id,
         })
@@ -316,6 +397,11 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         Ok(exploitability(&self.induced_policy().await?.0))
     }
 
+    /// A uniform draw in [0, 1) from the loop's stream.
+    fn uniform(&mut self) -> f64 {
+        (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
     fn draw(&mut self, p: &[f64]) -> u32 {
         let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         let mut acc = 0.0;
@@ -328,7 +414,9 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         (p.len() - 1) as u32
     }
 
-    /// Plays `games_per_step` games against itself and takes one policy-gradient step.
+    /// Plays `games_per_step` games against itself and takes one policy-gradient step; the
+    /// last step (`max_steps`) then distils the average policy into the model when
+    /// `distill_steps > 0` (so a checkpoint after it holds the distilled model).
     pub async fn train_step(&mut self) -> Result<KuhnMetrics, TrainError> {
         let temp = self.config.temperature;
         let d = self.distributions(temp).await?;
@@ -338,6 +426,19 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             let d1 = self.distributions(1.0).await?;
             self.policy_from(&d1)?
         };
+        // The opponent of `opponent_average_fraction` of the games: the average so far.
+        let opponent = self.average.policy();
+        // The behaviour policy (at the sampling temperature) joins the average.
+        let (played, _) = self.policy_from(&d)?;
+        let w = match self.config.average_weighting {
+            AverageWeighting::Uniform => 1.0,
+            AverageWeighting::Linear => f64::from(self.step) + 1.0,
+            AverageWeighting::Quadratic => {
+                let t = f64::from(self.step) + 1.0;
+                t * t
+            }
+        };
+        self.average.add(&played, w);
         let sets: Vec<(History, spar_tasks::kuhn::Card)> = information_sets().collect();
         let n = self.config.games_per_step;
         let mut decisions: Vec<Decision> = Vec::with_capacity(3 * n);
@@ -345,6 +446,15 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         let mut forfeits = 0usize;
         for game in 0..n {
             let mut s = KuhnState::deal(&mut self.rng);
+            // The seat the average policy takes in this game, if any (no draw when off, so
+            // the random stream is that of plain self-play).
+            let avg_seat = if self.config.opponent_average_fraction > 0.0
+                && self.uniform() < self.config.opponent_average_fraction
+            {
+                Some((self.rng.next_u64() & 1) as usize)
+            } else {
+                None
+            };
             let payoff = loop {
                 if let Some(r) = s.payoff() {
                     break r;
@@ -356,6 +466,16 @@ impl<K: Kernels> KuhnSelfPlay<K> {
                     .iter()
                     .position(|&(sh, sc)| sh == h && sc == s.cards[seat])
                     .expect("every history and card is an information set");
+                if avg_seat == Some(seat) {
+                    let bet = self.uniform() < opponent.prob_bet(s.cards[seat], h);
+                    let a = if bet {
+                        KuhnAction::Bet
+                    } else {
+                        KuhnAction::Pass
+                    };
+                    s.apply(a).expect("the game is not over");
+                    continue;
+                }
                 let prompt = s.prompt(false).expect("the game is not over");
                 let mut seq = self.vocab.encode(&prompt);
                 let prompt_len = seq.len();
@@ -390,7 +510,10 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             payoffs.push(payoff);
         }
         let acted: Vec<(usize, usize)> = decisions.iter().map(|x| (x.game, x.seat)).collect();
-        let adv = role_advantages(&mut self.rae, &payoffs, &acted)?;
+        let mut adv = role_advantages(&mut self.rae, &payoffs, &acted)?;
+        if self.config.baseline == KuhnBaseline::InformationSet {
+            adv = self.set_advantages(&decisions, &payoffs);
+        }
         let loss = if self.config.mask_illegal {
             self.masked_update(&decisions, &adv).await?
         } else {
@@ -399,14 +522,51 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         let m = KuhnMetrics {
             step: self.step,
             exploitability: exploitability(&policy_t1),
+            average_exploitability: exploitability(&self.average.policy()),
+            entropy_coef: self.config.entropy_coef_at(self.step),
             legal_mass: legal,
             mean_payoff_p1: payoffs.iter().sum::<f64>() / n as f64,
             forfeit_fraction: forfeits as f64 / n as f64,
             loss,
             baselines: [self.rae.baseline(0), self.rae.baseline(1)],
+            distill: None,
         };
         self.step += 1;
+        let mut m = m;
+        if self.step == self.config.max_steps && self.config.distill_steps > 0 {
+            let target = self.average.policy();
+            m.distill = Some(self.distill(&target).await?);
+        }
         Ok(m)
+    }
+
+    /// Advantages against the information-set baselines (taken before this step's update),
+    /// then the EMA update of each set's baseline with the step's mean payoff there.
+    fn set_advantages(&mut self, decisions: &[Decision], payoffs: &[f64]) -> Vec<f64> {
+        let ret = |x: &Decision| {
+            let r = payoffs[x.game];
+            if x.seat == 0 {
+                r
+            } else {
+                -r
+            }
+        };
+        let adv = decisions
+            .iter()
+            .map(|x| ret(x) - self.set_baselines[x.set])
+            .collect();
+        let (mut sum, mut count) = ([0.0f64; 12], [0usize; 12]);
+        for x in decisions {
+            sum[x.set] += ret(x);
+            count[x.set] += 1;
+        }
+        let g = self.config.role_baseline_ema_gamma;
+        for ((b, s), &n) in self.set_baselines.iter_mut().zip(sum).zip(&count) {
+            if n > 0 {
+                *b = g * *b + (1.0 - g) * s / n as f64;
+            }
+        }
+        adv
     }
 
     /// The update without masking: the policy loss on the sampled tokens' full-vocabulary
@@ -426,7 +586,7 @@ impl<K: Kernels> KuhnSelfPlay<K> {
             .collect();
         let refs: Vec<&Rollout> = rollouts.iter().collect();
         let spec = PgSpec {
-            entropy_coef: self.config.entropy_coef,
+            entropy_coef: self.config.entropy_coef_at(self.step),
             ..PgSpec::on_policy(self.loss_config(), Advantages::PerSequence(adv))
         };
         let out = self
@@ -459,30 +619,7 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         decisions: &[Decision],
         adv: &[f64],
     ) -> Result<f64, TrainError> {
-        let prompts: Vec<Vec<u32>> = information_sets()
-            .map(|(h, c)| self.vocab.encode(&prompt_of(h, c)))
-            .collect();
-        let seqs: Vec<(Vec<u32>, usize)> = prompts
-            .iter()
-            .flat_map(|p| {
-                [self.bet_id, self.pass_id].map(|a| {
-                    let mut s = p.clone();
-                    s.push(a);
-                    (s, p.len())
-                })
-            })
-            .collect();
-        let batch = Batch::from_pairs(&seqs, self.config.model.n_positions);
-        let (b, t) = (batch.b, batch.t);
-        let (lp, _) = self.policy.logprobs(&batch, false, self.step).await?;
-        // Row 2s holds set s's `b`, row 2s + 1 its `p`; the answer sits at prompt_len − 1.
-        let pos = |row: usize| row * t + seqs[row].1 - 1;
-        let q: Vec<f64> = (0..prompts.len())
-            .map(|s| {
-                let (lb, lq) = (lp[pos(2 * s)] as f64, lp[pos(2 * s + 1)] as f64);
-                1.0 / (1.0 + libm::exp(lq - lb))
-            })
-            .collect();
+        let (q, weights_at) = self.answer_probs().await?;
         let nd = decisions.len();
         let logq: Vec<f64> = decisions
             .iter()
@@ -510,8 +647,8 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         let mut g = vec![0.0f64; nd];
         let out = policy_loss(&loss_cfg, &pb, &mut g)?;
         // ∂L/∂u per information set.
-        let mut du = vec![0.0f64; prompts.len()];
-        let c = self.config.entropy_coef / nd.max(1) as f64;
+        let mut du = vec![0.0f64; q.len()];
+        let c = self.config.entropy_coef_at(self.step) / nd.max(1) as f64;
         let mut entropy = 0.0;
         for (x, &gi) in decisions.iter().zip(&g) {
             let qs = q[x.set];
@@ -529,17 +666,55 @@ impl<K: Kernels> KuhnSelfPlay<K> {
         if !loss.is_finite() || du.iter().any(|x| !x.is_finite()) {
             return Err(self.policy.non_finite(self.step, "loss"));
         }
-        // ∂/∂z of log(p_b + p_p) = q (e_b − softmax) + (1 − q)(e_p − softmax): weights q and
-        // 1 − q on the two log-probs.
-        let lam = self.config.legal_coef / prompts.len() as f64;
-        let mut weights = vec![0.0f32; b * t];
-        for (s, &d) in du.iter().enumerate() {
-            weights[pos(2 * s)] = (d - lam * q[s]) as f32;
-            weights[pos(2 * s + 1)] = (-d - lam * (1.0 - q[s])) as f32;
-        }
+        let weights = weights_at(&du, &q, self.config.legal_coef);
         self.policy.backward(&weights, None)?;
         self.policy.step(self.step).await?;
         Ok(loss)
+    }
+
+    /// One forward over the 12 information sets × {`b`, `p`}: the restricted P(bet) `q` per
+    /// set and a function that turns `∂L/∂u` per set (`u = z_b − z_p`) and a `legal_coef`
+    /// into the per-token weights for [`Policy::backward`] on that forward.
+    async fn answer_probs(
+        &mut self,
+    ) -> Result<(Vec<f64>, impl Fn(&[f64], &[f64], f64) -> Vec<f32>), TrainError> {
+        let prompts: Vec<Vec<u32>> = information_sets()
+            .map(|(h, c)| self.vocab.encode(&prompt_of(h, c)))
+            .collect();
+        let seqs: Vec<(Vec<u32>, usize)> = prompts
+            .iter()
+            .flat_map(|p| {
+                [self.bet_id, self.pass_id].map(|a| {
+                    let mut s = p.clone();
+                    s.push(a);
+                    (s, p.len())
+                })
+            })
+            .collect();
+        let batch = Batch::from_pairs(&seqs, self.config.model.n_positions);
+        let (b, t) = (batch.b, batch.t);
+        let (lp, _) = self.policy.logprobs(&batch, false, self.step).await?;
+        // Row 2s holds set s's `b`, row 2s + 1 its `p`; the answer sits at prompt_len − 1.
+        let starts: Vec<usize> = seqs.iter().map(|x| x.1).collect();
+        let pos = move |row: usize| row * t + starts[row] - 1;
+        let q: Vec<f64> = (0..prompts.len())
+            .map(|s| {
+                let (lb, lq) = (lp[pos(2 * s)] as f64, lp[pos(2 * s + 1)] as f64);
+                1.0 / (1.0 + libm::exp(lq - lb))
+            })
+            .collect();
+        // ∂/∂z of log(p_b + p_p) = q (e_b − softmax) + (1 − q)(e_p − softmax): weights q and
+        // 1 − q on the two log-probs.
+        let weights_at = move |du: &[f64], q: &[f64], legal_coef: f64| {
+            let lam = legal_coef / q.len() as f64;
+            let mut weights = vec![0.0f32; b * t];
+            for (s, &d) in du.iter().enumerate() {
+                weights[pos(2 * s)] = (d - lam * q[s]) as f32;
+                weights[pos(2 * s + 1)] = (-d - lam * (1.0 - q[s])) as f32;
+            }
+            weights
+        };
+        Ok((q, weights_at))
     }
 
     /// The model.
@@ -569,6 +744,8 @@ impl<K: Kernels> KuhnSelfPlay<K> {
                 step: self.step,
                 rng_word_pos: crate::selfplay::rng_position(&self.rng),
                 baselines: self.rae.baselines().to_vec(),
+                average: self.average.to_vec(),
+                set_baselines: self.set_baselines.to_vec(),
             },
         })
     }
@@ -577,6 +754,20 @@ impl<K: Kernels> KuhnSelfPlay<K> {
     pub fn restore(&mut self, snap: &LoopSnapshot<KuhnRunState>) -> Result<(), TrainError> {
         crate::selfplay::restore_rng(&mut self.rng, &snap.state.rng_word_pos)?;
         self.rae.set_baselines(&snap.state.baselines)?;
+        self.average = AveragePolicy::from_slice(&snap.state.average)?;
+        self.set_baselines = match snap.state.set_baselines.len() {
+            0 => [0.0; 12],
+            12 => {
+                let mut b = [0.0; 12];
+                b.copy_from_slice(&snap.state.set_baselines);
+                b
+            }
+            n => {
+                return Err(TrainError::Config(alloc::format!(
+                    "a Kuhn checkpoint has 12 information-set baselines, not {n}"
+                )))
+            }
+        };
         self.policy.restore(&snap.params, &snap.optimizer)?;
         self.step = snap.state.step;
         Ok(())
@@ -592,4 +783,11 @@ pub struct KuhnRunState {
     pub rng_word_pos: String,
     /// The seats' RAE baselines.
     pub baselines: Vec<f64>,
+    /// The average policy's sums ([`AveragePolicy::to_vec`]; absent in older checkpoints,
+    /// which restart the average).
+    #[serde(default)]
+    pub average: Vec<f64>,
+    /// The information-set baselines (absent in older checkpoints: zeros).
+    #[serde(default)]
+    pub set_baselines: Vec<f64>,
 }

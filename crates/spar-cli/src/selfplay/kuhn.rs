@@ -9,7 +9,7 @@ use crate::common::{choose_backend_flag, CliResult};
 use crate::logger::Logger;
 use serde_json::json;
 use spar_model::block_on;
-use spar_tasks::kuhn::information_sets;
+use spar_tasks::kuhn::{equilibrium_check, information_sets};
 use spar_train::atomic::write_atomic;
 use spar_train::backend::{check_kernels, Backend};
 use spar_train::kuhn_selfplay::{KuhnConfig, KuhnRunState, KuhnSelfPlay};
@@ -53,6 +53,12 @@ fn play(mut sp: KuhnSelfPlay<Backend>, cfg: &KuhnConfig, out: &Path) -> CliResul
         let mut v = serde_json::to_value(&m)?;
         v["kind"] = json!("step");
         log.line(&v)?;
+        if let Some(r) = &m.distill {
+            eprintln!(
+                "distilled the average policy ({:.4}) into the model in {} steps: exploitability {:.4}",
+                r.target_exploitability, r.steps, r.exploitability
+            );
+        }
         if (m.step + 1) % 50 == 0 {
             eprintln!(
                 "step {:>5}  exploitability {:.4}  legal mass {:.3}  forfeits {:.3}",
@@ -68,29 +74,39 @@ fn play(mut sp: KuhnSelfPlay<Backend>, cfg: &KuhnConfig, out: &Path) -> CliResul
             checkpoints::save(out, sp.step(), &model, sp.vocab(), &cfg.to_toml(), &snap)?;
         }
     }
+    // The model's policy (after distillation when the config asks for it).
     let (policy, legal) = block_on(sp.induced_policy())?;
     check_kernels(&mut sp.model().kernels, cfg.max_steps, "evaluation")?;
+    let avg_end = spar_tasks::kuhn::exploitability(&sp.average_policy());
     let end = spar_tasks::kuhn::exploitability(&policy);
-    log.line(
-        &json!({"kind": "eval", "step": cfg.max_steps, "exploitability": end, "legal_mass": legal}),
-    )?;
+    log.line(&json!({
+        "kind": "eval", "step": cfg.max_steps, "exploitability": end,
+        "average_exploitability": avg_end, "legal_mass": legal,
+    }))?;
     // The curve from the whole run's metrics (a resumed run's earlier steps included).
     let lines = checkpoints::metrics_lines(out)?;
     let mut points = checkpoints::series(&lines, "step", "/exploitability");
     points.extend(checkpoints::series(&lines, "eval", "/exploitability"));
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let avg_points = checkpoints::series(&lines, "step", "/average_exploitability");
     let start = points.first().map_or(end, |p| p.1);
     fs::create_dir_all(out.join("plots"))?;
     let svg = spar_plot::LinePlot::new("Kuhn self-play")
         .x_label("step")
         .y_label("exploitability")
         .series("exploitability", &points)
+        .series("average policy", &avg_points)
         .to_svg();
     write_atomic(
         &out.join("plots").join("exploitability.svg"),
         svg.as_bytes(),
     )?;
-    println!("exploitability {start:.4} → {end:.4} (legal-answer mass {legal:.3})");
+    println!("exploitability {start:.4} → {end:.4} (legal-answer mass {legal:.3}); average policy {avg_end:.4}");
+    let check = equilibrium_check(&policy);
+    println!(
+        "equilibrium check: bluff α = P(bet | J, opening) {:.3}, largest deviation from the equilibrium with that α {:.3} at {:?} {:?}",
+        check.alpha, check.max_deviation, check.worst.1, check.worst.0
+    );
     println!("P(bet) by information set:");
     for (h, c) in information_sets() {
         println!("  {c:?} {h:?}: {:.3}", policy.prob_bet(c, h));
