@@ -137,6 +137,7 @@ pub fn eval_line(label: &str, step: u32, r: &EvalReport) -> String {
         .pass_at_k
         .iter()
         .map(|(k, v)| format!("pass@{k} {:.3}", v))
+        .chain(r.maj_at_k.iter().map(|(k, v)| format!("maj@{k} {:.3}", v)))
         .collect();
     format!(
         "eval [{label}] step {step}: accuracy {:.3} ({} problems)  {}  length {:.2}  repetition {:.3}",

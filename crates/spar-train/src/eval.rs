@@ -4,6 +4,13 @@
 //! samples: Welleck et al. (2019)'s seq-rep-2,
 //! `rep = 1 − |distinct token bigrams| / |token bigrams|` per completion (completions with
 //! fewer than two bigrams count as 0), averaged.
+//!
+//! maj@k (the accuracy of a majority vote over k samples, the quantity label-free rewards
+//! such as TTRL's can at best sharpen sampled pass@1 towards): the `n` samples of a problem
+//! are cut into `⌊n/k⌋` disjoint blocks of `k`; a block's vote is the most frequent parsed
+//! answer (ties: the first to appear, [`spar_tasks::majority_vote`]); the block counts as
+//! solved when one of its completions giving that answer passes the configured answer check.
+//! maj@k is the mean over blocks and problems, for k = 2, 4, … ≤ n (maj@1 is pass@1).
 
 use crate::rewards::verifier::{grade, AnswerCheck};
 use crate::vocab::CharVocab;
@@ -11,7 +18,7 @@ use crate::TrainError;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 use spar_model::{Gpt, Kernels, SampleConfig};
-use spar_tasks::{Problem, Task};
+use spar_tasks::{majority_vote, Answer, Problem, Task};
 
 /// Prompts per generation call (bounds the decoder's arena).
 const EVAL_CHUNK: usize = 256;
@@ -44,6 +51,9 @@ pub struct EvalReport {
     pub accuracy: f64,
     /// `(k, pass@k)` for k = 1, 2, 4, … ≤ `num_samples`.
     pub pass_at_k: Vec<(usize, f64)>,
+    /// `(k, maj@k)` for k = 2, 4, … ≤ `num_samples` (see the module docs).
+    #[serde(default)]
+    pub maj_at_k: Vec<(usize, f64)>,
     /// Mean new tokens of the sampled completions (greedy ones when there are no samples).
     pub completion_length: f64,
     /// Mean seq-rep-2 of the sampled completions (greedy ones when there are no samples).
@@ -54,6 +64,34 @@ impl EvalReport {
     /// pass@k for one `k`, if it was computed.
     pub fn pass_at(&self, k: usize) -> Option<f64> {
         self.pass_at_k.iter().find(|(kk, _)| *kk == k).map(|p| p.1)
+    }
+
+    /// maj@k for one `k`, if it was computed.
+    pub fn maj_at(&self, k: usize) -> Option<f64> {
+        self.maj_at_k.iter().find(|(kk, _)| *kk == k).map(|p| p.1)
+    }
+}
+
+/// maj@k over problems whose samples are given as `(passes the check, parsed answer)`
+/// (see the module docs); `k` must be at least 1 and at most every problem's sample count.
+pub fn maj_at_k(graded: &[Vec<(bool, Option<Answer>)>], k: usize) -> f64 {
+    let (mut solved, mut blocks) = (0usize, 0usize);
+    for g in graded {
+        for block in g.chunks_exact(k.max(1)) {
+            let answers: Vec<Option<Answer>> = block.iter().map(|x| x.1.clone()).collect();
+            blocks += 1;
+            if let Some(v) = majority_vote(&answers) {
+                let right = block
+                    .iter()
+                    .any(|(ok, a)| *ok && a.as_ref() == Some(&v.answer));
+                solved += usize::from(right);
+            }
+        }
+    }
+    if blocks == 0 {
+        0.0
+    } else {
+        solved as f64 / blocks as f64
     }
 }
 
@@ -159,21 +197,30 @@ pub async fn evaluate<K: Kernels>(
         EVAL_STEP_KEY + 0x0100_0000,
     )
     .await?;
-    let counts: Vec<(usize, usize)> = problems
+    // Per problem: each sample's grade and parsed answer.
+    let graded: Vec<Vec<(bool, Option<Answer>)>> = problems
         .iter()
         .zip(samples.chunks_exact(n))
         .map(|(p, s)| {
-            let c = s
-                .iter()
-                .filter(|(t, _, stopped)| grade(task, p, t, *stopped, opts.answer_check) > 0.5)
-                .count();
-            (n, c)
+            s.iter()
+                .map(|(t, _, stopped)| {
+                    let right = grade(task, p, t, *stopped, opts.answer_check) > 0.5;
+                    (right, task.extract_answer(t))
+                })
+                .collect()
         })
+        .collect();
+    let counts: Vec<(usize, usize)> = graded
+        .iter()
+        .map(|g| (n, g.iter().filter(|x| x.0).count()))
         .collect();
     let mut k = 1;
     while k <= n {
         let v = spar_losses::pass_at_k::mean_pass_at_k(&counts, k)?;
         report.pass_at_k.push((k, v));
+        if k > 1 {
+            report.maj_at_k.push((k, maj_at_k(&graded, k)));
+        }
         k *= 2;
     }
     (report.completion_length, report.repetition_rate) = lengths_of(&samples);
@@ -191,5 +238,47 @@ mod tests {
         // 1 2 1 2 1: bigrams 12 21 12 21 → 2 distinct of 4.
         assert!((repetition(&[1, 2, 1, 2, 1]) - 0.5).abs() < 1e-12);
         assert!((repetition(&[7; 5]) - 0.75).abs() < 1e-12);
+    }
+
+    fn s(ok: bool, x: i64) -> (bool, Option<Answer>) {
+        (ok, Some(Answer::Int(x)))
+    }
+
+    #[test]
+    fn maj_at_k_votes_within_disjoint_blocks() {
+        // One problem, 8 samples, the right answer 5 (graded true). Blocks of 4:
+        // [5 5 3 4] → 5 wins (right); [3 3 5 4] → 3 wins (wrong). maj@4 = 1/2.
+        let g = vec![vec![
+            s(true, 5),
+            s(true, 5),
+            s(false, 3),
+            s(false, 4),
+            s(false, 3),
+            s(false, 3),
+            s(true, 5),
+            s(false, 4),
+        ]];
+        assert_eq!(maj_at_k(&g, 4), 0.5);
+        // One block of 8: 5 and 3 tie at 3 votes, the first to appear (5) wins.
+        assert_eq!(maj_at_k(&g, 8), 1.0);
+        // maj@1 is pass@1.
+        assert_eq!(maj_at_k(&g, 1), 3.0 / 8.0);
+        // Errors spread over many answers: the right one a plurality beats its sample share.
+        let spread = vec![vec![
+            s(true, 7),
+            s(true, 7),
+            s(true, 7),
+            s(false, 1),
+            s(false, 2),
+            s(false, 3),
+            s(false, 4),
+            s(false, 6),
+        ]];
+        assert_eq!(maj_at_k(&spread, 8), 1.0);
+        // A winner that parses to the right value but fails the check (e.g. no end token)
+        // does not count; nothing parsed counts as a wrong block.
+        let strict = vec![vec![s(false, 5), s(false, 5), (false, None), (false, None)]];
+        assert_eq!(maj_at_k(&strict, 4), 0.0);
+        assert_eq!(maj_at_k(&[], 4), 0.0);
     }
 }
