@@ -364,7 +364,10 @@ async function download() {
     const f = await app.demo.export();
     saveBlob('model.safetensors', f.model, 'application/octet-stream');
     saveBlob('config.json', f.config, 'application/json');
+    saveBlob('generation_config.json', f.generation_config, 'application/json');
     saveBlob('tokenizer.json', f.tokenizer, 'application/json');
+    saveBlob('tokenizer_config.json', f.tokenizer_config, 'application/json');
+    saveBlob('special_tokens_map.json', f.special_tokens_map, 'application/json');
     saveBlob('train.toml', f.train, 'text/plain');
     saveBlob('state.json', f.state, 'application/json');
   } catch (e) {

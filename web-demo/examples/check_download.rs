@@ -1,5 +1,7 @@
 //! Loads a checkpoint directory the page's Download produced (model.safetensors, config.json,
-//! tokenizer.json, train.toml) the way `spar eval` does, and evaluates it on its held-out set.
+//! tokenizer.json, train.toml) the way `spar eval` does, and evaluates it on its held-out set;
+//! checks that its Hugging Face files (config.json's token ids, generation_config.json,
+//! tokenizer_config.json, special_tokens_map.json) are the ones `spar train` writes.
 //!
 //! ```text
 //! cargo run --release --example check_download -- DIR
@@ -18,6 +20,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let again = checkpoint::from_bytes(&gcfg, &std::fs::read(dir.join("model.safetensors"))?)?;
     if again != params {
         return Err("checkpoint::from_bytes and load_model disagree".into());
+    }
+    let ids = vocab.token_ids();
+    let hf_files = [
+        ("config.json", hf_config::to_json_with_tokens(&gcfg, &ids)),
+        (
+            "generation_config.json",
+            hf_config::generation_config_json(&gcfg, &ids),
+        ),
+        (
+            "tokenizer_config.json",
+            vocab.tokenizer_config_json(gcfg.n_positions),
+        ),
+        ("special_tokens_map.json", vocab.special_tokens_map_json()),
+    ];
+    for (file, want) in hf_files {
+        if std::fs::read_to_string(dir.join(file))? != want {
+            return Err(format!("{file} is not what spar train writes").into());
+        }
     }
     let mut trainer = Trainer::new(cfg, Box::new(CpuKernels::new))?;
     if trainer.vocab().to_json() != vocab.to_json() {

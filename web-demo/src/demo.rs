@@ -103,15 +103,22 @@ pub async fn sample_rows<K: Kernels>(
         .collect())
 }
 
-/// The files of a checkpoint directory that `spar eval` loads.
+/// The files of a checkpoint directory that `spar eval` loads, and Hugging Face
+/// `AutoModelForCausalLM`/`AutoTokenizer` with them (the files `spar train` writes).
 #[derive(Debug, Clone)]
 pub struct ExportFiles {
     /// `model.safetensors` (GPT-2 names).
     pub model_safetensors: Vec<u8>,
-    /// `config.json` (Hugging Face GPT-2 config).
+    /// `config.json` (Hugging Face GPT-2 config, with the vocabulary's special token ids).
     pub config_json: String,
+    /// `generation_config.json` (the token ids and greedy decoding, for `generate`).
+    pub generation_config_json: String,
     /// `tokenizer.json` (byte-level BPE layout, one token per character).
     pub tokenizer_json: String,
+    /// `tokenizer_config.json` (what `AutoTokenizer` reads beside `tokenizer.json`).
+    pub tokenizer_config_json: String,
+    /// `special_tokens_map.json` (the special tokens by role).
+    pub special_tokens_map_json: String,
     /// `train.toml` (the run's config).
     pub train_toml: String,
     /// `state.json` (step counters; marks the directory as a checkpoint for `spar eval`).
@@ -125,10 +132,14 @@ pub async fn export<K: Kernels>(trainer: &mut Trainer<K>) -> Result<ExportFiles,
     let snap = trainer.snapshot().await.map_err(|e| e.to_string())?;
     let model_safetensors = checkpoint::to_bytes(&cfg, &snap.params).map_err(|e| e.to_string())?;
     let state_json = serde_json::to_string_pretty(&snap.state).map_err(|e| e.to_string())?;
+    let ids = trainer.vocab().token_ids();
     Ok(ExportFiles {
         model_safetensors,
-        config_json: hf_config::to_json(&cfg),
+        config_json: hf_config::to_json_with_tokens(&cfg, &ids),
+        generation_config_json: hf_config::generation_config_json(&cfg, &ids),
         tokenizer_json: trainer.vocab().to_json(),
+        tokenizer_config_json: trainer.vocab().tokenizer_config_json(cfg.n_positions),
+        special_tokens_map_json: trainer.vocab().special_tokens_map_json(),
         train_toml: train_toml(trainer.config()),
         state_json,
     })

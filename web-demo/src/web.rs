@@ -206,8 +206,9 @@ impl Demo {
         })
     }
 
-    /// The checkpoint: resolves to `{model, config, tokenizer, train, state}` (`model` a
-    /// `Uint8Array` of safetensors, the rest text).
+    /// The checkpoint: resolves to `{model, config, generation_config, tokenizer,
+    /// tokenizer_config, special_tokens_map, train, state}` (`model` a `Uint8Array` of
+    /// safetensors, the rest text).
     pub fn export(&self) -> js_sys::Promise {
         self.run(|mut t| async move {
             let r = export(&mut t).await;
@@ -219,7 +220,10 @@ impl Demo {
                     js_sys::Uint8Array::from(&f.model_safetensors[..]).into(),
                 )?;
                 set("config", f.config_json.into())?;
+                set("generation_config", f.generation_config_json.into())?;
                 set("tokenizer", f.tokenizer_json.into())?;
+                set("tokenizer_config", f.tokenizer_config_json.into())?;
+                set("special_tokens_map", f.special_tokens_map_json.into())?;
                 set("train", f.train_toml.into())?;
                 set("state", f.state_json.into())?;
                 Ok(o.into())

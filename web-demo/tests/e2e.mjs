@@ -105,11 +105,11 @@ try {
   const downloads = [];
   page.on('download', (d) => downloads.push(d));
   await page.click('#download');
-  for (let i = 0; i < 100 && downloads.length < 5; i++) await page.waitForTimeout(100);
-  check(downloads.length === 5, 'Download gives five files');
+  for (let i = 0; i < 100 && downloads.length < 8; i++) await page.waitForTimeout(100);
+  check(downloads.length === 8, 'Download gives eight files');
   for (const d of downloads) await d.saveAs(path.join(OUT_DIR, 'checkpoint', d.suggestedFilename()));
   const names = fs.readdirSync(path.join(OUT_DIR, 'checkpoint')).sort();
-  check(['config.json', 'model.safetensors', 'state.json', 'tokenizer.json', 'train.toml'].every((n) => names.includes(n)), `checkpoint files: ${names.join(', ')}`);
+  check(['config.json', 'generation_config.json', 'model.safetensors', 'special_tokens_map.json', 'state.json', 'tokenizer.json', 'tokenizer_config.json', 'train.toml'].every((n) => names.includes(n)), `checkpoint files: ${names.join(', ')}`);
 
   await page.screenshot({ path: path.join(OUT_DIR, 'e2e.png'), fullPage: true });
 
