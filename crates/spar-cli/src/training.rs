@@ -15,6 +15,11 @@ use std::path::{Path, PathBuf};
 
 /// Runs `trainer` until `until` steps, logging, evaluating every `eval_steps` and
 /// checkpointing every `save_steps` (into `out`).
+///
+/// The evaluation due at step `s` runs at the top of the loop, after the checkpoint of step
+/// `s` and before step `s` itself: a run resumed from that checkpoint (whose metrics keep
+/// only the lines of earlier steps) then redoes it, in the same place. The stage's first
+/// steps, 0 and the end of SFT, have their own evaluations ("before RL").
 pub fn run_steps(
     trainer: &mut Trainer<Backend>,
     until: u32,
@@ -23,7 +28,13 @@ pub fn run_steps(
     label: &str,
 ) -> CliResult {
     let (eval_steps, save_steps) = (trainer.config().eval_steps, trainer.config().save_steps);
+    let sft_end = trainer.config().sft.max_steps;
     while trainer.step() < until {
+        let s = trainer.step();
+        if eval_steps > 0 && s > 0 && s != sft_end && s % eval_steps == 0 {
+            let r = evaluate_checked(trainer)?;
+            log.eval(s, label, &r)?;
+        }
         let m = match block_on(trainer.train_step_checked()) {
             Ok(m) => m,
             Err(e @ (TrainError::NonFinite { .. } | TrainError::Backend { .. })) => {
@@ -36,10 +47,6 @@ pub fn run_steps(
         };
         log.step(&m, until, label)?;
         let s = trainer.step();
-        if eval_steps > 0 && s % eval_steps == 0 && s < until {
-            let r = evaluate_checked(trainer)?;
-            log.eval(s, label, &r)?;
-        }
         if save_steps > 0 && s % save_steps == 0 {
             save_checked(trainer, out)?;
         }

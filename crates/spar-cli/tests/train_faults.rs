@@ -144,6 +144,33 @@ fn progress_into_a_file_is_plain_lines_every_logging_steps() {
     assert_eq!(latest(out), "step-000008");
 }
 
+/// A resume from a checkpoint at an evaluation step redoes that evaluation: the metrics
+/// keep only earlier steps' lines, so an evaluation written before the checkpoint and not
+/// redone would be lost (`scripts/kill-resume.sh` found this).
+#[test]
+fn resuming_at_an_evaluation_step_loses_no_metrics_line() {
+    let d = scratch("eval-step");
+    let (cfg, full, part) = (d.join("train.toml"), d.join("full"), d.join("part"));
+    fs::write(
+        &cfg,
+        config(&full).replace("eval_steps = 0", "eval_steps = 2"),
+    )
+    .unwrap();
+    ok(train(&cfg, &full, &[], &[]));
+    let metrics = fs::read_to_string(full.join("metrics.jsonl")).unwrap();
+    assert!(
+        metrics.contains(r#""kind":"eval","label":"sft""#),
+        "{metrics}"
+    );
+    for from in ["step-000002", "step-000006"] {
+        let _ = fs::remove_dir_all(&part);
+        copy_run(&full, &part);
+        fs::write(part.join("latest"), from).unwrap();
+        ok(train(&cfg, &part, &["--resume"], &[]));
+        same_end(&full, &part);
+    }
+}
+
 #[test]
 fn a_nan_mid_run_stops_with_its_step_and_no_checkpoint_follows() {
     let (cfg, out) = setup("nan");
@@ -216,26 +243,31 @@ fn a_disk_that_fills_during_a_checkpoint_names_the_file_and_step_and_resume_uses
     same_end(full, &out);
 }
 
+/// Copies a run's output directory (checkpoints one level deep).
+fn copy_run(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let e = entry.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            let sub = to.join(e.file_name());
+            fs::create_dir_all(&sub).unwrap();
+            for f in fs::read_dir(e.path()).unwrap() {
+                let f = f.unwrap();
+                fs::copy(f.path(), sub.join(f.file_name())).unwrap();
+            }
+        } else {
+            fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
 /// Damages the final checkpoint of a copy of the reference run with `damage`; `--resume`
 /// names the file and step, resumes from step 6 and ends where the reference did.
 fn resume_past(name: &str, file: &str, damage: impl Fn(&mut Vec<u8>), expect: &str) {
     let out = scratch(name).join("out");
-    fs::create_dir_all(&out).unwrap();
     // The reference's config (its checkpoints carry it), written into another directory.
     let (cfg, full) = reference();
-    for entry in fs::read_dir(full).unwrap() {
-        let e = entry.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            let to = out.join(e.file_name());
-            fs::create_dir_all(&to).unwrap();
-            for f in fs::read_dir(e.path()).unwrap() {
-                let f = f.unwrap();
-                fs::copy(f.path(), to.join(f.file_name())).unwrap();
-            }
-        } else {
-            fs::copy(e.path(), out.join(e.file_name())).unwrap();
-        }
-    }
+    copy_run(full, &out);
     let path = out.join("step-000008").join(file);
     let mut bytes = fs::read(&path).unwrap();
     damage(&mut bytes);
