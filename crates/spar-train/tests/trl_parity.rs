@@ -272,7 +272,7 @@ fn the_fast_config_changes_only_the_rl_recipe() {
     g.per_device_train_batch_size = reference.grpo.per_device_train_batch_size;
     g.max_steps = reference.grpo.max_steps;
     assert_eq!(g, reference.grpo);
-    let mut o = fast.optim.clone();
+    let mut o = fast.optim;
     o.learning_rate = reference.optim.learning_rate;
     assert_eq!(o, reference.optim);
 }
