@@ -29,7 +29,7 @@ fi
 work=$(mktemp -d)
 if [ -n "${KILL_RESUME_KEEP:-}" ]; then echo "work: $work"; else trap 'rm -rf "$work"' EXIT; fi
 RANDOM=${KILL_RESUME_SEED:-20}
-if [ "$size" = short ]; then steps=10 ttt=12 azr=8 every=4; else steps=60 ttt=48 azr=40 every=10; fi
+if [ "$size" = short ]; then steps=10 ttt=12 azr=8 every=4; else steps=100 ttt=80 azr=50 every=10; fi
 
 # The configs: tiny models, a checkpoint every 1–2 steps, evaluations mid-run.
 cat >"$work/train.toml" <<TOML
