@@ -12,11 +12,12 @@
 # the reference's byte for byte, with no metrics line lost or repeated, and nothing a
 # killed writer left may remain.
 #
-#   scripts/kill-resume.sh            # 20 kills per loop (about 3 minutes on 2 cores)
+#   scripts/kill-resume.sh            # 20 kills per loop (about 2 minutes on 2 cores)
 #   scripts/kill-resume.sh 3 short    # the CI size: 3 kills per loop, shorter runs
 #
 # Builds the release binary first, unless SPAR_BIN names one (CI passes the one its tests
-# stage built). KILL_RESUME_KEEP=1 keeps the runs' directories and prints where they are.
+# stage built). KILL_RESUME_SEED picks the random moments (default 20); KILL_RESUME_KEEP=1
+# keeps the runs' directories and prints where they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kills=${1:-20}
