@@ -169,6 +169,7 @@ fn resuming_at_an_evaluation_step_loses_no_metrics_line() {
         ok(train(&cfg, &part, &["--resume"], &[]));
         same_end(&full, &part);
     }
+    let _ = fs::remove_dir_all(&d);
 }
 
 #[test]
@@ -194,6 +195,7 @@ fn a_nan_mid_run_stops_with_its_step_and_no_checkpoint_follows() {
     let o = ok(train(&cfg, &out, &["--resume"], &[]));
     assert!(stderr(&o).contains("resumed from step 4"), "{}", stderr(&o));
     same_end(&reference().1, &out);
+    let _ = fs::remove_dir_all(out.parent().unwrap());
 }
 
 #[test]
@@ -211,6 +213,7 @@ fn a_lost_device_stops_with_its_step_and_resume_on_the_cpu_continues() {
     let o = ok(train(&cfg, &out, &["--resume", "--backend", "cpu"], &[]));
     assert!(stderr(&o).contains("resumed from step 6"), "{}", stderr(&o));
     same_end(&reference().1, &out);
+    let _ = fs::remove_dir_all(out.parent().unwrap());
 }
 
 #[test]
@@ -241,6 +244,7 @@ fn a_disk_that_fills_during_a_checkpoint_names_the_file_and_step_and_resume_uses
     );
     ok(train(&cfg, &out, &["--resume"], &[]));
     same_end(full, &out);
+    let _ = fs::remove_dir_all(out.parent().unwrap());
 }
 
 /// Copies a run's output directory (checkpoints one level deep).
@@ -285,6 +289,7 @@ fn resume_past(name: &str, file: &str, damage: impl Fn(&mut Vec<u8>), expect: &s
     assert!(skipped.contains(expect), "{skipped}");
     assert!(err.contains("resumed from step 6"), "{err}");
     same_end(full, &out);
+    let _ = fs::remove_dir_all(out.parent().unwrap());
 }
 
 #[test]
