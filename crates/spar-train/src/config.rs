@@ -350,6 +350,12 @@ pub struct GrpoSection {
     pub dynamic_sampling: bool,
     /// Extra sampling rounds at most when dynamic sampling refills the batch.
     pub max_refill_rounds: u32,
+    /// Selective rollouts (GRESO's pre-rollout filter, Zheng et al. 2025): an RL prompt
+    /// whose most recent group had identical rewards (no GRPO signal) is skipped with this
+    /// probability when it is drawn, and the next prompt is drawn instead, so that sampling
+    /// is spent on prompts likely to carry a signal; a skipped prompt stays eligible (it is
+    /// drawn again with probability `1 − p` each time it comes up). 0: off. In `[0, 1)`.
+    pub zero_spread_skip: f64,
     /// Draw RL prompts only from the problems without labels (else from the whole pool).
     pub unlabelled_only: bool,
     /// Compute the KL to the start-of-RL model even when `beta = 0` (for the metrics).
@@ -401,6 +407,7 @@ impl Default for GrpoSection {
             sec_temperature: 0.2,
             dynamic_sampling: false,
             max_refill_rounds: 3,
+            zero_spread_skip: 0.0,
             unlabelled_only: true,
             log_ref_kl: true,
             min_majority_ratio: 0.0,
@@ -623,6 +630,9 @@ impl TrainConfig {
         if !(g.sec_temperature > 0.0 && g.sec_temperature.is_finite()) {
             return Err(bad("grpo.sec_temperature", "must be finite and > 0"));
         }
+        if !(0.0..1.0).contains(&g.zero_spread_skip) {
+            return Err(bad("grpo.zero_spread_skip", "must be in [0, 1)"));
+        }
         if !(0.0..=1.0).contains(&g.min_majority_ratio) {
             return Err(bad("grpo.min_majority_ratio", "must be in [0, 1]"));
         }
@@ -718,7 +728,9 @@ mod tests {
         assert_eq!(cfg.grpo.ptx_coef, 0.5);
         cfg.validate().unwrap();
         type Edit = fn(&mut GrpoSection);
-        let cases: [(&str, Edit); 6] = [
+        let cases: [(&str, Edit); 8] = [
+            ("grpo.zero_spread_skip", |g| g.zero_spread_skip = 1.0),
+            ("grpo.zero_spread_skip", |g| g.zero_spread_skip = f64::NAN),
             ("grpo.self_train_coef", |g| g.self_train_coef = -0.1),
             ("grpo.min_majority_ratio", |g| g.min_majority_ratio = 1.01),
             ("grpo.min_majority_ratio", |g| {

@@ -108,6 +108,49 @@ fn the_trainer_resumes_exactly_in_sft_at_the_stage_boundary_and_in_rl() {
     }
 }
 
+/// Selective rollouts keep per-prompt state (which prompts' last groups had no spread): it
+/// travels in the checkpoint, so a resumed run draws the same prompts.
+#[test]
+fn selective_rollouts_resume_exactly() {
+    let mut cfg = trainer_config(OptimizerState::Fresh);
+    cfg.grpo.zero_spread_skip = 0.8;
+    cfg.grpo.dynamic_sampling = true;
+    cfg.grpo.prompt_sampler = spar_train::sampler::Sampler::Epoch;
+    let new = || Trainer::new(cfg.clone(), Box::new(CpuKernels::new)).unwrap();
+    let mut full = new();
+    let total = full.total_steps();
+    let mut expected = Vec::new();
+    while full.step() < total {
+        expected.push(block_on(full.train_step()).unwrap());
+    }
+    let end = block_on(full.snapshot()).unwrap();
+    assert!(!end.state.zero_spread_prompts.is_empty());
+    let k = cfg.sft.max_steps + 2;
+    let mut first = new();
+    let mut got = Vec::new();
+    while first.step() < k {
+        got.push(block_on(first.train_step()).unwrap());
+    }
+    let d = dir("selective-rollouts");
+    block_on(save_checkpoint(&mut first, &d)).unwrap();
+    drop(first);
+    let ck = load_checkpoint(&d).unwrap();
+    assert!(!ck.snapshot.state.zero_spread_prompts.is_empty());
+    let mut second = new();
+    second.restore(&ck.snapshot).unwrap();
+    while second.step() < total {
+        got.push(block_on(second.train_step()).unwrap());
+    }
+    assert_eq!(got, expected);
+    assert_eq!(block_on(second.snapshot()).unwrap(), end);
+    // A checkpoint that names a problem the pool does not have is refused.
+    let mut bad = ck.snapshot.clone();
+    bad.state.zero_spread_prompts.push(1_000_000);
+    let e = new().restore(&bad).unwrap_err().to_string();
+    assert!(e.contains("zero_spread_prompts"), "{e}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 #[test]
 fn kuhn_self_play_resumes_exactly() {
     for mask_illegal in [true, false] {

@@ -96,6 +96,9 @@ pub struct Trainer<K: Kernels> {
     sft_cursor: EpochCursor,
     /// Per level, position of the RL prompts' epoch order (`grpo.prompt_sampler = epoch`).
     rl_cursors: Vec<EpochCursor>,
+    /// Per pool problem, whether its last RL group had identical rewards (kept only with
+    /// `grpo.zero_spread_skip > 0`).
+    zero_spread: Vec<bool>,
     step: u32,
 }
 
@@ -161,6 +164,7 @@ impl<K: Kernels> Trainer<K> {
         };
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(TRAIN_STREAM);
+        let n_pool = data.pool.len();
         let policy = Policy::new(model, config.sft_optim(), config.sft.max_steps);
         Ok(Self {
             config,
@@ -177,6 +181,7 @@ impl<K: Kernels> Trainer<K> {
             rng,
             sft_cursor: EpochCursor::default(),
             rl_cursors: vec![EpochCursor::default(); n_arms],
+            zero_spread: vec![false; n_pool],
             step: 0,
         })
     }

@@ -43,6 +43,41 @@ impl<K: Kernels> Trainer<K> {
         (self.rng.next_u64() % n as u64) as usize
     }
 
+    /// The next position in level `arm`'s RL pool (of `n ≥ 1` prompts) from the configured
+    /// prompt sampler.
+    fn next_rl_position(&mut self, arm: usize, n: usize) -> usize {
+        match self.config.grpo.prompt_sampler {
+            Sampler::Epoch => {
+                let stream = RL_EPOCH_STREAM + arm as u64;
+                self.rl_cursors[arm].next(n, self.config.seed, stream)
+            }
+            Sampler::Random => self.draw_index(n),
+        }
+    }
+
+    /// An RL prompt of level `arm` (its index in the problem pool). With
+    /// `grpo.zero_spread_skip = p > 0`, a drawn prompt whose last group had no spread is
+    /// skipped with probability `p` and the next one drawn; after as many skips as the pool
+    /// has prompts the next draw is taken as it comes, so a pool with no signal left still
+    /// yields prompts. With `p = 0` this is exactly one draw of the sampler.
+    pub(super) fn draw_rl_prompt(&mut self, arm: usize) -> usize {
+        let n = self.rl_pool[arm].len();
+        let p = self.config.grpo.zero_spread_skip;
+        for _ in 0..n {
+            let k = self.next_rl_position(arm, n);
+            let i = self.rl_pool[arm][k];
+            let skip = p > 0.0 && self.zero_spread[i] && {
+                let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                u < p
+            };
+            if !skip {
+                return i;
+            }
+        }
+        let k = self.next_rl_position(arm, n);
+        self.rl_pool[arm][k]
+    }
+
     /// `n` labelled examples (prompt, in a random wording when `paraphrase_sft`, then the
     /// completion and the end token) with their prompt lengths.
     pub(super) fn labelled_seqs(&mut self, n: usize) -> Result<Vec<(Vec<u32>, usize)>, TrainError> {
@@ -85,31 +120,29 @@ impl<K: Kernels> Trainer<K> {
         let frac = self.config.grpo.labelled_fraction_per_step;
         let n_lab = (libm::round(n as f64 * frac) as usize).min(n);
         let mut problems: Vec<Problem> = Vec::with_capacity(n * 2);
+        // Per unit, the pool index of its (original) problem.
+        let mut drawn: Vec<usize> = Vec::with_capacity(n);
         for (u, &arm) in arms.iter().enumerate() {
-            let pool = if u < n_lab {
-                &self.labelled_pool[arm]
+            let lab = u < n_lab;
+            let pool_len = if lab {
+                self.labelled_pool[arm].len()
             } else {
-                &self.rl_pool[arm]
+                self.rl_pool[arm].len()
             };
-            let pool_len = pool.len();
             if pool_len == 0 {
                 return Err(TrainError::Config(alloc::format!(
                     "level {} has no {}problems to train on",
                     self.config.task.levels[arm],
-                    if u < n_lab { "labelled " } else { "" }
+                    if lab { "labelled " } else { "" }
                 )));
             }
-            let k = if u >= n_lab && self.config.grpo.prompt_sampler == Sampler::Epoch {
-                let stream = RL_EPOCH_STREAM + arm as u64;
-                self.rl_cursors[arm].next(pool_len, self.config.seed, stream)
-            } else {
-                self.draw_index(pool_len)
-            };
-            let i = if u < n_lab {
+            let i = if lab {
+                let k = self.draw_index(pool_len);
                 self.labelled_pool[arm][k]
             } else {
-                self.rl_pool[arm][k]
+                self.draw_rl_prompt(arm)
             };
+            drawn.push(i);
             let p = self.data.pool[i].clone();
             if co {
                 let q = self.task.paraphrase(&p, &mut self.rng)?;
@@ -233,6 +266,16 @@ impl<K: Kernels> Trainer<K> {
                 votes,
             });
         }
+        // Selective rollouts: remember which RL prompts' groups had no spread.
+        if self.config.grpo.zero_spread_skip > 0.0 {
+            for (unit, &i) in units.iter().zip(&drawn).skip(n_lab) {
+                let spread = unit
+                    .rollouts
+                    .chunks(g)
+                    .any(|grp| grp.iter().any(|r| r.reward != grp[0].reward));
+                self.zero_spread[i] = !spread;
+            }
+        }
         Ok(units)
     }
 
@@ -258,5 +301,75 @@ impl<K: Kernels> Trainer<K> {
             .map(|pos| pos / batch.t)
             .collect();
         rewards::self_certainty::self_certainty_rewards(&logits, v, &owner, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sampler::Sampler;
+    use crate::{TrainConfig, Trainer};
+    use alloc::boxed::Box;
+    use alloc::vec::Vec;
+    use spar_model::CpuKernels;
+
+    fn trainer(skip: f64, sampler: Sampler) -> Trainer<CpuKernels> {
+        let mut c = TrainConfig::sort3(3);
+        c.model.n_embd = 16;
+        c.task.num_train_problems = 200;
+        c.task.num_eval_problems = 10;
+        c.grpo.zero_spread_skip = skip;
+        c.grpo.prompt_sampler = sampler;
+        Trainer::new(c, Box::new(CpuKernels::new)).unwrap()
+    }
+
+    /// Draws `n` RL prompts with every prompt but the first `keep` of the pool marked as
+    /// having had no spread; returns the share of draws from those `keep`.
+    fn share_of_kept(t: &mut Trainer<CpuKernels>, keep: usize, n: usize) -> f64 {
+        let pool = t.rl_pool[0].clone();
+        for &i in &pool[keep..] {
+            t.zero_spread[i] = true;
+        }
+        let kept = &pool[..keep];
+        let hits = (0..n)
+            .filter(|_| kept.contains(&t.draw_rl_prompt(0)))
+            .count();
+        hits as f64 / n as f64
+    }
+
+    #[test]
+    fn prompts_without_spread_are_skipped_at_the_configured_rate() {
+        for sampler in [Sampler::Random, Sampler::Epoch] {
+            let mut off = trainer(0.0, sampler);
+            let pool = off.rl_pool[0].len();
+            let keep = pool / 10;
+            // Off: the marks are ignored; the kept tenth is drawn a tenth of the time.
+            let base = share_of_kept(&mut off, keep, 4000);
+            assert!((base - keep as f64 / pool as f64).abs() < 0.03, "{base}");
+            // p = 0.9: a marked prompt survives a draw with probability 0.1, so the kept
+            // tenth's share is 0.1 / (0.1 + 0.9 · 0.1) ≈ 0.53.
+            let mut on = trainer(0.9, sampler);
+            let got = share_of_kept(&mut on, keep, 4000);
+            assert!((got - 0.1 / 0.19).abs() < 0.05, "{sampler:?}: {got}");
+        }
+    }
+
+    #[test]
+    fn a_pool_with_no_spread_left_still_yields_every_prompt() {
+        let mut t = trainer(0.9, Sampler::Epoch);
+        let pool = t.rl_pool[0].clone();
+        // Each appearance of a prompt is taken with probability 0.1, so over ~20 draws per
+        // prompt (~200 appearances) every one is taken (each missed with probability 0.9²⁰⁰).
+        let seen: Vec<usize> = (0..pool.len() * 20)
+            .map(|_| {
+                let all = t.rl_pool[0].clone();
+                for &i in &all {
+                    t.zero_spread[i] = true;
+                }
+                t.draw_rl_prompt(0)
+            })
+            .collect();
+        for p in &pool {
+            assert!(seen.contains(p), "prompt {p} never drawn");
+        }
     }
 }

@@ -115,6 +115,10 @@ pub struct TrainState {
     /// Per level, position of the RL prompts' epoch order.
     #[serde(default)]
     pub rl_cursors: Vec<EpochCursor>,
+    /// Pool indices of the problems whose last RL group had no spread, ascending
+    /// (`grpo.zero_spread_skip`; empty when it is off).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zero_spread_prompts: Vec<u32>,
 }
 
 /// A trainer's full state: [`TrainState`] plus parameters, AdamW moments and the reference
@@ -162,6 +166,11 @@ impl<K: Kernels> Trainer<K> {
                 curriculum: self.curriculum.clone(),
                 sft_cursor: self.sft_cursor.clone(),
                 rl_cursors: self.rl_cursors.clone(),
+                zero_spread_prompts: (0u32..)
+                    .zip(&self.zero_spread)
+                    .filter(|(_, &z)| z)
+                    .map(|(i, _)| i)
+                    .collect(),
             },
             params,
             m: opt.m,
@@ -182,6 +191,17 @@ impl<K: Kernels> Trainer<K> {
                 "the curriculum's levels differ from the config's".into(),
             ));
         }
+        let pool = self.data.pool.len();
+        if let Some(i) = snap
+            .state
+            .zero_spread_prompts
+            .iter()
+            .find(|&&i| i as usize >= pool)
+        {
+            return Err(TrainError::Checkpoint(alloc::format!(
+                "zero_spread_prompts names problem {i}, but there are {pool}"
+            )));
+        }
         self.set_optimizer_stage(snap.state.optimizer_stage);
         self.policy.restore(
             &snap.params,
@@ -201,6 +221,10 @@ impl<K: Kernels> Trainer<K> {
         self.rl_cursors = snap.state.rl_cursors.clone();
         self.rl_cursors
             .resize(self.config.task.levels.len(), EpochCursor::default());
+        self.zero_spread.fill(false);
+        for &i in &snap.state.zero_spread_prompts {
+            self.zero_spread[i as usize] = true;
+        }
         self.reference = None;
         if let Some(r) = &snap.reference {
             self.set_reference(r)?;
