@@ -6,7 +6,7 @@
 //! ```text
 //! cargo run --release -p spar-train --example trl_toy_plot -- OUT.svg RUN.jsonl[=NOTE] ...
 //! ```
-//! A `=NOTE` after a file adds NOTE (a few characters) to the legend of its series, e.g. which
+//! `TITLE` (environment) replaces the plot's title. A `=NOTE` after a file adds NOTE (a few characters) to the legend of its series, e.g. which
 //! SFT it started from; `sN` in the legend is the seed.
 
 use std::collections::BTreeMap;
@@ -45,7 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         (5000.0 * per_step, 0.41),
         (6213.0 * per_step, 0.566),
     ];
-    let mut plot = spar_plot::LinePlot::new("TRL's toy task: 2-digit addition, GRPO 8 × 8")
+    let title = std::env::var("TITLE")
+        .unwrap_or_else(|_| "TRL's toy task: 2-digit addition, GRPO 8 × 8".to_string());
+    let mut plot = spar_plot::LinePlot::new(&title)
         .x_label("seconds of training (SFT and evaluation not counted)")
         .y_label("held-out greedy accuracy")
         .series("TRL lr 1e-4", &trl);
