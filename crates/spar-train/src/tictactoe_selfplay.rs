@@ -28,15 +28,13 @@
 //! vocabulary, where an illegal answer forfeits), and the fraction of decisions whose
 //! unrestricted most likely answer is illegal is reported.
 
-use crate::config::ModelSection;
-use crate::optim::OptimConfig;
 use crate::pg::PgSpec;
 use crate::policy::Policy;
 use crate::rollout::{Batch, Rollout};
 use crate::selfplay::{role_advantages, LoopSnapshot};
 use crate::vocab::CharVocab;
 use crate::TrainError;
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
@@ -53,132 +51,13 @@ pub const TTT_CHARSET: &str = "tXO.xo: 123456789";
 /// Length of every prompt, `"ttt " + 9 squares + " x:"`.
 pub const PROMPT_LEN: usize = 16;
 
+mod config;
+mod eval;
+pub use config::TicTacToeConfig;
+pub use eval::{Record, TicTacToeEval};
+
 /// Stream of the evaluation's draws, apart from the training games'.
 const EVAL_STREAM: u64 = 0x7474_7465;
-
-/// A tic-tac-toe self-play run (`configs/tictactoe_selfplay.toml`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct TicTacToeConfig {
-    /// Seed of the initialisation, the games and the evaluation.
-    pub seed: u64,
-    /// Where the CLI writes metrics (the library ignores it).
-    pub output_dir: String,
-    /// The model (its `charset` must hold [`TTT_CHARSET`], `n_positions` ≥ 17).
-    pub model: ModelSection,
-    /// Optimiser steps.
-    pub max_steps: u32,
-    /// Self-play games per step (each gives five to nine moves, fewer after a forfeit).
-    pub games_per_step: usize,
-    /// Write a checkpoint every this many steps (the CLI's; 0: only at the end).
-    pub save_steps: u32,
-    /// The optimiser (Hugging Face's names and defaults; learning rate 3e-3).
-    pub optim: OptimConfig,
-    /// PPO clip (irrelevant on-policy, kept for the loss's bookkeeping).
-    pub epsilon: f64,
-    /// SPIRAL's `role_baseline_ema_gamma`.
-    pub role_baseline_ema_gamma: f64,
-    /// Sampling temperature of the players during self-play.
-    pub temperature: f32,
-    /// Entropy bonus: `− entropy_coef · mean H` over the move tokens is added to the loss
-    /// (0: off).
-    pub entropy_coef: f64,
-    /// Games per seat of each evaluation opponent (the solver and the random player).
-    pub eval_games: usize,
-    /// Action masking: the players answer only with an empty square, drawn from the model's
-    /// distribution restricted to those squares' tokens, `q = p / Σ_legal p`, and the policy
-    /// gradient is that of `log q` (no forfeits). Off: the whole vocabulary is sampled and an
-    /// illegal answer forfeits.
-    pub mask_illegal: bool,
-    /// With `mask_illegal`: `− legal_coef · mean log Σ_legal p` over the decisions is added
-    /// to the loss, so the unmasked answer becomes legal too (0: off).
-    pub legal_coef: f64,
-}
-
-impl Default for TicTacToeConfig {
-    fn default() -> Self {
-        Self {
-            seed: 0,
-            output_dir: "runs/tictactoe_selfplay".to_string(),
-            model: ModelSection {
-                n_layer: 1,
-                n_embd: 32,
-                n_head: 2,
-                n_positions: 17,
-                charset: TTT_CHARSET.to_string(),
-                init_from: String::new(),
-            },
-            max_steps: 300,
-            games_per_step: 64,
-            save_steps: 0,
-            optim: OptimConfig {
-                learning_rate: 3e-3,
-                ..OptimConfig::default()
-            },
-            epsilon: 0.2,
-            role_baseline_ema_gamma: spar_losses::rae::ROLE_BASELINE_EMA_GAMMA,
-            temperature: 1.0,
-            entropy_coef: 0.0,
-            eval_games: 100,
-            mask_illegal: true,
-            legal_coef: 0.3,
-        }
-    }
-}
-
-impl TicTacToeConfig {
-    /// Checks the values a run depends on; the error names the field.
-    pub fn validate(&self) -> Result<(), TrainError> {
-        let bad = |f: &str, why: &str| Err(TrainError::Config(alloc::format!("`{f}` {why}")));
-        if self.games_per_step == 0 {
-            return bad("games_per_step", "must be at least 1");
-        }
-        if self.eval_games == 0 {
-            return bad("eval_games", "must be at least 1");
-        }
-        self.optim.validate("optim")?;
-        if !self.model.init_from.is_empty() {
-            return bad(
-                "model.init_from",
-                "is not supported by this loop (it starts from its seed)",
-            );
-        }
-        if !(0.0..=1.0).contains(&self.role_baseline_ema_gamma) {
-            return bad("role_baseline_ema_gamma", "must be in [0, 1]");
-        }
-        if !(self.temperature > 0.0 && self.temperature.is_finite()) {
-            return bad("temperature", "must be finite and > 0");
-        }
-        if !(self.legal_coef >= 0.0 && self.legal_coef.is_finite()) {
-            return bad("legal_coef", "must be finite and ≥ 0");
-        }
-        if !(self.entropy_coef >= 0.0 && self.entropy_coef.is_finite()) {
-            return bad("entropy_coef", "must be finite and ≥ 0");
-        }
-        if let Some(c) = TTT_CHARSET
-            .chars()
-            .find(|&c| !self.model.charset.contains(c))
-        {
-            return bad("model.charset", &alloc::format!("lacks {c:?}"));
-        }
-        if self.model.n_positions < PROMPT_LEN + 1 {
-            return bad("model.n_positions", "must be at least 17");
-        }
-        Ok(())
-    }
-
-    /// Parses and validates a TOML config.
-    #[cfg(feature = "std")]
-    pub fn from_toml(text: &str) -> Result<Self, TrainError> {
-        crate::config::read_toml(text, Self::validate)
-    }
-
-    /// The config as TOML text (a checkpoint's `train.toml`).
-    #[cfg(feature = "std")]
-    pub fn to_toml(&self) -> String {
-        crate::config::write_toml(self)
-    }
-}
 
 /// One self-play step's metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -203,34 +82,13 @@ pub struct TicTacToeMetrics {
     pub entropy: f64,
     /// The two seats' baselines after the step (X, O).
     pub baselines: [f64; 2],
-}
-
-/// Win, draw and loss rates of the model against one opponent (both seats pooled), and
-/// the fraction of games it forfeited.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-pub struct Record {
-    /// Games played.
-    pub games: usize,
-    /// Fraction won.
-    pub win: f64,
-    /// Fraction drawn.
-    pub draw: f64,
-    /// Fraction lost (forfeits included).
-    pub loss: f64,
-    /// Fraction lost by an illegal answer.
-    pub forfeit: f64,
-    /// Fraction of the model's decisions whose unrestricted most likely answer is illegal
-    /// (with masking the restricted answer is played instead).
-    pub illegal_argmax: f64,
-}
-
-/// The model's record against the solver and against the random player.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-pub struct TicTacToeEval {
-    /// Against perfect play (a draw is the best result).
-    pub vs_solver: Record,
-    /// Against a uniformly random legal player.
-    pub vs_random: Record,
+    /// Games of the step against the solver, the random player and a past snapshot (the
+    /// rest are self-play).
+    #[serde(default)]
+    pub opponent_games: [usize; 3],
+    /// Snapshots in the opponent pool.
+    #[serde(default)]
+    pub pool: usize,
 }
 
 /// Who sits in a seat.
@@ -242,6 +100,9 @@ enum Player {
     Solver,
     /// Uniform among the legal moves.
     Random,
+    /// A past snapshot of the model from the pool, sampling at the temperature (its moves
+    /// are not trained on).
+    Past,
 }
 
 /// One game in flight.
@@ -292,6 +153,10 @@ pub struct TicTacToeSelfPlay<K: Kernels> {
     step: u32,
     /// Token id of each square's digit (square 0 is `1`).
     square_tok: [u32; 9],
+    /// The opponent pool's past parameter snapshots, oldest first.
+    pool: Vec<Vec<f32>>,
+    /// The pool entry the current step's past-snapshot games face.
+    pool_pick: usize,
 }
 
 impl<K: Kernels> TicTacToeSelfPlay<K> {
@@ -305,7 +170,8 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         let cap = (18 * config.games_per_step).max(2 * config.eval_games);
         let mut model = Gpt::new(kernels, gpt, cap, m.n_positions)?;
         model.init_params(config.seed);
-        let rae = RoleBaselines::new(2, config.role_baseline_ema_gamma)?;
+        let roles = if config.opponent_baselines { 8 } else { 2 };
+        let rae = RoleBaselines::new(roles, config.role_baseline_ema_gamma)?;
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let mut square_tok = [0u32; 9];
         for (i, t) in square_tok.iter_mut().enumerate() {
@@ -321,6 +187,8 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             rng,
             step: 0,
             square_tok,
+            pool: Vec::new(),
+            pool_pick: 0,
         })
     }
 
@@ -400,6 +268,26 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         Ok(out)
     }
 
+    /// The move distributions of the pool's current pick: its parameters are swapped in for
+    /// the forward pass and the current ones (with the optimiser's state) put back exactly.
+    async fn past_distributions(
+        &mut self,
+        boards: &[Board],
+        temperature: f32,
+    ) -> Result<Vec<Vec<f64>>, TrainError> {
+        let mut current = vec![0.0f32; self.policy.model_ref().layout().len()];
+        self.policy.model().read_params(&mut current).await?;
+        let opt = self.policy.optimizer_snapshot().await;
+        let past = core::mem::take(&mut self.pool[self.pool_pick]);
+        let swapped = self.policy.model().write_params(&past);
+        self.pool[self.pool_pick] = past;
+        swapped?;
+        let dists = self.move_distributions(boards, temperature).await;
+        self.policy.model().write_params(&current)?;
+        self.policy.restore_optimizer(&opt)?;
+        dists
+    }
+
     /// Plays `games` to the end; the model samples at `temperature` (0: greedy). Returns the
     /// model's decisions (token sequences with seat and game).
     async fn play(
@@ -429,6 +317,17 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                 self.move_distributions(&boards, temperature).await?
             };
             let mut d_iter = dists.into_iter();
+            let past_boards: Vec<Board> = active
+                .iter()
+                .filter(|&&g| games[g].seats[seat_of(&games[g].board)] == Player::Past)
+                .map(|&g| games[g].board)
+                .collect();
+            let past_dists = if past_boards.is_empty() {
+                Vec::new()
+            } else {
+                self.past_distributions(&past_boards, temperature).await?
+            };
+            let mut past_iter = past_dists.into_iter();
             for &g in &active {
                 let board = games[g].board;
                 let seat = seat_of(&board);
@@ -504,6 +403,22 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                         let legal = board.legal_moves();
                         Some(legal[(rng.next_u64() % legal.len() as u64) as usize])
                     }
+                    Player::Past => {
+                        let p = past_iter.next().expect("one distribution per past turn");
+                        let legal = board.legal_moves();
+                        let mass: f64 = legal.iter().map(|&m| p[self.square_tok[m] as usize]).sum();
+                        let u = uniform(rng) * mass;
+                        let mut acc = 0.0;
+                        let mut pick = *legal.last().expect("a game not over has a legal move");
+                        for &m in &legal {
+                            acc += p[self.square_tok[m] as usize];
+                            if u < acc {
+                                pick = m;
+                                break;
+                            }
+                        }
+                        Some(pick)
+                    }
                 };
                 let game = &mut games[g];
                 game.moves += 1;
@@ -532,10 +447,36 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
     /// Plays `games_per_step` games against itself and takes one policy-gradient step.
     pub async fn train_step(&mut self) -> Result<TicTacToeMetrics, TrainError> {
         let n = self.config.games_per_step;
-        let mut games: Vec<Game> = (0..n)
-            .map(|_| Game {
+        let cfg = &self.config;
+        if cfg.past_share > 0.0 && self.step > 0 && self.step % cfg.pool_every == 0 {
+            let (params, _) = self.policy.snapshot(self.step).await?;
+            if self.pool.len() == self.config.pool_size {
+                self.pool.remove(0);
+            }
+            self.pool.push(params);
+        }
+        let [n_solver, n_random, n_past] = self.config.opponent_games(!self.pool.is_empty());
+        if n_past > 0 {
+            self.pool_pick = (self.rng.next_u64() % self.pool.len() as u64) as usize;
+        }
+        let n_self = n - n_solver - n_random - n_past;
+        // Self-play games first, then each opponent's, the model taking X and O in turn.
+        let opponents = core::iter::repeat_n(Player::Solver, n_solver)
+            .chain(core::iter::repeat_n(Player::Random, n_random))
+            .chain(core::iter::repeat_n(Player::Past, n_past));
+        let seats = core::iter::repeat_n([Player::Model, Player::Model], n_self).chain(
+            opponents.enumerate().map(|(i, o)| {
+                if i % 2 == 0 {
+                    [Player::Model, o]
+                } else {
+                    [o, Player::Model]
+                }
+            }),
+        );
+        let mut games: Vec<Game> = seats
+            .map(|seats| Game {
                 board: Board::new(),
-                seats: [Player::Model, Player::Model],
+                seats,
                 result: None,
                 forfeit: false,
                 moves: 0,
@@ -549,7 +490,29 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             .map(|g| g.result.expect("every game ended"))
             .collect();
         let acted: Vec<(usize, usize)> = decisions.iter().map(|d| (d.game, d.seat)).collect();
-        let adv = role_advantages(&mut self.rae, &payoffs, &acted)?;
+        let adv = if self.config.opponent_baselines {
+            // The opponent kind of each game (self-play, solver, random, past: the games
+            // come in that order), then seat baselines 2·kind + seat, updated game by game
+            // as `role_advantages` does.
+            let ends = [n_self, n_self + n_solver, n_self + n_solver + n_random];
+            let kind = |g: usize| ends.iter().filter(|&&e| g >= e).count();
+            let mut acted_in = vec![[false; 2]; n];
+            for &(g, seat) in &acted {
+                acted_in[g][seat] = true;
+            }
+            let mut adv_of = vec![[0.0f64; 2]; n];
+            for (g, &x) in payoffs.iter().enumerate() {
+                for seat in 0..2 {
+                    if acted_in[g][seat] {
+                        let r = if seat == 0 { x } else { -x };
+                        adv_of[g][seat] = self.rae.advantage(2 * kind(g) + seat, r)?;
+                    }
+                }
+            }
+            acted.iter().map(|&(g, s)| adv_of[g][s]).collect()
+        } else {
+            role_advantages(&mut self.rae, &payoffs, &acted)?
+        };
         let (loss, entropy) = if self.config.mask_illegal {
             self.masked_update(&decisions, &adv).await?
         } else {
@@ -568,6 +531,8 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             loss,
             entropy,
             baselines: [self.rae.baseline(0), self.rae.baseline(1)],
+            opponent_games: [n_solver, n_random, n_past],
+            pool: self.pool.len(),
         };
         self.step += 1;
         Ok(m)
@@ -597,7 +562,7 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             ..PolicyLossConfig::default()
         };
         let spec = PgSpec {
-            entropy_coef: self.config.entropy_coef,
+            entropy_coef: self.config.entropy_coef_at(self.step),
             ..PgSpec::on_policy(loss, Advantages::PerSequence(adv))
         };
         let out = self
@@ -648,7 +613,7 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         let pos = |row: usize| row * t + PROMPT_LEN - 1;
         let lam = self.config.legal_coef;
         let inv = 1.0 / nd as f64;
-        let c = self.config.entropy_coef;
+        let c = self.config.entropy_coef_at(self.step);
         let mut weights = vec![0.0f32; b * t];
         let mut ent_w = vec![0.0f32; b * t];
         let (mut loss, mut entropy) = (0.0, 0.0);
@@ -676,11 +641,17 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         Ok(LoopSnapshot {
             params,
             optimizer,
-            tensors: Vec::new(),
+            tensors: self
+                .pool
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (alloc::format!("pool.{i:04}"), p.clone()))
+                .collect(),
             state: TicTacToeState {
                 step: self.step,
                 rng_word_pos: crate::selfplay::rng_position(&self.rng),
                 baselines: self.rae.baselines().to_vec(),
+                pool: self.pool.len(),
             },
         })
     }
@@ -690,63 +661,29 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
         crate::selfplay::restore_rng(&mut self.rng, &snap.state.rng_word_pos)?;
         self.rae.set_baselines(&snap.state.baselines)?;
         self.policy.restore(&snap.params, &snap.optimizer)?;
+        let mut pool: Vec<(&String, &Vec<f32>)> = snap
+            .tensors
+            .iter()
+            .filter(|(n, _)| n.starts_with("pool."))
+            .map(|(n, p)| (n, p))
+            .collect();
+        pool.sort_by(|a, b| a.0.cmp(b.0));
+        if pool.len() != snap.state.pool {
+            return Err(TrainError::Checkpoint(alloc::format!(
+                "state.json names {} pool snapshots, the checkpoint holds {}",
+                snap.state.pool,
+                pool.len()
+            )));
+        }
+        let n = self.policy.model_ref().layout().len();
+        if let Some((name, _)) = pool.iter().find(|(_, p)| p.len() != n) {
+            return Err(TrainError::Checkpoint(alloc::format!(
+                "{name} does not have the model's {n} values"
+            )));
+        }
+        self.pool = pool.into_iter().map(|(_, p)| p.clone()).collect();
         self.step = snap.state.step;
         Ok(())
-    }
-
-    /// Greedy play against the solver and against the random player, `eval_games` games per
-    /// seat each, from a random stream of its own (the same games for the same model).
-    pub async fn evaluate(&mut self) -> Result<TicTacToeEval, TrainError> {
-        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
-        rng.set_stream(EVAL_STREAM);
-        let mut out = TicTacToeEval::default();
-        for opp in [Player::Solver, Player::Random] {
-            let k = self.config.eval_games;
-            let mut games: Vec<Game> = (0..2 * k)
-                .map(|i| Game {
-                    board: Board::new(),
-                    seats: if i < k {
-                        [Player::Model, opp]
-                    } else {
-                        [opp, Player::Model]
-                    },
-                    result: None,
-                    forfeit: false,
-                    moves: 0,
-                })
-                .collect();
-            let ds = self.play(&mut games, 0.0, true, Some(&mut rng)).await?;
-            let mut r = Record {
-                games: games.len(),
-                illegal_argmax: ds.iter().filter(|d| d.argmax_illegal).count() as f64
-                    / ds.len().max(1) as f64,
-                ..Record::default()
-            };
-            for (i, g) in games.iter().enumerate() {
-                let x = g.result.expect("every game ended");
-                let mine = if i < k { x } else { -x };
-                if mine > 0.0 {
-                    r.win += 1.0;
-                } else if mine < 0.0 {
-                    r.loss += 1.0;
-                    if g.forfeit {
-                        r.forfeit += 1.0;
-                    }
-                } else {
-                    r.draw += 1.0;
-                }
-            }
-            let nf = games.len() as f64;
-            r.win /= nf;
-            r.draw /= nf;
-            r.loss /= nf;
-            r.forfeit /= nf;
-            match opp {
-                Player::Solver => out.vs_solver = r,
-                _ => out.vs_random = r,
-            }
-        }
-        Ok(out)
     }
 }
 
@@ -759,4 +696,7 @@ pub struct TicTacToeState {
     pub rng_word_pos: String,
     /// The seats' RAE baselines.
     pub baselines: Vec<f64>,
+    /// Past snapshots in the opponent pool (`pool.NNNN` tensors, oldest first).
+    #[serde(default)]
+    pub pool: usize,
 }

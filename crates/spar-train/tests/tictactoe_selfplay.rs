@@ -120,3 +120,94 @@ fn the_shipped_config_is_the_tested_default() {
     let text = include_str!("../../../configs/tictactoe_selfplay.toml");
     assert_eq!(TicTacToeConfig::from_toml(text).unwrap(), shipped());
 }
+
+/// The opponent pool's games: `round(share × games_per_step)` each, none against a past
+/// snapshot until the pool holds one, and all off by default.
+#[test]
+fn opponent_games_follow_the_shares() {
+    let cfg = TicTacToeConfig {
+        games_per_step: 10,
+        solver_share: 0.3,
+        random_share: 0.2,
+        past_share: 0.4,
+        ..shipped()
+    };
+    assert_eq!(cfg.opponent_games(false), [3, 2, 0]);
+    assert_eq!(cfg.opponent_games(true), [3, 2, 4]);
+    assert_eq!(shipped().opponent_games(true), [0, 0, 0]);
+    let e = TicTacToeConfig::from_toml("solver_share = 0.6\nrandom_share = 0.5\n").unwrap_err();
+    assert!(e.to_string().contains("past_share"), "{e}");
+    let e = TicTacToeConfig::from_toml("past_share = 0.5\npool_every = 0\n").unwrap_err();
+    assert!(e.to_string().contains("pool_size"), "{e}");
+    let e = TicTacToeConfig::from_toml("entropy_coef_end = -1.0\n").unwrap_err();
+    assert!(e.to_string().contains("entropy_coef_end"), "{e}");
+    let sched = TicTacToeConfig {
+        max_steps: 11,
+        entropy_coef: 0.1,
+        entropy_coef_end: Some(0.0),
+        ..shipped()
+    };
+    assert!((sched.entropy_coef_at(0) - 0.1).abs() < 1e-12);
+    assert!((sched.entropy_coef_at(5) - 0.05).abs() < 1e-12);
+    assert!(sched.entropy_coef_at(10).abs() < 1e-12);
+}
+
+/// Every opponent at once, the pool filled every two steps and the baselines kept per
+/// opponent: the step's games are split as configured, the model's own games keep both
+/// seats, and a run stopped at step 3 (pool snapshots, baselines, stream saved through the
+/// checkpoint files) resumes to the uninterrupted run's metrics and state bit for bit.
+#[test]
+fn the_opponent_pool_resumes_exactly() {
+    use spar_train::native::{load_loop_checkpoint, save_loop_checkpoint};
+    let cfg = TicTacToeConfig {
+        seed: 3,
+        max_steps: 6,
+        games_per_step: 12,
+        eval_games: 4,
+        solver_share: 0.25,
+        random_share: 0.25,
+        past_share: 0.25,
+        pool_size: 2,
+        pool_every: 2,
+        opponent_baselines: true,
+        entropy_coef: 0.05,
+        entropy_coef_end: Some(0.0),
+        ..shipped()
+    };
+    let new = || TicTacToeSelfPlay::new(cfg.clone(), CpuKernels::new()).unwrap();
+    let mut full = new();
+    let expected: Vec<_> = (0..6)
+        .map(|_| block_on(full.train_step()).unwrap())
+        .collect();
+    let pools: Vec<usize> = expected.iter().map(|m| m.pool).collect();
+    assert_eq!(pools, [0, 0, 1, 1, 2, 2]);
+    assert_eq!(expected[0].opponent_games, [3, 3, 0]);
+    assert_eq!(expected[2].opponent_games, [3, 3, 3]);
+    let end = block_on(full.snapshot()).unwrap();
+    assert_eq!(end.tensors.len(), 2);
+    assert_eq!(end.state.baselines.len(), 8);
+
+    let mut first = new();
+    let mut got: Vec<_> = (0..3)
+        .map(|_| block_on(first.train_step()).unwrap())
+        .collect();
+    let snap = block_on(first.snapshot()).unwrap();
+    assert_eq!(snap.state.pool, 1);
+    let d = std::env::temp_dir().join(format!("spar-ttt-pool-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    let model = *first.model().config();
+    save_loop_checkpoint(&d, 3, &model, first.vocab(), &cfg.to_toml(), &snap).unwrap();
+    let snap = load_loop_checkpoint(&d).unwrap().snapshot;
+    let _ = std::fs::remove_dir_all(&d);
+    let mut second = new();
+    second.restore(&snap).unwrap();
+    got.extend((3..6).map(|_| block_on(second.train_step()).unwrap()));
+    assert_eq!(got, expected);
+    assert_eq!(block_on(second.snapshot()).unwrap(), end);
+
+    // A checkpoint whose state names more pool snapshots than it holds is refused.
+    let mut bad = snap.clone();
+    bad.state.pool = 2;
+    let e = new().restore(&bad).unwrap_err();
+    assert!(e.to_string().contains("pool"), "{e}");
+}

@@ -23,6 +23,11 @@ pub const TICTACTOE_CONFIG: &str = include_str!("../../configs/tictactoe_selfpla
 /// The `--game` value that selects tic-tac-toe.
 pub const GAME: &str = "tictactoe";
 
+/// A rate over `games` back as a count of games.
+fn count(rate: f64, games: usize) -> usize {
+    (rate * games as f64).round() as usize
+}
+
 fn record(r: &Record) -> String {
     format!(
         "win {:.3} draw {:.3} loss {:.3} (forfeit {:.3}, illegal argmax {:.3})",
@@ -123,9 +128,13 @@ fn play(
         end.vs_random.win
     );
     println!(
-        "vs solver: draw {:.3} → {:.3}",
+        "vs solver: draw {:.3} → {:.3}; at the end W / D / L {} / {} / {} of {} games",
         at_start("/vs_solver/draw"),
-        end.vs_solver.draw
+        end.vs_solver.draw,
+        count(end.vs_solver.win, end.vs_solver.games),
+        count(end.vs_solver.draw, end.vs_solver.games),
+        count(end.vs_solver.loss, end.vs_solver.games),
+        end.vs_solver.games
     );
     println!("metrics and plot under {}", out.display());
     Ok(())
