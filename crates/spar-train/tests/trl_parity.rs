@@ -251,8 +251,8 @@ fn shipped(name: &str) -> spar_train::TrainConfig {
 }
 
 /// The "ten times sooner" config keeps TRL's start, task, answer check, sampler and
-/// optimiser kind; only the RL stage's recipe (rate, batch, dynamic sampling, length of the
-/// run) and the bookkeeping differ from the reference.
+/// optimiser kind; only the RL stage's recipe (rate, batch, dynamic sampling, selective
+/// rollouts, length of the run) and the bookkeeping differ from the reference.
 #[test]
 fn the_fast_config_changes_only_the_rl_recipe() {
     let reference = shipped("trl_toy_reference.toml");
@@ -269,6 +269,7 @@ fn the_fast_config_changes_only_the_rl_recipe() {
     let mut g = fast.grpo.clone();
     g.dynamic_sampling = reference.grpo.dynamic_sampling;
     g.max_refill_rounds = reference.grpo.max_refill_rounds;
+    g.zero_spread_skip = reference.grpo.zero_spread_skip;
     g.per_device_train_batch_size = reference.grpo.per_device_train_batch_size;
     g.max_steps = reference.grpo.max_steps;
     assert_eq!(g, reference.grpo);
