@@ -211,3 +211,41 @@ fn the_opponent_pool_resumes_exactly() {
     let e = new().restore(&bad).unwrap_err();
     assert!(e.to_string().contains("pool"), "{e}");
 }
+
+/// The fast bar for the opponent pool: `configs/tictactoe_selfplay_solver.toml` (every game
+/// against the exact solver, the rate decaying linearly), seed 0, its 300 steps. Observed
+/// (200 greedy games against the solver, 100 per seat): draw 0.035 → 0.44, games lost as X
+/// 100 → 21, as O 93 → 91 (seeds 1 and 2: draw 0.435 / 0.465, lost as X 16 / 10). The
+/// shipped self-play recipe draws 0.00–0.05 on seeds 0–2 at every evaluation up to step
+/// 300 and loses at least 92 games as X. Goal not met: no seed stops losing to the solver.
+#[test]
+fn games_against_the_solver_teach_draws_as_x() {
+    let text = include_str!("../../../configs/tictactoe_selfplay_solver.toml");
+    let cfg = TicTacToeConfig::from_toml(text).unwrap();
+    assert_eq!((cfg.seed, cfg.max_steps, cfg.solver_share), (0, 300, 1.0));
+    let mut sp = TicTacToeSelfPlay::new(cfg, CpuKernels::new()).unwrap();
+    let before = block_on(sp.evaluate()).unwrap().vs_solver;
+    while sp.step() < sp.config().max_steps {
+        let m = block_on(sp.train_step()).unwrap();
+        assert_eq!(
+            m.opponent_games,
+            [64, 0, 0],
+            "every game against the solver"
+        );
+    }
+    let after = block_on(sp.evaluate()).unwrap().vs_solver;
+    assert_eq!(after.win, 0.0);
+    assert!(before.draw < 0.1 && before.lost_as_x > 90, "{before:?}");
+    assert!(
+        after.draw >= 0.30,
+        "draw rate vs solver {} → {}",
+        before.draw,
+        after.draw
+    );
+    assert!(
+        after.lost_as_x <= 35,
+        "games lost as X {} → {}",
+        before.lost_as_x,
+        after.lost_as_x
+    );
+}

@@ -30,8 +30,8 @@ fn count(rate: f64, games: usize) -> usize {
 
 fn record(r: &Record) -> String {
     format!(
-        "win {:.3} draw {:.3} loss {:.3} (forfeit {:.3}, illegal argmax {:.3})",
-        r.win, r.draw, r.loss, r.forfeit, r.illegal_argmax
+        "win {:.3} draw {:.3} loss {:.3} (lost as X {}, as O {}; forfeit {:.3}, illegal argmax {:.3})",
+        r.win, r.draw, r.loss, r.lost_as_x, r.lost_as_o, r.forfeit, r.illegal_argmax
     )
 }
 

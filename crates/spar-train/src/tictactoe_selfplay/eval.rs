@@ -27,6 +27,12 @@ pub struct Record {
     /// Fraction of the model's decisions whose unrestricted most likely answer is illegal
     /// (with masking the restricted answer is played instead).
     pub illegal_argmax: f64,
+    /// Games lost with the model as X (moving first), out of `games / 2`.
+    #[serde(default)]
+    pub lost_as_x: usize,
+    /// Games lost with the model as O, out of `games / 2`.
+    #[serde(default)]
+    pub lost_as_o: usize,
 }
 
 /// The model's record against the solver and against the random player.
@@ -74,6 +80,11 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                     r.win += 1.0;
                 } else if mine < 0.0 {
                     r.loss += 1.0;
+                    if i < k {
+                        r.lost_as_x += 1;
+                    } else {
+                        r.lost_as_o += 1;
+                    }
                     if g.forfeit {
                         r.forfeit += 1.0;
                     }
