@@ -128,6 +128,9 @@ struct Decision {
     log_legal: f64,
     /// Whether the unrestricted most likely answer is illegal.
     argmax_illegal: bool,
+    /// The solver's value for the mover after the move minus before (0 when
+    /// `solver_credit` is off or the answer forfeits).
+    credit: f64,
 }
 
 fn seat_of(board: &Board) -> usize {
@@ -379,6 +382,14 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                             (best, None)
                         };
                         let legal_mass: f64 = legal.iter().map(|&c| p[c as usize]).sum();
+                        let credit = match legal.iter().position(|&c| c == tok) {
+                            Some(_) if self.config.solver_credit > 0.0 && temperature > 0.0 => {
+                                let before = self.solver.value(&board);
+                                let next = board.play(self.tok_square(tok)).expect("legal");
+                                (-self.solver.value(&next) - before) as f64
+                            }
+                            _ => 0.0,
+                        };
                         let mut seq = self.vocab.encode(&board.prompt(false));
                         seq.push(tok);
                         decisions.push(Decision {
@@ -389,6 +400,7 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                             log_q: libm::log((p[tok as usize] / mass).max(1e-300)),
                             log_legal: libm::log(legal_mass.max(1e-300)),
                             argmax_illegal,
+                            credit,
                         });
                         legal
                             .iter()
@@ -512,6 +524,15 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             acted.iter().map(|&(g, s)| adv_of[g][s]).collect()
         } else {
             role_advantages(&mut self.rae, &payoffs, &acted)?
+        };
+        let k = self.config.solver_credit;
+        let adv: Vec<f64> = if k > 0.0 {
+            adv.iter()
+                .zip(&decisions)
+                .map(|(a, d)| a + k * d.credit)
+                .collect()
+        } else {
+            adv
         };
         let (loss, entropy) = if self.config.mask_illegal {
             self.masked_update(&decisions, &adv).await?

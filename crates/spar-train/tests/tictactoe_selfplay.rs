@@ -139,6 +139,8 @@ fn opponent_games_follow_the_shares() {
     assert!(e.to_string().contains("past_share"), "{e}");
     let e = TicTacToeConfig::from_toml("past_share = 0.5\npool_every = 0\n").unwrap_err();
     assert!(e.to_string().contains("pool_size"), "{e}");
+    let e = TicTacToeConfig::from_toml("solver_credit = -1.0\n").unwrap_err();
+    assert!(e.to_string().contains("solver_credit"), "{e}");
     let e = TicTacToeConfig::from_toml("entropy_coef_end = -1.0\n").unwrap_err();
     assert!(e.to_string().contains("entropy_coef_end"), "{e}");
     let sched = TicTacToeConfig {
@@ -152,8 +154,8 @@ fn opponent_games_follow_the_shares() {
     assert!(sched.entropy_coef_at(10).abs() < 1e-12);
 }
 
-/// Every opponent at once, the pool filled every two steps and the baselines kept per
-/// opponent: the step's games are split as configured, the model's own games keep both
+/// Every opponent at once, the pool filled every two steps, the baselines kept per
+/// opponent and the solver's per-move credit on: the step's games are split as configured, the model's own games keep both
 /// seats, and a run stopped at step 3 (pool snapshots, baselines, stream saved through the
 /// checkpoint files) resumes to the uninterrupted run's metrics and state bit for bit.
 #[test]
@@ -170,6 +172,7 @@ fn the_opponent_pool_resumes_exactly() {
         pool_size: 2,
         pool_every: 2,
         opponent_baselines: true,
+        solver_credit: 0.5,
         entropy_coef: 0.05,
         entropy_coef_end: Some(0.0),
         ..shipped()
@@ -248,4 +251,27 @@ fn games_against_the_solver_teach_draws_as_x() {
         before.lost_as_x,
         after.lost_as_x
     );
+}
+
+/// The solver's per-move credit changes the update, not the games: from the same seed the
+/// first step plays the same games with and without it, and the loss differs (self-play
+/// from a fresh model makes mistakes, each given a negative credit).
+#[test]
+fn solver_credit_changes_the_update_only() {
+    let step = |solver_credit: f64| {
+        let cfg = TicTacToeConfig {
+            seed: 4,
+            games_per_step: 16,
+            eval_games: 2,
+            solver_credit,
+            ..shipped()
+        };
+        let mut sp = TicTacToeSelfPlay::new(cfg, CpuKernels::new()).unwrap();
+        block_on(sp.train_step()).unwrap()
+    };
+    let (off, on) = (step(0.0), step(1.0));
+    assert_eq!(off.x_win_fraction, on.x_win_fraction);
+    assert_eq!(off.mean_game_length, on.mean_game_length);
+    assert_eq!(off.baselines, on.baselines);
+    assert!(on.loss != off.loss, "{} vs {}", on.loss, off.loss);
 }

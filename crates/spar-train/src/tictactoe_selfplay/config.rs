@@ -64,6 +64,11 @@ pub struct TicTacToeConfig {
     /// snapshot) instead of one pair for all games: a game against the solver is judged
     /// against the model's record against the solver (off: one pair).
     pub opponent_baselines: bool,
+    /// Per-move credit from the exact solver (an oracle critic, not self-play): each of the
+    /// model's moves gets `solver_credit · (V*(after) − V*(before))` added to its advantage,
+    /// the solver's value for the mover (0 for an optimal move, −1 or −2 for a mistake;
+    /// 0: off).
+    pub solver_credit: f64,
 }
 
 impl Default for TicTacToeConfig {
@@ -100,6 +105,7 @@ impl Default for TicTacToeConfig {
             pool_every: 25,
             entropy_coef_end: None,
             opponent_baselines: false,
+            solver_credit: 0.0,
         }
     }
 }
@@ -153,6 +159,9 @@ impl TicTacToeConfig {
                 "pool_size",
                 "and pool_every must be at least 1 with past_share",
             );
+        }
+        if !(self.solver_credit >= 0.0 && self.solver_credit.is_finite()) {
+            return bad("solver_credit", "must be finite and ≥ 0");
         }
         if let Some(e) = self.entropy_coef_end {
             if !(e >= 0.0 && e.is_finite()) {
