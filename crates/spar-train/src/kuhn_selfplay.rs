@@ -208,13 +208,12 @@ impl KuhnConfig {
 
     /// The entropy coefficient at `step` (see `entropy_coef_end`).
     pub fn entropy_coef_at(&self, step: u32) -> f64 {
-        match self.entropy_coef_end {
-            None => self.entropy_coef,
-            Some(end) => {
-                let f = f64::from(step) / f64::from(self.max_steps.saturating_sub(1).max(1));
-                self.entropy_coef + (end - self.entropy_coef) * f.min(1.0)
-            }
-        }
+        crate::selfplay::entropy_coef_at(
+            self.entropy_coef,
+            self.entropy_coef_end,
+            step,
+            self.max_steps,
+        )
     }
 
     /// Parses and validates a TOML config.

@@ -1,5 +1,6 @@
 //! What the self-play loops share: role-conditioned advantages for two-seat zero-sum games,
-//! and the snapshot of a loop's state that makes a resumed run continue bit for bit.
+//! the entropy coefficient's linear schedule, and the snapshot of a loop's state that makes a
+//! resumed run continue bit for bit.
 //!
 //! Role-conditioned advantages (RAE, SPIRAL): each seat keeps an EMA baseline of its own
 //! returns and a decision's advantage is its seat's return minus that baseline,
@@ -84,6 +85,27 @@ pub fn restore_rng(rng: &mut ChaCha8Rng, position: &str) -> Result<(), TrainErro
         .map_err(|_| TrainError::Checkpoint("rng_word_pos is not a number".into()))?;
     rng.set_word_pos(pos);
     Ok(())
+}
+
+/// An entropy coefficient at `step` of a `max_steps` run: `start` throughout when `end` is
+/// `None`, else linear from `start` at step 0 to `end` at the last step (`max_steps − 1`) and
+/// `end` after it.
+///
+/// ```
+/// use spar_train::selfplay::entropy_coef_at;
+/// assert_eq!(entropy_coef_at(0.3, None, 7, 11), 0.3);
+/// assert_eq!(entropy_coef_at(0.1, Some(0.0), 0, 11), 0.1);
+/// assert!((entropy_coef_at(0.1, Some(0.0), 5, 11) - 0.05).abs() < 1e-12);
+/// assert_eq!(entropy_coef_at(0.1, Some(0.0), 10, 11), 0.0);
+/// ```
+pub fn entropy_coef_at(start: f64, end: Option<f64>, step: u32, max_steps: u32) -> f64 {
+    match end {
+        None => start,
+        Some(end) => {
+            let f = f64::from(step) / f64::from(max_steps.saturating_sub(1).max(1));
+            start + (end - start) * f.min(1.0)
+        }
+    }
 }
 
 #[cfg(test)]

@@ -194,17 +194,12 @@ impl TicTacToeConfig {
 
     /// The entropy coefficient at `step` (the linear schedule when `entropy_coef_end` is set).
     pub fn entropy_coef_at(&self, step: u32) -> f64 {
-        match self.entropy_coef_end {
-            None => self.entropy_coef,
-            Some(end) => {
-                let t = if self.max_steps > 1 {
-                    (step.min(self.max_steps - 1)) as f64 / (self.max_steps - 1) as f64
-                } else {
-                    0.0
-                };
-                self.entropy_coef + (end - self.entropy_coef) * t
-            }
-        }
+        crate::selfplay::entropy_coef_at(
+            self.entropy_coef,
+            self.entropy_coef_end,
+            step,
+            self.max_steps,
+        )
     }
 
     /// Games of a step of `games_per_step` against the solver, the random player and a past
