@@ -18,7 +18,7 @@ use spar_train::optim::{OptimOverride, OptimizerState};
 use spar_train::self_reinforce::{SelfReinforce, SelfReinforceConfig};
 use spar_train::selfplay::LoopSnapshot;
 use spar_train::tictactoe_selfplay::{TicTacToeConfig, TicTacToeSelfPlay};
-use spar_train::{CharVocab, TrainConfig, Trainer};
+use spar_train::{CharVocab, Snapshot, TrainConfig, Trainer};
 use std::path::PathBuf;
 
 fn dir(name: &str) -> PathBuf {
@@ -70,6 +70,33 @@ fn trainer_config(state: OptimizerState) -> TrainConfig {
     c
 }
 
+/// Trains `cfg` to step `k`, checkpoints to disk, restores into a fresh trainer and trains to
+/// the end: every step's metrics, the final snapshot, and the snapshot read from disk.
+fn resumed_through_disk(
+    cfg: &TrainConfig,
+    k: u32,
+    name: &str,
+) -> (Vec<spar_train::StepMetrics>, Snapshot, Snapshot) {
+    let new = || Trainer::new(cfg.clone(), Box::new(CpuKernels::new)).unwrap();
+    let mut first = new();
+    let mut got = Vec::new();
+    while first.step() < k {
+        got.push(block_on(first.train_step()).unwrap());
+    }
+    let d = dir(name);
+    block_on(save_checkpoint(&mut first, &d)).unwrap();
+    drop(first);
+    let ck = load_checkpoint(&d).unwrap();
+    let _ = std::fs::remove_dir_all(&d);
+    let mut second = new();
+    second.restore(&ck.snapshot).unwrap();
+    let total = second.total_steps();
+    while second.step() < total {
+        got.push(block_on(second.train_step()).unwrap());
+    }
+    (got, block_on(second.snapshot()).unwrap(), ck.snapshot)
+}
+
 #[test]
 fn the_trainer_resumes_exactly_in_sft_at_the_stage_boundary_and_in_rl() {
     for state in [OptimizerState::Fresh, OptimizerState::Carry] {
@@ -83,27 +110,9 @@ fn the_trainer_resumes_exactly_in_sft_at_the_stage_boundary_and_in_rl() {
         }
         let end = block_on(full.snapshot()).unwrap();
         for k in [2, cfg.sft.max_steps, cfg.sft.max_steps + 2] {
-            let mut first = new();
-            let mut got = Vec::new();
-            while first.step() < k {
-                got.push(block_on(first.train_step()).unwrap());
-            }
-            let d = dir(&format!("trainer-{state:?}-{k}"));
-            block_on(save_checkpoint(&mut first, &d)).unwrap();
-            drop(first);
-            let ck = load_checkpoint(&d).unwrap();
-            let mut second = new();
-            second.restore(&ck.snapshot).unwrap();
-            while second.step() < total {
-                got.push(block_on(second.train_step()).unwrap());
-            }
+            let (got, snap, _) = resumed_through_disk(&cfg, k, &format!("trainer-{state:?}-{k}"));
             assert_eq!(got, expected, "{state:?}, stopped at {k}");
-            assert_eq!(
-                block_on(second.snapshot()).unwrap(),
-                end,
-                "{state:?} at {k}"
-            );
-            let _ = std::fs::remove_dir_all(&d);
+            assert_eq!(snap, end, "{state:?} at {k}");
         }
     }
 }
@@ -125,30 +134,16 @@ fn selective_rollouts_resume_exactly() {
     }
     let end = block_on(full.snapshot()).unwrap();
     assert!(!end.state.zero_spread_prompts.is_empty());
-    let k = cfg.sft.max_steps + 2;
-    let mut first = new();
-    let mut got = Vec::new();
-    while first.step() < k {
-        got.push(block_on(first.train_step()).unwrap());
-    }
-    let d = dir("selective-rollouts");
-    block_on(save_checkpoint(&mut first, &d)).unwrap();
-    drop(first);
-    let ck = load_checkpoint(&d).unwrap();
-    assert!(!ck.snapshot.state.zero_spread_prompts.is_empty());
-    let mut second = new();
-    second.restore(&ck.snapshot).unwrap();
-    while second.step() < total {
-        got.push(block_on(second.train_step()).unwrap());
-    }
+    let (got, snap, saved) =
+        resumed_through_disk(&cfg, cfg.sft.max_steps + 2, "selective-rollouts");
+    assert!(!saved.state.zero_spread_prompts.is_empty());
     assert_eq!(got, expected);
-    assert_eq!(block_on(second.snapshot()).unwrap(), end);
+    assert_eq!(snap, end);
     // A checkpoint that names a problem the pool does not have is refused.
-    let mut bad = ck.snapshot.clone();
+    let mut bad = saved;
     bad.state.zero_spread_prompts.push(1_000_000);
     let e = new().restore(&bad).unwrap_err().to_string();
     assert!(e.contains("zero_spread_prompts"), "{e}");
-    let _ = std::fs::remove_dir_all(&d);
 }
 
 #[test]
