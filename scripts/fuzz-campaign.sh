@@ -8,6 +8,8 @@
 #
 #   scripts/fuzz-campaign.sh [SECONDS] [TARGET...]     (default: every target in fuzz/)
 #   FUZZ_DEADLINE=10:15 scripts/fuzz-campaign.sh 180   (UTC; starts no target that would end after it)
+#   FUZZ_RUNS=10000000 scripts/fuzz-campaign.sh 3600   (a target stops at 10^7 executions or an hour)
+#   FUZZ_SUMMARY=long.tsv ...                          (two campaigns at once keep separate tables)
 #
 # Needs a nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 set -euo pipefail
@@ -26,7 +28,7 @@ deadline=""
 if [ -n "${FUZZ_DEADLINE:-}" ]; then
   deadline=$(date -u -d "$FUZZ_DEADLINE" +%s)
 fi
-summary=$logs/summary.tsv
+summary=$logs/${FUZZ_SUMMARY:-summary.tsv}
 printf 'target\texecutions\tseconds\tcov\tft\tcrashes\tcorpus_files\tcorpus_bytes\n' >"$summary"
 for t in "${targets[@]}"; do
   if [ -n "$deadline" ] && (($(date -u +%s) + secs > deadline)); then
@@ -40,7 +42,9 @@ for t in "${targets[@]}"; do
   t0=$(date +%s)
   set +e
   # One process, one worker (libFuzzer's default; `-jobs` would fork and log elsewhere).
-  "$bin/$t" "$scratch" "$committed" -max_total_time="$secs" -print_final_stats=1 \
+  runs=()
+  if [ -n "${FUZZ_RUNS:-}" ]; then runs=(-runs="$FUZZ_RUNS"); fi
+  "$bin/$t" "$scratch" "$committed" -max_total_time="$secs" "${runs[@]}" -print_final_stats=1 \
     -artifact_prefix="$logs/$t-" >"$logs/$t.log" 2>&1
   rc=$?
   set -e
