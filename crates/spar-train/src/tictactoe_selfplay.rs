@@ -52,9 +52,11 @@ pub const TTT_CHARSET: &str = "tXO.xo: 123456789";
 pub const PROMPT_LEN: usize = 16;
 
 mod config;
+mod credit;
 mod eval;
-pub use config::TicTacToeConfig;
-pub use eval::{Record, TicTacToeEval};
+pub use config::{SolverCreditMode, TicTacToeConfig};
+use credit::all_moves_weights;
+pub use eval::{Record, TicTacToeEval, WorstCase};
 
 /// Stream of the evaluation's draws, apart from the training games'.
 const EVAL_STREAM: u64 = 0x7474_7465;
@@ -131,6 +133,11 @@ struct Decision {
     /// The solver's value for the mover after the move minus before (0 when
     /// `solver_credit` is off or the answer forfeits).
     credit: f64,
+    /// With an all-squares [`SolverCreditMode`]: each empty square's token and the
+    /// derivative of the decision's credit term with respect to its logit.
+    all_moves: Vec<(u32, f64)>,
+    /// With an all-squares mode: the credit term's value at sampling time.
+    credit_value: f64,
 }
 
 fn seat_of(board: &Board) -> usize {
@@ -390,6 +397,22 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                             }
                             _ => 0.0,
                         };
+                        let (all_moves, credit_value) = match self.config.solver_credit_mode {
+                            _ if temperature == 0.0 => (Vec::new(), 0.0),
+                            SolverCreditMode::Played => (Vec::new(), 0.0),
+                            mode => {
+                                let qs: Vec<(u32, f64, f64)> = legal
+                                    .iter()
+                                    .map(|&c| {
+                                        let next =
+                                            board.play(self.tok_square(c)).expect("a legal square");
+                                        let v = -self.solver.value(&next) as f64;
+                                        (c, p[c as usize] / mass, v)
+                                    })
+                                    .collect();
+                                all_moves_weights(&qs, mode)
+                            }
+                        };
                         let mut seq = self.vocab.encode(&board.prompt(false));
                         seq.push(tok);
                         decisions.push(Decision {
@@ -401,6 +424,8 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                             log_legal: libm::log(legal_mass.max(1e-300)),
                             argmax_illegal,
                             credit,
+                            all_moves,
+                            credit_value,
                         });
                         legal
                             .iter()
@@ -526,7 +551,9 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             role_advantages(&mut self.rae, &payoffs, &acted)?
         };
         let k = self.config.solver_credit;
-        let adv: Vec<f64> = if k > 0.0 {
+        // With an all-squares credit the answer's own credit is not added.
+        let played = self.config.solver_credit_mode == SolverCreditMode::Played;
+        let adv: Vec<f64> = if k > 0.0 && played {
             adv.iter()
                 .zip(&decisions)
                 .map(|(a, d)| a + k * d.credit)
@@ -621,6 +648,18 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                 s
             })
             .collect();
+        // With all-moves credit: one more row per decision and empty square.
+        let k = self.config.solver_credit;
+        let credit_rows: Vec<(Vec<u32>, f64)> = decisions
+            .iter()
+            .flat_map(|d| {
+                d.all_moves.iter().map(|&(tok, w)| {
+                    let mut s = d.seq.clone();
+                    s[PROMPT_LEN] = tok;
+                    (s, w)
+                })
+            })
+            .collect();
         let refs: Vec<(&[u32], usize)> = decisions
             .iter()
             .map(|d| d.seq.as_slice())
@@ -643,14 +682,32 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             weights[pos(nd + i)] = (a * inv) as f32;
             ent_w[pos(i)] = (-c * inv) as f32;
             entropy += ent[pos(i)] as f64 * inv;
-            loss -= (a * d.log_q + lam * d.log_legal) * inv;
+            loss -= (a * d.log_q + lam * d.log_legal + k * d.credit_value) * inv;
         }
+
         let loss = loss - c * entropy;
         if !loss.is_finite() {
             return Err(self.policy.non_finite(self.step, "loss"));
         }
         self.policy
             .backward(&weights, (c > 0.0).then_some(ent_w.as_slice()))?;
+        // The weights are ∂/∂z_a over the legal logits and sum to 0, so
+        // Σ_a w_a ∇ log q(a) = Σ_a w_a ∇ log p(a): one row per square, in batches the model
+        // holds (the gradients accumulate).
+        let cap = self.policy.model_ref().capacity().0;
+        for chunk in credit_rows.chunks(cap) {
+            let refs: Vec<(&[u32], usize)> = chunk
+                .iter()
+                .map(|(s, _)| (s.as_slice(), PROMPT_LEN))
+                .collect();
+            let batch = Batch::pad(&refs, self.config.model.n_positions);
+            self.policy.logprobs(&batch, false, self.step).await?;
+            let mut w = vec![0.0f32; batch.b * batch.t];
+            for (j, (_, wa)) in chunk.iter().enumerate() {
+                w[j * batch.t + PROMPT_LEN - 1] = (-k * wa * inv) as f32;
+            }
+            self.policy.backward(&w, None)?;
+        }
         self.policy.step(self.step).await?;
         Ok((loss, entropy))
     }

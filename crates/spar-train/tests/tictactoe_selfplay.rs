@@ -4,8 +4,9 @@
 #![cfg(feature = "std")]
 
 use spar_model::{block_on, CpuKernels};
+use spar_tasks::tictactoe::{Board, Mark, Solver};
 use spar_train::optim::OptimConfig;
-use spar_train::tictactoe_selfplay::{TicTacToeConfig, TicTacToeSelfPlay};
+use spar_train::tictactoe_selfplay::{SolverCreditMode, TicTacToeConfig, TicTacToeSelfPlay};
 
 /// `configs/tictactoe_selfplay.toml`: the default with the first published runs' optimiser
 /// (a constant rate 3e-3, β₂ 0.95), the recipe these bars were measured with.
@@ -274,4 +275,119 @@ fn solver_credit_changes_the_update_only() {
     assert_eq!(off.mean_game_length, on.mean_game_length);
     assert_eq!(off.baselines, on.baselines);
     assert!(on.loss != off.loss, "{} vs {}", on.loss, off.loss);
+}
+
+/// The all-squares credits change the update, not the games, like the played credit; and
+/// they need masking and a positive `solver_credit` (the error names the field).
+#[test]
+fn all_squares_credit_changes_the_update_only() {
+    let step = |solver_credit_mode| {
+        let cfg = TicTacToeConfig {
+            seed: 4,
+            games_per_step: 16,
+            eval_games: 2,
+            solver_credit: 1.0,
+            solver_credit_mode,
+            ..shipped()
+        };
+        let mut sp = TicTacToeSelfPlay::new(cfg, CpuKernels::new()).unwrap();
+        let m = block_on(sp.train_step()).unwrap();
+        let mut params = vec![0.0f32; sp.model().layout().len()];
+        block_on(sp.model().read_params(&mut params)).unwrap();
+        (m, params)
+    };
+    let (played, p0) = step(SolverCreditMode::Played);
+    for mode in [SolverCreditMode::Expected, SolverCreditMode::Imitate] {
+        let (m, p) = step(mode);
+        assert_eq!(played.x_win_fraction, m.x_win_fraction, "{mode:?}");
+        assert_eq!(played.mean_game_length, m.mean_game_length, "{mode:?}");
+        assert!(
+            m.loss.is_finite() && m.loss != played.loss,
+            "{mode:?}: {}",
+            m.loss
+        );
+        assert!(
+            p != p0,
+            "{mode:?} leaves the parameters of the played credit"
+        );
+    }
+    for text in [
+        "solver_credit = 1.0\nsolver_credit_mode = \"expected\"\nmask_illegal = false\n",
+        "solver_credit_mode = \"imitate\"\n",
+    ] {
+        let e = TicTacToeConfig::from_toml(text).unwrap_err();
+        assert!(e.to_string().contains("solver_credit_mode"), "{e}");
+    }
+}
+
+/// Lines lost and mistakes of the model's greedy play against every optimal line of the
+/// solver, counted by a plain recursion over the game tree (the library counts ply by ply
+/// in batches): `(lines, lost)` from `board` for the model's mark `me`.
+fn lines_from(
+    sp: &mut TicTacToeSelfPlay<CpuKernels>,
+    solver: &mut Solver,
+    board: Board,
+    me: Mark,
+) -> (usize, usize) {
+    if board.is_over() {
+        let lost = board.winner().is_some_and(|w| w != me);
+        return (1, lost as usize);
+    }
+    let moves = if board.to_move() == me {
+        let p = &block_on(sp.move_distributions(&[board], 0.0)).unwrap()[0];
+        let digit = |m: usize| sp.vocab().encode(&format!("{}", m + 1))[0] as usize;
+        let legal = board.legal_moves();
+        let best =
+            legal.iter().copied().fold(
+                legal[0],
+                |b, m| if p[digit(m)] > p[digit(b)] { m } else { b },
+            );
+        vec![best]
+    } else {
+        solver.optimal_moves(&board)
+    };
+    moves.into_iter().fold((0, 0), |(l, w), m| {
+        let (l2, w2) = lines_from(sp, solver, board.play(m).unwrap(), me);
+        (l + l2, w + w2)
+    })
+}
+
+/// The exhaustive evaluation agrees with a recursion over the tree, for a fresh model (which
+/// loses lines in both seats) and one trained a few steps, and its counts are consistent.
+#[test]
+fn the_worst_case_counts_every_optimal_line() {
+    let cfg = TicTacToeConfig {
+        seed: 1,
+        games_per_step: 16,
+        eval_games: 2,
+        ..shipped()
+    };
+    let mut sp = TicTacToeSelfPlay::new(cfg, CpuKernels::new()).unwrap();
+    let mut solver = Solver::new();
+    for round in 0..2 {
+        let w = block_on(sp.worst_case()).unwrap();
+        for (seat, me) in [Mark::X, Mark::O].into_iter().enumerate() {
+            let (lines, lost) = lines_from(&mut sp, &mut solver, Board::new(), me);
+            assert_eq!(
+                (w.lines[seat], w.lost[seat]),
+                (lines, lost),
+                "round {round}, {me:?}"
+            );
+            assert!(w.mistakes[seat] <= w.positions[seat] && w.positions[seat] > 0);
+            assert_eq!(
+                w.lost[seat] > 0,
+                w.mistakes[seat] > 0,
+                "round {round}, {me:?}"
+            );
+        }
+        if round == 0 {
+            assert!(
+                w.lost[0] + w.lost[1] > 0,
+                "a fresh model loses some line: {w:?}"
+            );
+        }
+        for _ in 0..5 {
+            block_on(sp.train_step()).unwrap();
+        }
+    }
 }

@@ -13,7 +13,9 @@ use serde_json::json;
 use spar_model::block_on;
 use spar_train::atomic::write_atomic;
 use spar_train::backend::{check_kernels, Backend};
-use spar_train::tictactoe_selfplay::{Record, TicTacToeConfig, TicTacToeSelfPlay, TicTacToeState};
+use spar_train::tictactoe_selfplay::{
+    Record, TicTacToeConfig, TicTacToeSelfPlay, TicTacToeState, WorstCase,
+};
 use std::fs;
 use std::path::Path;
 
@@ -79,6 +81,7 @@ fn play(
         log.line(&v)?;
         eprintln!("step {step:>5}  vs solver: {}", record(&e.vs_solver));
         eprintln!("             vs random: {}", record(&e.vs_random));
+        eprintln!("             {}", worst_case(&e.worst_case));
         Ok(e)
     };
     // The evaluation due at the start (or at a resumed step: the metrics file keeps only
@@ -136,6 +139,15 @@ fn play(
         count(end.vs_solver.loss, end.vs_solver.games),
         end.vs_solver.games
     );
+    println!("{}", worst_case(&end.worst_case));
     println!("metrics and plot under {}", out.display());
     Ok(())
+}
+
+/// One line of the exhaustive evaluation against every optimal line of the solver.
+fn worst_case(w: &WorstCase) -> String {
+    format!(
+        "every solver line: lost as X {} of {} lines ({} of {} positions a mistake), as O {} of {} ({} of {})",
+        w.lost[0], w.lines[0], w.mistakes[0], w.positions[0], w.lost[1], w.lines[1], w.mistakes[1], w.positions[1]
+    )
 }

@@ -69,6 +69,32 @@ pub struct TicTacToeConfig {
     /// the solver's value for the mover (0 for an optimal move, −1 or −2 for a mistake;
     /// 0: off).
     pub solver_credit: f64,
+    /// Which moves the solver's credit reaches ([`SolverCreditMode`]; the answer played by
+    /// default).
+    #[serde(default)]
+    pub solver_credit_mode: SolverCreditMode,
+}
+
+/// How the exact solver's per-move credit (`solver_credit = k > 0`) enters the update. With
+/// `q` the model's distribution restricted to the empty squares and `Q*(a)` the solver's
+/// value for the mover after square `a`:
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SolverCreditMode {
+    /// `k · (Q*(answer) − V*(before))` added to the played answer's advantage.
+    #[default]
+    Played,
+    /// Every empty square instead of the answer played: each decision adds
+    /// `k · Σ_a q(a) Q*(a)` to its objective, whose gradient
+    /// `k Σ_a q(a) (Q*(a) − Σ_b q(b) Q*(b)) ∇ log q(a)` is the expectation of the played
+    /// credit's (mean actor-critic, Allen et al. 2017): no sampling noise, and the optimal
+    /// squares are pushed up even when the answer drawn was a mistake. Needs `mask_illegal`.
+    Expected,
+    /// Not reinforcement learning: `k · log Σ_{a optimal} q(a)`, the log-probability of the
+    /// solver's optimal set at the positions the model's games reach (imitation of the
+    /// solver on-policy, as DAgger). A reference for what the same model, games and steps
+    /// reach when told the answer. Needs `mask_illegal`.
+    Imitate,
 }
 
 impl Default for TicTacToeConfig {
@@ -106,6 +132,7 @@ impl Default for TicTacToeConfig {
             entropy_coef_end: None,
             opponent_baselines: false,
             solver_credit: 0.0,
+            solver_credit_mode: SolverCreditMode::Played,
         }
     }
 }
@@ -162,6 +189,14 @@ impl TicTacToeConfig {
         }
         if !(self.solver_credit >= 0.0 && self.solver_credit.is_finite()) {
             return bad("solver_credit", "must be finite and ≥ 0");
+        }
+        if self.solver_credit_mode != SolverCreditMode::Played
+            && !(self.mask_illegal && self.solver_credit > 0.0)
+        {
+            return bad(
+                "solver_credit_mode",
+                "needs `mask_illegal = true` and `solver_credit` > 0",
+            );
         }
         if let Some(e) = self.entropy_coef_end {
             if !(e >= 0.0 && e.is_finite()) {

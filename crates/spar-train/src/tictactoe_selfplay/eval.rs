@@ -1,14 +1,17 @@
 //! Evaluation: greedy play against the exact solver (uniform among its optimal moves, from
-//! a seeded stream, so its openings vary) and against a uniformly random player.
+//! a seeded stream, so its openings vary) and against a uniformly random player, and the
+//! worst case against the solver: every line of its optimal moves, exhaustively.
 
 use super::{Game, Player, TicTacToeSelfPlay, EVAL_STREAM};
 use crate::TrainError;
+use alloc::collections::BTreeSet;
+use alloc::vec;
 use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 use spar_model::Kernels;
-use spar_tasks::tictactoe::Board;
+use spar_tasks::tictactoe::{Board, Mark};
 
 /// Win, draw and loss rates of the model against one opponent (both seats pooled), and
 /// the fraction of games it forfeited.
@@ -35,6 +38,23 @@ pub struct Record {
     pub lost_as_o: usize,
 }
 
+/// The model's greedy play against every line of the solver's optimal moves, per seat
+/// (index 0: the model plays X, 1: O). The solver branches over all its optimal moves, the
+/// model answers its argmax (over the empty squares with masking; an illegal unrestricted
+/// argmax forfeits without), so `lost == [0, 0]` means no opening the solver may choose
+/// beats the model: the "never loses to the solver", without sampling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct WorstCase {
+    /// Lines (distinct move sequences to the end of the game) per seat.
+    pub lines: [usize; 2],
+    /// Of those, lines the model loses.
+    pub lost: [usize; 2],
+    /// Distinct positions the model answers on those lines.
+    pub positions: [usize; 2],
+    /// Of those, positions where its answer lowers the solver's value for it (a mistake).
+    pub mistakes: [usize; 2],
+}
+
 /// The model's record against the solver and against the random player.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 pub struct TicTacToeEval {
@@ -42,6 +62,9 @@ pub struct TicTacToeEval {
     pub vs_solver: Record,
     /// Against a uniformly random legal player.
     pub vs_random: Record,
+    /// Against every line of perfect play.
+    #[serde(default)]
+    pub worst_case: WorstCase,
 }
 
 impl<K: Kernels> TicTacToeSelfPlay<K> {
@@ -100,6 +123,74 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
             match opp {
                 Player::Solver => out.vs_solver = r,
                 _ => out.vs_random = r,
+            }
+        }
+        out.worst_case = self.worst_case().await?;
+        Ok(out)
+    }
+
+    /// Greedy play against every line of the solver's optimal moves ([`WorstCase`]), one
+    /// batch of model answers per ply.
+    pub async fn worst_case(&mut self) -> Result<WorstCase, TrainError> {
+        let mut out = WorstCase::default();
+        for seat in 0..2 {
+            // Every line in flight ends at a board; a board the model answers on several
+            // lines is answered once per line (the answer is the same, greedy).
+            let mine = if seat == 0 { Mark::X } else { Mark::O };
+            let mut frontier = vec![Board::new()];
+            let mut seen = BTreeSet::new();
+            while !frontier.is_empty() {
+                let mut next = Vec::new();
+                let model_turn = frontier[0].to_move() == mine;
+                if model_turn {
+                    let dists = self.move_distributions(&frontier, 0.0).await?;
+                    for (board, p) in frontier.iter().zip(&dists) {
+                        let legal = board.legal_moves();
+                        let tok = |m: usize| self.square_tok[m] as usize;
+                        let best = legal.iter().copied().fold(legal[0], |b, m| {
+                            if p[tok(m)] > p[tok(b)] {
+                                m
+                            } else {
+                                b
+                            }
+                        });
+                        let argmax = (0..p.len()).fold(0, |b, i| if p[i] > p[b] { i } else { b });
+                        let forfeit = !self.config.mask_illegal && argmax != tok(best);
+                        let first = seen.insert(board.prompt(false));
+                        if first {
+                            out.positions[seat] += 1;
+                        }
+                        let after = board.play(best).expect("a legal square");
+                        let mistake =
+                            forfeit || -self.solver.value(&after) < self.solver.value(board);
+                        if first && mistake {
+                            out.mistakes[seat] += 1;
+                        }
+                        if forfeit {
+                            out.lines[seat] += 1;
+                            out.lost[seat] += 1;
+                        } else {
+                            next.push(after);
+                        }
+                    }
+                } else {
+                    for board in &frontier {
+                        for m in self.solver.optimal_moves(board) {
+                            next.push(board.play(m).expect("a legal square"));
+                        }
+                    }
+                }
+                frontier = Vec::new();
+                for b in next {
+                    if b.is_over() {
+                        out.lines[seat] += 1;
+                        if b.winner().is_some_and(|w| w != mine) {
+                            out.lost[seat] += 1;
+                        }
+                    } else {
+                        frontier.push(b);
+                    }
+                }
             }
         }
         Ok(out)
