@@ -1,7 +1,7 @@
 // The page: builds a run config from the controls, drives the wasm trainer one step at a
 // time (awaiting each step, then redrawing), and never leaves the page stuck: every failure
 // lands in #error and the controls are re-enabled.
-import init, { Demo, KuhnDemo, Gpu, Bench, tiny_config, kuhn_tiny_config } from './pkg/spar_web_demo.js';
+import init, { Demo, KuhnDemo, Gpu, Bench, tiny_config, kuhn_tiny_config, kuhn_small_config } from './pkg/spar_web_demo.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -73,12 +73,14 @@ function buildConfig() {
   return cfg;
 }
 
-// Kuhn-poker self-play: spar-train's KuhnConfig; for "small" the library's defaults with the
-// first published runs' optimiser (configs/kuhn_selfplay.toml: constant rate, β2 0.95).
+// Kuhn-poker self-play: spar-train's KuhnConfig. "small" is the average-policy recipe
+// (configs/kuhn_selfplay_average.toml: half the games against the average policy, quadratic
+// averaging, entropy 0.3 -> 0.02, a linearly decaying rate, the average distilled into the
+// model at the end); "tiny" has the same levers with few steps and games.
 function buildKuhnConfig() {
-  const cfg = $('size').value === 'tiny' ? JSON.parse(kuhn_tiny_config())
-    : { optim: { learning_rate: 0.001, lr_scheduler_type: 'constant', adam_beta2: 0.95 } };
+  const cfg = JSON.parse($('size').value === 'tiny' ? kuhn_tiny_config() : kuhn_small_config());
   if (params.get('kuhn_steps')) cfg.max_steps = Number(params.get('kuhn_steps'));
+  if (params.get('kuhn_distill_steps')) cfg.distill_steps = Number(params.get('kuhn_distill_steps'));
   return cfg;
 }
 
@@ -90,14 +92,23 @@ const LABELS = {
     'ba-label-1': 'held-out greedy accuracy', 'ba-label-2': 'mean completion length', 'ba-head': 'prompt',
   },
   kuhn: {
-    'cap-loss': 'Policy loss', 'cap-reward': "Player 1's mean payoff", 'cap-accuracy': 'Exploitability (0 at an equilibrium)',
+    'cap-loss': 'Policy loss', 'cap-reward': "Player 1's mean payoff",
     'cap-kl': 'Legal-answer mass (P(b) + P(p))', 'cap-length': 'Games forfeited by an illegal answer',
-    'ba-label-1': 'exploitability', 'ba-label-2': 'legal-answer mass', 'ba-head': 'P(b) at',
+    'ba-label-1': "model's exploitability (after: distilled)", 'ba-label-2': 'legal-answer mass', 'ba-head': 'P(b) at',
   },
 };
+// The exploitability chart's caption in Kuhn mode, with its legend (colours of the lines).
+const KUHN_EXPL_COLOR = '#087a20', KUHN_AVG_COLOR = '#d0650a';
+function kuhnCaption() {
+  const span = (color, text) => { const e = document.createElement('span'); e.style.color = color; e.textContent = text; return e; };
+  return ['Exploitability (0 at an equilibrium): ', span(KUHN_EXPL_COLOR, "model's policy"), ', ', span(KUHN_AVG_COLOR, 'average policy')];
+}
 function showMode(mode) {
   app.mode = mode;
   for (const [id, text] of Object.entries(LABELS[mode])) $(id).textContent = text;
+  if (mode === 'kuhn') $('cap-accuracy').replaceChildren(...kuhnCaption());
+  else $('cap-accuracy').textContent = 'Accuracy (verifier, a metric only)';
+  $('ba-row-3').hidden = mode !== 'kuhn';
   $('samples-panel').hidden = mode === 'kuhn';
   $('kuhn-panel').hidden = mode !== 'kuhn';
 }
@@ -143,34 +154,53 @@ async function pickBackend() {
 async function gpuHandle() { return app.gpu ? app.gpu.handle() : undefined; }
 
 // ---- charts ---------------------------------------------------------------------------
-function drawChart(canvas, points, color = '#2266cc') {
+// At most about this many points per line: a long run is thinned (keeping its last point).
+const MAX_POINTS = 600;
+function thin(points) {
+  if (points.length <= MAX_POINTS) return points;
+  const k = Math.ceil(points.length / MAX_POINTS);
+  const out = points.filter((_, i) => i % k === 0);
+  if (out[out.length - 1] !== points[points.length - 1]) out.push(points[points.length - 1]);
+  return out;
+}
+function drawChart(canvas, points, color = '#2266cc') { drawLines(canvas, [{ points, color }]); }
+// Lines of [x, y] points on one pair of axes; `dots` marks every point of a line.
+function drawLines(canvas, lines) {
   const ctx = canvas.getContext('2d'), W = canvas.width, H = canvas.height, P = 34;
   ctx.clearRect(0, 0, W, H);
   ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, W, H);
   ctx.strokeStyle = '#ccc'; ctx.strokeRect(P, 8, W - P - 8, H - P + 10 - 8);
-  if (points.length === 0) return;
-  const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
-  let x0 = Math.min(...xs), x1 = Math.max(...xs), y0 = Math.min(...ys, 0), y1 = Math.max(...ys);
+  lines = lines.map((l) => ({ ...l, points: thin(l.points.filter((p) => Number.isFinite(p[1]))) })).filter((l) => l.points.length);
+  if (lines.length === 0) return;
+  let x0 = Infinity, x1 = -Infinity, y0 = 0, y1 = -Infinity;
+  for (const l of lines) for (const [x, y] of l.points) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
   if (x1 === x0) x1 = x0 + 1; if (y1 === y0) y1 = y0 + 1;
   const sx = (x) => P + (x - x0) / (x1 - x0) * (W - P - 8), sy = (y) => H - P + 10 - (y - y0) / (y1 - y0) * (H - P + 2);
   ctx.fillStyle = '#555'; ctx.font = '10px sans-serif';
   ctx.fillText(y1.toPrecision(3), 2, 14); ctx.fillText(y0.toPrecision(3), 2, H - P + 10);
   ctx.fillText(String(x0), P, H - 8); ctx.fillText(String(x1), W - 30, H - 8);
-  ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.beginPath();
-  points.forEach((p, i) => (i ? ctx.lineTo(sx(p[0]), sy(p[1])) : ctx.moveTo(sx(p[0]), sy(p[1]))));
-  ctx.stroke();
-  ctx.fillStyle = color; // dots, so that a single step shows too
-  if (points.length < 60) for (const p of points) { ctx.beginPath(); ctx.arc(sx(p[0]), sy(p[1]), 2.5, 0, 2 * Math.PI); ctx.fill(); }
+  for (const { points, color, dots } of lines) {
+    ctx.strokeStyle = color; ctx.lineWidth = 1.5; ctx.beginPath();
+    points.forEach((p, i) => (i ? ctx.lineTo(sx(p[0]), sy(p[1])) : ctx.moveTo(sx(p[0]), sy(p[1]))));
+    ctx.stroke();
+    ctx.fillStyle = color; // dots, so that a single step shows too
+    if (dots || points.length < 60) for (const p of points) { ctx.beginPath(); ctx.arc(sx(p[0]), sy(p[1]), 2.5, 0, 2 * Math.PI); ctx.fill(); }
+  }
 }
 function redraw() {
   if (app.mode === 'kuhn') {
     const h = app.history.slice();
-    // The metrics' exploitability is the policy's before each step's update; the final policy
-    // closes the curve.
+    // The metrics' exploitability is the model's policy before each step's update; the final
+    // policy (after distillation, when the recipe distils) closes the curve, as a dot. The
+    // average policy's is after each step's policy joined it.
     const fin = app.evals.after ? [[app.evals.after.step, app.evals.after.exploitability]] : [];
     drawChart($('chart-loss'), h.map((m) => [m.step, m.loss]), '#444');
     drawChart($('chart-reward'), h.map((m) => [m.step, m.mean_payoff_p1]), '#2266cc');
-    drawChart($('chart-accuracy'), h.map((m) => [m.step, m.exploitability]).concat(fin), '#087a20');
+    drawLines($('chart-accuracy'), [
+      { points: h.map((m) => [m.step, m.exploitability]), color: KUHN_EXPL_COLOR },
+      { points: h.map((m) => [m.step, m.average_exploitability]), color: KUHN_AVG_COLOR },
+      { points: fin, color: KUHN_EXPL_COLOR, dots: true },
+    ]);
     drawChart($('chart-kl'), h.map((m) => [m.step, m.legal_mass]), '#b05500');
     drawChart($('chart-length'), h.map((m) => [m.step, m.forfeit_fraction]), '#7a2a9a');
     return;
@@ -195,13 +225,14 @@ function fillSamples(rows) {
   }));
 }
 const HIST_NAME = { '-': 'opening', p: 'after a pass', b: 'facing a bet', pb: 'facing a bet after passing' };
+const fix = (x, n) => (x == null ? '—' : x.toFixed(n));
 function fillPolicy(view) {
-  $('kuhn-step').textContent = view ? `step ${view.step}, exploitability ${view.exploitability.toFixed(4)}` : '—';
+  $('kuhn-step').textContent = view ? `step ${view.step}: exploitability of the model's policy ${view.exploitability.toFixed(4)}, of the average policy ${fix(view.average_exploitability, 4)}` : '—';
   const tb = $('kuhn-policy').querySelector('tbody');
   tb.replaceChildren(...(view ? view.rows : []).map((r) => {
     const tr = document.createElement('tr');
     const nash = r.nash[0] === r.nash[1] ? r.nash[0].toFixed(3) : `${r.nash[0].toFixed(3)}–${r.nash[1].toFixed(3)}`;
-    for (const t of [`P${r.player}`, r.card, `${r.history} (${HIST_NAME[r.history]})`, r.bet_means, r.p_bet.toFixed(3), nash]) {
+    for (const t of [`P${r.player}`, r.card, `${r.history} (${HIST_NAME[r.history]})`, r.bet_means, r.p_bet.toFixed(3), fix(r.p_bet_average, 3), nash]) {
       const td = document.createElement('td'); td.textContent = t; tr.append(td);
     }
     return tr;
@@ -214,6 +245,8 @@ function fillKuhnBeforeAfter() {
   $('acc-after').textContent = f(a, 'exploitability');
   $('len-before').textContent = f(b, 'legal_mass');
   $('len-after').textContent = f(a, 'legal_mass');
+  $('avg-before').textContent = fix(b && b.average_exploitability, 4);
+  $('avg-after').textContent = fix(a && a.average_exploitability, 4);
   const tb = $('ba-samples').querySelector('tbody');
   tb.replaceChildren(...(b ? b.rows : []).map((r, i) => {
     const tr = document.createElement('tr');
@@ -275,7 +308,9 @@ async function newDemo() {
 
 function stepText(m) {
   if (app.mode === 'kuhn') {
-    return `step ${m.step + 1} / ${app.total} (self-play) exploitability ${m.exploitability.toFixed(4)} payoff P1 ${m.mean_payoff_p1.toFixed(3)}`;
+    const d = m.distill;
+    return `step ${m.step + 1} / ${app.total} (self-play) exploitability: model ${m.exploitability.toFixed(4)}, average ${m.average_exploitability.toFixed(4)}` +
+      (d ? `; distilled into the model (${d.steps} steps): ${d.exploitability.toFixed(4)}` : '');
   }
   return `step ${m.step + 1} / ${app.total} (${m.phase}) loss ${m.loss.toFixed(4)}` +
     (m.phase === 'rl' ? ` reward ${m.reward.toFixed(3)}` : '');
@@ -290,28 +325,44 @@ function runLoop() {
   return app.loopPromise;
 }
 
+// Redraws and yields to the browser (paint, clicks) at most this often (ms): a self-play
+// step takes a few milliseconds and a run has thousands.
+const FRAME_MS = 50;
 async function loop() {
   const id = ++app.runId, demo = app.demo;
   const live = () => id === app.runId;
   setState('running');
   try {
     if (!app.evals.before) await snapshotEval('before');
+    // The Kuhn policy panel is refreshed about a hundred times a run (every 10 steps at least).
+    const policyEvery = Math.max(10, Math.round(app.total / 100));
+    let lastFrame = 0;
     while (app.state === 'running' && live()) {
       const step = app.demo.step_index();
       if (step >= app.total) break;
+      if (app.mode === 'kuhn' && step === app.total - 1 && app.config.distill_steps > 0) {
+        $('step-text').textContent += ` — last step, then distilling the average policy into the model (${app.config.distill_steps} steps)…`;
+        await new Promise((r) => setTimeout(r, 0));
+      }
       const m = JSON.parse(await demo.step());
       if (app.demo !== demo) return; // Reset or a new run meanwhile: drop it
       if (app.timing.firstStepMs === null) app.timing.firstStepMs = performance.now();
       app.history.push(m);
-      $('progress').value = m.step + 1;
-      $('step-text').textContent = stepText(m);
-      redraw();
+      const last = m.step + 1 >= app.total;
       if (app.afterStep) app.afterStep(m); // a test hook (tests/e2e.mjs pauses with it)
+      if (last || app.state !== 'running' || performance.now() - lastFrame >= FRAME_MS) {
+        $('progress').value = m.step + 1;
+        $('step-text').textContent = stepText(m);
+        redraw();
+      }
       if (!live()) return; // superseded by Resume: the new loop goes on
       if (app.mode === 'kuhn') {
-        if ((m.step + 1) % 10 === 0) fillPolicy(JSON.parse(await app.demo.policy()));
+        if ((m.step + 1) % policyEvery === 0) fillPolicy(JSON.parse(await app.demo.policy()));
       } else if ((m.step + 1) % 25 === 0) fillSamples(JSON.parse(await app.demo.samples(6)));
-      await new Promise((r) => setTimeout(r, 0)); // let the page paint and take clicks
+      if (performance.now() - lastFrame >= FRAME_MS) {
+        await new Promise((r) => setTimeout(r, 0)); // let the page paint and take clicks
+        lastFrame = performance.now();
+      }
     }
     if (!live()) return;
     if (app.state === 'running') {
@@ -401,8 +452,13 @@ $('download').onclick = download;
 // The size menu describes the run the chosen reward gives.
 const SIZE_TEXT = {
   task: { small: 'small (2 layers × 64, ~1 min on a GPU)', tiny: 'tiny (1 layer × 32, seconds)' },
-  kuhn: { small: 'small (1 layer × 16, 600 steps × 64 games)', tiny: 'tiny (1 layer × 16, 40 steps × 32 games)' },
+  kuhn: { small: 'small (1 layer × 16, 6000 steps × 512 games, average policy, ~30 s on a 2-core CPU)', tiny: 'tiny (1 layer × 16, 40 steps × 32 games, average policy, seconds)' },
 };
+// The Kuhn sizes described from their configs once the module has loaded.
+function kuhnSizeText(name, cfg, time) {
+  const m = cfg.model;
+  return `${name} (${m.n_layer} layer${m.n_layer > 1 ? 's' : ''} × ${m.n_embd}, ${cfg.max_steps} steps × ${cfg.games_per_step} games, average policy, ${time})`;
+}
 function sizeText() {
   const t = SIZE_TEXT[$('reward').value === 'kuhn' ? 'kuhn' : 'task'];
   for (const o of $('size').options) o.textContent = t[o.value];
@@ -417,6 +473,9 @@ sizeText();
 try {
   await init();
   app.timing.wasmReadyMs = performance.now();
+  SIZE_TEXT.kuhn = { small: kuhnSizeText('small', JSON.parse(kuhn_small_config()), '~30 s on a 2-core CPU'),
+    tiny: kuhnSizeText('tiny', JSON.parse(kuhn_tiny_config()), 'seconds') };
+  sizeText();
   await pickBackend();
   setState('idle');
   document.body.dataset.ready = '1';

@@ -199,8 +199,27 @@ impl<K: Kernels> C0Bench<K> {
 }
 
 /// The Kuhn-poker self-play run of the page's "tiny" size (and of the browser test): the
-/// library's default model and settings, fewer steps and games.
+/// average-policy recipe's levers (half the games against the average policy, quadratic
+/// averaging, the entropy schedule, a decaying learning rate, distillation of the average at
+/// the end) on the library's default model, with few steps and games.
 pub const KUHN_TINY_CONFIG_JSON: &str = include_str!("../tests/kuhn_tiny.json");
+
+/// The page's "tiny" Kuhn run as complete `KuhnConfig` JSON ([`KUHN_TINY_CONFIG_JSON`] with
+/// the library's defaults filled in).
+pub fn kuhn_tiny_config_json() -> Result<String, String> {
+    let cfg = parse_kuhn_config(KUHN_TINY_CONFIG_JSON)?;
+    serde_json::to_string(&cfg).map_err(|e| e.to_string())
+}
+
+/// The average-policy recipe (`configs/kuhn_selfplay_average.toml`, EXPERIMENTS.md "Kuhn: the
+/// average policy"), the page's "small" Kuhn size.
+pub const KUHN_AVERAGE_TOML: &str = include_str!("../../configs/kuhn_selfplay_average.toml");
+
+/// The page's "small" Kuhn run as `KuhnConfig` JSON: [`KUHN_AVERAGE_TOML`] as shipped.
+pub fn kuhn_small_config_json() -> Result<String, String> {
+    let cfg = KuhnConfig::from_toml(KUHN_AVERAGE_TOML).map_err(|e| e.to_string())?;
+    serde_json::to_string(&cfg).map_err(|e| e.to_string())
+}
 
 /// Parses a Kuhn self-play configuration from JSON (the `KuhnConfig` fields; missing ones
 /// take the library's defaults).
@@ -223,6 +242,8 @@ pub struct KuhnPolicyRow {
     pub bet_means: &'static str,
     /// The model's P(bet | legal answer) there.
     pub p_bet: f64,
+    /// The average policy's P(bet) there (absent before the first step).
+    pub p_bet_average: Option<f64>,
     /// The range of P(bet) over the game's equilibria (player 1's bluffing frequency
     /// `α ∈ [0, 1/3]`; a single value where every equilibrium agrees).
     pub nash: [f64; 2],
@@ -233,25 +254,40 @@ pub struct KuhnPolicyRow {
 pub struct KuhnPolicyView {
     /// Self-play steps done when it was read.
     pub step: u32,
-    /// Exploitability of the policy (0 exactly at an equilibrium).
+    /// Exploitability of the model's policy (0 exactly at an equilibrium).
     pub exploitability: f64,
+    /// Exploitability of the average of the policies played so far (absent before the first
+    /// step); after distillation the model's policy is this average.
+    pub average_exploitability: Option<f64>,
     /// Mean probability of a legal answer (`b` or `p`) over the 12 information sets.
     pub legal_mass: f64,
     /// The 12 information sets, player 1's first.
     pub rows: Vec<KuhnPolicyRow>,
 }
 
-/// Reads the model's induced policy at every information set.
+/// Reads the model's induced policy at every information set, beside the run's average
+/// policy (none before the first step).
 pub async fn kuhn_policy<K: Kernels>(
     sp: &mut KuhnSelfPlay<K>,
 ) -> Result<KuhnPolicyView, TrainError> {
     let (policy, legal_mass) = sp.induced_policy().await?;
-    Ok(policy_view(sp.step(), &policy, legal_mass))
+    let average = (sp.step() > 0).then(|| sp.average_policy());
+    Ok(policy_view(
+        sp.step(),
+        &policy,
+        legal_mass,
+        average.as_ref(),
+    ))
 }
 
-/// The panel's view of `policy` (in player order: player 1's opening and facing-a-bet sets,
-/// then player 2's).
-pub fn policy_view(step: u32, policy: &KuhnPolicy, legal_mass: f64) -> KuhnPolicyView {
+/// The panel's view of `policy` and, if given, the `average` policy (in player order: player
+/// 1's opening and facing-a-bet sets, then player 2's).
+pub fn policy_view(
+    step: u32,
+    policy: &KuhnPolicy,
+    legal_mass: f64,
+    average: Option<&KuhnPolicy>,
+) -> KuhnPolicyView {
     let (lo, hi) = (
         KuhnPolicy::equilibrium(0.0).expect("0 is a valid alpha"),
         KuhnPolicy::equilibrium(1.0 / 3.0).expect("1/3 is a valid alpha"),
@@ -275,6 +311,7 @@ pub fn policy_view(step: u32, policy: &KuhnPolicy, legal_mass: f64) -> KuhnPolic
                 history,
                 bet_means,
                 p_bet: policy.prob_bet(c, h),
+                p_bet_average: average.map(|a| a.prob_bet(c, h)),
                 nash: [a.min(b), a.max(b)],
             });
         }
@@ -282,6 +319,7 @@ pub fn policy_view(step: u32, policy: &KuhnPolicy, legal_mass: f64) -> KuhnPolic
     KuhnPolicyView {
         step,
         exploitability: exploitability(policy),
+        average_exploitability: average.map(exploitability),
         legal_mass,
         rows,
     }
@@ -295,7 +333,7 @@ mod tests {
     #[test]
     fn policy_view_of_an_equilibrium_is_unexploitable_and_inside_the_nash_ranges() {
         let eq = KuhnPolicy::equilibrium(0.2).unwrap();
-        let v = policy_view(0, &eq, 1.0);
+        let v = policy_view(0, &eq, 1.0, None);
         assert_eq!(v.rows.len(), 12);
         assert!(v.exploitability.abs() < 1e-12);
         for r in &v.rows {
@@ -331,6 +369,82 @@ mod tests {
             after.rows.iter().map(|r| r.p_bet).collect::<Vec<_>>(),
             "one step moves the policy"
         );
+    }
+
+    #[test]
+    fn policy_view_shows_the_average_beside_the_model() {
+        let (model, avg) = (
+            KuhnPolicy::always_bet(),
+            KuhnPolicy::equilibrium(0.1).unwrap(),
+        );
+        let v = policy_view(3, &model, 0.9, Some(&avg));
+        assert!((v.exploitability - 1.0 / 3.0).abs() < 1e-12);
+        assert!(v.average_exploitability.unwrap().abs() < 1e-12);
+        for r in &v.rows {
+            assert_eq!(r.p_bet, 1.0);
+            let a = r.p_bet_average.unwrap();
+            assert!(r.nash[0] - 1e-12 <= a && a <= r.nash[1] + 1e-12, "{r:?}");
+        }
+        let json = serde_json::to_value(policy_view(0, &model, 0.9, None)).unwrap();
+        assert!(json["average_exploitability"].is_null());
+        assert!(json["rows"][0]["p_bet_average"].is_null());
+    }
+
+    #[test]
+    fn the_small_kuhn_size_is_the_average_policy_recipe() {
+        let cfg = parse_kuhn_config(&kuhn_small_config_json().unwrap()).unwrap();
+        assert_eq!(cfg, KuhnConfig::from_toml(KUHN_AVERAGE_TOML).unwrap());
+        assert!(cfg.opponent_average_fraction > 0.0 && cfg.distill_steps > 0);
+        assert!(cfg.entropy_coef_end.unwrap() < cfg.entropy_coef);
+        assert_eq!(
+            cfg.average_weighting,
+            spar_train::kuhn_selfplay::AverageWeighting::Quadratic
+        );
+        assert_eq!(
+            cfg.optim.lr_scheduler_type,
+            spar_train::optim::SchedulerType::Linear
+        );
+    }
+
+    #[test]
+    fn the_tiny_kuhn_run_uses_the_levers_and_its_average_falls_and_is_distilled() {
+        let cfg = parse_kuhn_config(KUHN_TINY_CONFIG_JSON).unwrap();
+        assert_eq!(
+            parse_kuhn_config(&kuhn_tiny_config_json().unwrap()).unwrap(),
+            cfg
+        );
+        let small = parse_kuhn_config(&kuhn_small_config_json().unwrap()).unwrap();
+        // The recipe's levers, with fewer steps, games and distillation steps.
+        assert_eq!(
+            cfg.opponent_average_fraction,
+            small.opponent_average_fraction
+        );
+        assert_eq!(cfg.average_weighting, small.average_weighting);
+        assert_eq!(cfg.entropy_coef_end, small.entropy_coef_end);
+        assert_eq!(cfg.optim, small.optim);
+        assert!(cfg.distill_steps > 0);
+        // The browser test's run: the tiny size cut to 12 steps.
+        let cfg = KuhnConfig {
+            max_steps: 12,
+            ..cfg
+        };
+        let mut sp = KuhnSelfPlay::new(cfg, CpuKernels::new()).unwrap();
+        let before = block_on(kuhn_policy(&mut sp)).unwrap();
+        assert!(before.average_exploitability.is_none());
+        let mut last = None;
+        for _ in 0..12 {
+            last = Some(block_on(sp.train_step()).unwrap());
+        }
+        let m = last.unwrap();
+        let d = m.distill.expect("the last step distils");
+        let after = block_on(kuhn_policy(&mut sp)).unwrap();
+        let avg = after.average_exploitability.unwrap();
+        assert_eq!(avg, m.average_exploitability);
+        assert!(avg < before.exploitability - 0.03, "{avg}");
+        // The model's policy is the average's after distillation.
+        assert!((after.exploitability - avg).abs() < 0.005, "{after:?}");
+        assert!((d.exploitability - after.exploitability).abs() < 1e-9);
+        assert!(d.max_gap < 0.01 && after.legal_mass > 0.99, "{d:?}");
     }
 
     #[test]

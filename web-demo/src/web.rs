@@ -342,8 +342,9 @@ impl KuhnDemo {
         })
     }
 
-    /// The induced policy (P(bet) at the 12 information sets, exploitability, legal mass) as
-    /// JSON.
+    /// The induced policy (P(bet) at the 12 information sets, exploitability, legal mass)
+    /// beside the average policy's P(bet) and exploitability, as JSON (spar-web-demo's
+    /// `KuhnPolicyView`).
     pub fn policy(&self) -> js_sys::Promise {
         self.run(|mut t| async move {
             let r = kuhn_policy(&mut t).await;
@@ -356,10 +357,18 @@ impl KuhnDemo {
     }
 }
 
-/// The Kuhn self-play run of the page's "tiny" size (tests/kuhn_tiny.json).
+/// The Kuhn self-play run of the page's "tiny" size (tests/kuhn_tiny.json, the library's
+/// defaults filled in) as `KuhnConfig` JSON.
 #[wasm_bindgen]
-pub fn kuhn_tiny_config() -> String {
-    crate::demo::KUHN_TINY_CONFIG_JSON.to_string()
+pub fn kuhn_tiny_config() -> Result<String, JsValue> {
+    crate::demo::kuhn_tiny_config_json().map_err(err)
+}
+
+/// The Kuhn self-play run of the page's "small" size: the average-policy recipe
+/// (configs/kuhn_selfplay_average.toml) as `KuhnConfig` JSON.
+#[wasm_bindgen]
+pub fn kuhn_small_config() -> Result<String, JsValue> {
+    crate::demo::kuhn_small_config_json().map_err(err)
 }
 
 /// The tiny run's config (tests/tiny.json), the page's "tiny" size.

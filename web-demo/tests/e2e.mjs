@@ -6,8 +6,10 @@
 // Asserts: WebGPU ran (the adapter is shown); the first log-probabilities match the native
 // CPU backend's (REF_JSON, from `cargo run --example reference`) within LOGPROB_TOL; the SFT
 // loss falls over its 20 steps; the RL step completes; Download gives the five checkpoint
-// files (saved under OUT_DIR/checkpoint for `spar eval`); Kuhn-poker self-play runs, its
-// exploitability is finite and moves, its first value matches the native backend's, and
+// files (saved under OUT_DIR/checkpoint for `spar eval`); Kuhn-poker self-play runs on the
+// average-policy recipe's levers, its exploitability is finite and moves, its first value
+// matches the native backend's, the average policy's exploitability falls, the last step
+// distils the average into the model and the page shows both numbers, and
 // pause/resume/reset work; failures (a start the trainer rejects, a failing download, and on
 // WebGPU a failing buffer read-back, injected into the browser's WebGPU object) show a
 // message and leave the page usable. Writes OUT_DIR/e2e.png, OUT_DIR/e2e-kuhn.png and
@@ -140,15 +142,17 @@ try {
   check(Number.isFinite(result.autostart_first_step_ms), `page load to first training step: ${Math.round(result.autostart_first_step_ms)} ms`);
   await ap.close();
 
-  // Kuhn-poker self-play on the same backend: a few steps, pause/resume, reset.
-  const KUHN_STEPS = 12;
+  // Kuhn-poker self-play on the same backend: a few steps and a short distillation (a step
+  // takes seconds on a software WebGPU adapter), pause/resume, reset.
+  const KUHN_STEPS = 12, KUHN_DISTILL = 40;
   const kp = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   kp.on('pageerror', (e) => console.log(`[kuhn page error] ${e.message}`));
-  await kp.goto(`${BASE_URL}?size=tiny&reward=kuhn&kuhn_steps=${KUHN_STEPS}${BACKEND === 'cpu' ? '&backend=cpu' : ''}`);
+  await kp.goto(`${BASE_URL}?size=tiny&reward=kuhn&kuhn_steps=${KUHN_STEPS}&kuhn_distill_steps=${KUHN_DISTILL}${BACKEND === 'cpu' ? '&backend=cpu' : ''}`);
   await kp.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
   // Press Pause from the page right after the third step (a click from here could come
   // after the last step on a fast backend).
   await kp.evaluate(() => { window.sparApp.afterStep = (m) => { if (m.step === 2) document.getElementById('pause').click(); }; });
+  const tKuhn = Date.now();
   await kp.click('#train');
   await kp.waitForFunction(() => window.sparApp.state !== 'running', null, { timeout: 120000 });
   check(await kp.getAttribute('#status', 'data-state') === 'paused', `Kuhn self-play runs on ${backend} and pauses (${await kp.textContent('#error')})`);
@@ -158,8 +162,9 @@ try {
   const n2 = await kp.evaluate(() => window.sparApp.history.length);
   check(n1 === 3 && n2 === 3, `Pause holds self-play after step 3 (${n1}, then ${n2})`);
   await kp.click('#resume');
-  await kp.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 240000 });
+  await kp.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 480000 });
   check(await kp.getAttribute('#status', 'data-state') === 'done', `Resume runs self-play to the end (${await kp.textContent('#error')})`);
+  result.kuhn_wall_s = (Date.now() - tKuhn) / 1000; // with the one-second check of Pause
   const kuhn = await kp.evaluate(() => ({ history: window.sparApp.history, evals: window.sparApp.evals }));
   const expl = kuhn.history.map((m) => m.exploitability);
   result.kuhn_exploitability = expl.concat([kuhn.evals.after.exploitability]);
@@ -170,12 +175,29 @@ try {
   const kDiff = Math.abs(expl[0] - REF.kuhn_exploitability_0);
   result.kuhn_exploitability_0_diff_vs_native = kDiff;
   check(kDiff < 1e-4, `the first exploitability matches the native CPU backend (${expl[0].toFixed(6)} vs ${REF.kuhn_exploitability_0.toFixed(6)})`);
+  // The average policy: its exploitability falls (natively 0.448 -> 0.387 over these 12
+  // steps), the last step distils it into the model (natively 0.388), and the page shows it
+  // beside the model's.
+  const avg = kuhn.history.map((m) => m.average_exploitability);
+  const dist = kuhn.history[KUHN_STEPS - 1].distill, after = kuhn.evals.after;
+  result.kuhn_average_exploitability = avg;
+  result.kuhn_distill = dist;
+  check(avg.every((x) => Number.isFinite(x) && x >= 0 && x <= 0.5) && avg[KUHN_STEPS - 1] < expl[0] - 0.03,
+    `the average policy's exploitability falls (${expl[0].toFixed(4)} -> ${avg[KUHN_STEPS - 1].toFixed(4)})`);
+  check(dist && dist.steps === KUHN_DISTILL && kuhn.history.slice(0, -1).every((m) => !m.distill), `the last step distils the average into the model (${dist && dist.steps} steps)`);
+  check(Math.abs(after.average_exploitability - avg[KUHN_STEPS - 1]) < 1e-12 && Math.abs(after.exploitability - after.average_exploitability) < 0.005 &&
+    Math.abs(dist.exploitability - after.exploitability) < 1e-9, `after distillation the model's policy is the average's (${after.exploitability.toFixed(4)} vs ${after.average_exploitability.toFixed(4)})`);
+  const shown = await kp.textContent('#kuhn-step');
+  check(shown.includes(after.exploitability.toFixed(4)) && shown.includes(after.average_exploitability.toFixed(4)) &&
+    Number(await kp.textContent('#avg-after')) === Number(after.average_exploitability.toFixed(4)), `the page shows both exploitabilities ("${shown}")`);
+  const avgCol = await kp.$$eval('#kuhn-policy tbody tr', (trs) => trs.map((tr) => Number(tr.children[5].textContent)));
+  check(avgCol.length === 12 && avgCol.every((p) => p >= 0 && p <= 1), "the policy panel shows the average policy's P(b)");
   const rows = await kp.$$eval('#kuhn-policy tbody tr', (trs) => trs.map((tr) => Number(tr.children[4].textContent)));
   check(rows.length === 12 && rows.every((p) => p >= 0 && p <= 1), 'the policy panel shows P(b) at the 12 information sets');
   const ba = [await kp.textContent('#acc-before'), await kp.textContent('#acc-after')].map(Number);
   check(ba.every(Number.isFinite) && Math.abs(ba[1] - kuhn.evals.after.exploitability) < 1e-4, `the before/after table shows exploitability (${ba.join(' -> ')})`);
   check(await kp.isDisabled('#download'), 'Download is off for a self-play model (not a spar eval checkpoint)');
-  check(/40 steps × 32 games/.test(await kp.textContent('#size option[value="tiny"]')), 'the size menu describes the self-play run');
+  check(/40 steps × 32 games/.test(await kp.textContent('#size option[value="tiny"]')) && /6000 steps × 512 games/.test(await kp.textContent('#size option[value="small"]')), 'the size menu describes the self-play runs');
   await kp.screenshot({ path: path.join(OUT_DIR, 'e2e-kuhn.png'), fullPage: true });
   await kp.click('#reset');
   check(await kp.getAttribute('#status', 'data-state') === 'idle' && (await kp.evaluate(() => window.sparApp.history.length)) === 0 &&
@@ -184,9 +206,10 @@ try {
 
   if (BACKEND === 'webgpu') {
     // A GPU failure in the middle of a run (every buffer read-back fails, as on a lost device)
-    // shows a message; once the GPU works again, Reset and Train run to the end.
+    // shows a message; once the GPU works again, Reset and Train run to the end (3 steps and
+    // 5 distillation steps: a step takes seconds on a software adapter).
     const gp = await browser.newPage();
-    await gp.goto(`${BASE_URL}?size=tiny&reward=kuhn&kuhn_steps=3`);
+    await gp.goto(`${BASE_URL}?size=tiny&reward=kuhn&kuhn_steps=3&kuhn_distill_steps=5`);
     await gp.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
     await gp.evaluate(() => {
       window.__mapAsync = GPUBuffer.prototype.mapAsync;

@@ -4,7 +4,8 @@
 //   BASE_URL=http://127.0.0.1:8000/ OUT=../docs/web-demo.png BACKEND=cpu TASK=sort node tests/screenshot.mjs
 //   BASE_URL=http://127.0.0.1:8000/ OUT=../docs/web-demo-kuhn.png BACKEND=cpu REWARD=kuhn node tests/screenshot.mjs
 //
-// (about 75 s and 6 s on a 2-core machine without a GPU; BACKEND unset uses WebGPU if offered).
+// (about 75 s and 30 s on a 2-core machine without a GPU; BACKEND unset uses WebGPU if offered:
+// the Kuhn run takes seconds a step on a software adapter such as SwiftShader).
 import { chromium } from 'playwright-core';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:8000/';

@@ -12,8 +12,8 @@
 use spar_gpu::{GpuContext, GpuKernels};
 use spar_model::kernels::{MatmulShape, Slice};
 use spar_model::{CpuKernels, Kernels};
-use spar_web_demo::demo::{KUHN_TINY_CONFIG_JSON, TINY_CONFIG_JSON};
-use spar_web_demo::web::{Demo, Gpu, KuhnDemo};
+use spar_web_demo::demo::{parse_kuhn_config, KUHN_TINY_CONFIG_JSON, TINY_CONFIG_JSON};
+use spar_web_demo::web::{kuhn_small_config, kuhn_tiny_config, Demo, Gpu, KuhnDemo};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -134,6 +134,9 @@ async fn page_steps(gpu: impl Fn() -> Option<Gpu>, backend: &str) -> (f64, f64) 
     let p: serde_json::Value = serde_json::from_str(&p.as_string().unwrap()).unwrap();
     assert_eq!(p["rows"].as_array().unwrap().len(), 12);
     assert_eq!(p["step"], 1);
+    // The average policy sits beside the model's, and is the metrics' own.
+    assert_eq!(p["average_exploitability"], k["average_exploitability"]);
+    assert!(p["rows"][0]["p_bet_average"].as_f64().is_some());
     if backend == "webgpu" {
         // A second call while one awaits the GPU is refused, not a panic. (On the CPU a
         // step finishes within its first poll, so calls never overlap there.)
@@ -170,4 +173,17 @@ async fn webgpu_path_trains_through_the_page_bindings_like_the_cpu() {
         (expl - cpu_expl).abs() < 1e-3,
         "exploitability {expl} vs cpu {cpu_expl}"
     );
+}
+
+#[wasm_bindgen_test]
+fn the_page_kuhn_sizes_are_complete_configs_with_the_average_policy_levers() {
+    for json in [
+        kuhn_tiny_config().expect("tiny"),
+        kuhn_small_config().expect("small"),
+    ] {
+        let cfg = parse_kuhn_config(&json).expect("a valid KuhnConfig");
+        assert!(cfg.opponent_average_fraction > 0.0 && cfg.distill_steps > 0);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(v["model"]["n_embd"].is_u64(), "defaults filled in: {v}");
+    }
 }
