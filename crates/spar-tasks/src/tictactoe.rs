@@ -192,8 +192,8 @@ impl Solver {
             } else {
                 let mut best = -1;
                 for m in moves {
-                    if let Ok(next) = board.play(m) {
-                        best = best.max(-self.value(&next));
+                    if let Ok(v) = self.move_value(board, m) {
+                        best = best.max(v);
                     }
                 }
                 best
@@ -203,13 +203,29 @@ impl Solver {
         v
     }
 
+    /// Value of playing `pos` for the player to move, under optimal play after it: +1 win,
+    /// 0 draw, −1 loss (the optimal moves are those whose value is [`Solver::value`]'s).
+    /// An occupied square or a finished game is the error [`Board::play`] gives.
+    ///
+    /// ```
+    /// use spar_tasks::tictactoe::{Board, Solver};
+    /// let mut solver = Solver::new();
+    /// let b = Board::new().play(4).unwrap(); // X in the centre
+    /// assert_eq!(solver.move_value(&b, 0), Ok(0)); // O in a corner draws
+    /// assert_eq!(solver.move_value(&b, 1), Ok(-1)); // O on an edge loses
+    /// assert!(solver.move_value(&b, 4).is_err());
+    /// ```
+    pub fn move_value(&mut self, board: &Board, pos: usize) -> Result<i8, MoveError> {
+        Ok(-self.value(&board.play(pos)?))
+    }
+
     /// All moves that keep the optimal value.
     pub fn optimal_moves(&mut self, board: &Board) -> Vec<usize> {
         let target = self.value(board);
         board
             .legal_moves()
             .into_iter()
-            .filter(|&m| board.play(m).is_ok_and(|next| -self.value(&next) == target))
+            .filter(|&m| self.move_value(board, m) == Ok(target))
             .collect()
     }
 

@@ -140,6 +140,15 @@ struct Decision {
     credit_value: f64,
 }
 
+/// The candidate token with the highest probability in `p` (the first of equals): the
+/// greedy answer.
+fn greedy(p: &[f64], cands: impl IntoIterator<Item = u32>) -> u32 {
+    cands
+        .into_iter()
+        .reduce(|b, c| if p[c as usize] > p[b as usize] { c } else { b })
+        .expect("at least one candidate")
+}
+
 fn seat_of(board: &Board) -> usize {
     if board.to_move() == Mark::X {
         0
@@ -353,8 +362,8 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                             .into_iter()
                             .map(|m| self.square_tok[m])
                             .collect();
-                        let argmax = (0..p.len()).fold(0, |b, i| if p[i] > p[b] { i } else { b });
-                        let argmax_illegal = !legal.contains(&(argmax as u32));
+                        let argmax = greedy(&p, 0..p.len() as u32);
+                        let argmax_illegal = !legal.contains(&argmax);
                         // The answer is drawn from `cands` with weights `p` (restricted to
                         // the legal squares with masking).
                         let cands: Vec<u32> = if self.config.mask_illegal {
@@ -379,21 +388,14 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                             let alt = self.config.mask_illegal.then(|| draw(rng));
                             (tok, alt)
                         } else {
-                            let best = cands.iter().copied().fold(cands[0], |b, c| {
-                                if p[c as usize] > p[b as usize] {
-                                    c
-                                } else {
-                                    b
-                                }
-                            });
-                            (best, None)
+                            (greedy(&p, cands.iter().copied()), None)
                         };
                         let legal_mass: f64 = legal.iter().map(|&c| p[c as usize]).sum();
                         let credit = match legal.iter().position(|&c| c == tok) {
                             Some(_) if self.config.solver_credit > 0.0 && temperature > 0.0 => {
                                 let before = self.solver.value(&board);
-                                let next = board.play(self.tok_square(tok)).expect("legal");
-                                (-self.solver.value(&next) - before) as f64
+                                let after = self.solver.move_value(&board, self.tok_square(tok));
+                                (after.expect("a legal square") - before) as f64
                             }
                             _ => 0.0,
                         };
@@ -404,10 +406,8 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                                 let qs: Vec<(u32, f64, f64)> = legal
                                     .iter()
                                     .map(|&c| {
-                                        let next =
-                                            board.play(self.tok_square(c)).expect("a legal square");
-                                        let v = -self.solver.value(&next) as f64;
-                                        (c, p[c as usize] / mass, v)
+                                        let v = self.solver.move_value(&board, self.tok_square(c));
+                                        (c, p[c as usize] / mass, v.expect("a legal square") as f64)
                                     })
                                     .collect();
                                 all_moves_weights(&qs, mode)

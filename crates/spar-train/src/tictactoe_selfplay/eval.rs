@@ -2,7 +2,7 @@
 //! a seeded stream, so its openings vary) and against a uniformly random player, and the
 //! worst case against the solver: every line of its optimal moves, exhaustively.
 
-use super::{Game, Player, TicTacToeSelfPlay, EVAL_STREAM};
+use super::{greedy, Game, Player, TicTacToeSelfPlay, EVAL_STREAM};
 use crate::TrainError;
 use alloc::collections::BTreeSet;
 use alloc::vec;
@@ -145,24 +145,19 @@ impl<K: Kernels> TicTacToeSelfPlay<K> {
                 if model_turn {
                     let dists = self.move_distributions(&frontier, 0.0).await?;
                     for (board, p) in frontier.iter().zip(&dists) {
-                        let legal = board.legal_moves();
-                        let tok = |m: usize| self.square_tok[m] as usize;
-                        let best = legal.iter().copied().fold(legal[0], |b, m| {
-                            if p[tok(m)] > p[tok(b)] {
-                                m
-                            } else {
-                                b
-                            }
-                        });
-                        let argmax = (0..p.len()).fold(0, |b, i| if p[i] > p[b] { i } else { b });
-                        let forfeit = !self.config.mask_illegal && argmax != tok(best);
+                        let legal = board.legal_moves().into_iter().map(|m| self.square_tok[m]);
+                        let tok = greedy(p, legal);
+                        let forfeit =
+                            !self.config.mask_illegal && greedy(p, 0..p.len() as u32) != tok;
                         let first = seen.insert(board.prompt(false));
                         if first {
                             out.positions[seat] += 1;
                         }
+                        let best = self.tok_square(tok);
                         let after = board.play(best).expect("a legal square");
-                        let mistake =
-                            forfeit || -self.solver.value(&after) < self.solver.value(board);
+                        let mistake = forfeit
+                            || self.solver.move_value(board, best).expect("a legal square")
+                                < self.solver.value(board);
                         if first && mistake {
                             out.mistakes[seat] += 1;
                         }
