@@ -118,6 +118,7 @@ pub mod kl;
 pub mod layout;
 pub mod math;
 pub mod nce;
+pub mod nft;
 pub mod osp;
 pub mod pass_at_k;
 pub mod ppo_clip;

@@ -9,6 +9,7 @@ use spar_losses::dpo::dpo_loss;
 use spar_losses::entropy::entropy_bonus;
 use spar_losses::grpo::{grpo_advantages, ScaleRewards};
 use spar_losses::nce::{info_nce, logistic_nce};
+use spar_losses::nft::{nft_loss, nft_on_policy_advantages, NftBatch, NftConfig};
 use spar_losses::pass_at_k::pass_at_k;
 use spar_losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossConfig};
 use spar_losses::preference::{PairGrads, PairLogprobs};
@@ -80,6 +81,11 @@ proptest! {
         let mut keep = vec![false; b];
         let _ = dynamic_sampling_keep(&adv, g, &mut keep);
         let _ = sequence_self_certainty(&lp, t, &mask);
+        let nft = NftConfig { clamp_negative: eps, neg_weight: beta, loss_type: mode, max_completion_length: k, ..NftConfig::default() };
+        let nft_batch = NftBatch { num_sequences: b, max_len: t, num_generations: g, logprobs: &lp, old_logprobs: Some(&old), mask: &mask, rewards: &adv };
+        let _ = nft_loss(&nft, &nft_batch, &mut grad);
+        let _ = nft_loss(&NftConfig::default(), &NftBatch { old_logprobs: None, ..nft_batch }, &mut grad);
+        let _ = nft_on_policy_advantages(&nft, &adv, g, &mut grad);
     }
 }
 
