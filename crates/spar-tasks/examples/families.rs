@@ -23,6 +23,12 @@ fn main() -> Result<(), TaskError> {
         Box::new(ProgramTasks::new(ProgramTaskKind::Deduction)),
         Box::new(ProgramTasks::new(ProgramTaskKind::Abduction)),
         Box::new(ProgramTasks::new(ProgramTaskKind::Induction)),
+        Box::new(Factoring::default()),
+        Box::new(AdditionTrace::default()),
+        Box::new(VerifyTask::new(Arithmetic::new(ArithOp::Add))),
+        Box::new(VerifyTask::new(Countdown::default())),
+        Box::new(VerifyTask::new(Factoring::default())),
+        Box::new(VerifyTask::new(AdditionTrace::default())),
     ];
     for task in &tasks {
         println!("== {} ({} levels)", task.name(), task.num_levels());

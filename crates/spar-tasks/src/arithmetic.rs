@@ -89,7 +89,7 @@ impl Arithmetic {
 }
 
 /// All prompt wordings of `a op b` in `format`; the first is the canonical one.
-fn variants(op: ArithOp, format: Format, a: i64, b: i64) -> Vec<String> {
+pub(crate) fn variants(op: ArithOp, format: Format, a: i64, b: i64) -> Vec<String> {
     match (format, op) {
         (Format::Compact | Format::StepByStep, ArithOp::Add) => alloc::vec![
             format!("{a}+{b}="),

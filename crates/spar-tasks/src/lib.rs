@@ -46,9 +46,20 @@
 //! | deduction | [`ProgramTasks`] `Deduction` | 5: 1–5 composed operations | `f(x)=rev(x)++x;f([1,2])=` → `[2,1,1,2]` | `f(x) = …; f(…) =`, `x=[1,2];rev(x)++x=`, `run … on …:` |
 //! | abduction | [`ProgramTasks`] `Abduction` | 5: as deduction | `f(x)=sum(x)*2;f(?)=12;?=` → `[6]` (any input with that output) | `f(x) = …; f(?) = 12; ? =`, `sum(x)*2==12;x=` |
 //! | induction | [`ProgramTasks`] `Induction` | 5: as deduction; 2 pairs shown, 2 held out | `f([1,2])=[2,1];f([3])=[3];f(x)=` → `rev(x)` (any program fitting all 4 pairs) | shown pairs reordered, `[1,2]->[2,1],[3]->[3] f(x)=` |
+//! | factoring | [`Factoring`] | 6: `n` < 100, < 1,000 (two primes); < 1,000 (three primes); < 10^4, < 10^5, < 10^6 (two primes) | `factor 221=` → `13*17` (the prime factors in any order) | `factor 221:`, `factors of 221:`, `221 factored:` |
+//! | trace | [`AdditionTrace`] | 5: operand digits 1+1, 2+1, 2+2, 3+1, 3+2 | `12+39:` → `2+9=11 c1; 1+3+1=5; = 51` (every step checked, [`check_trace`]) | `12 + 39:`, `add 12 39:`, `trace 12+39:` |
+//! | verify-addition, verify-subtraction, verify-multiplication, verify-countdown, verify-factoring, verify-trace | [`VerifyTask`] over the family after `verify-` | the family's | `verify 221=11*19?` → `no`; `verify 12+39=51?` → `yes` (half right, half near misses) | `check …?`, `… ok?`, `is … right?` |
 //!
 //! [`Format::Words`] writes sentences instead (`"What is 12 plus 34?"` → `"46"`).
 //! [`task_by_name`] builds any family from its name in the first column.
+//!
+//! # Checking is easier than solving
+//!
+//! Factoring ([`check_factors`] multiplies and tests primality), addition traces
+//! ([`check_trace`] names the first wrong step; [`corrupt_trace`] plants exactly one) and
+//! Countdown have cheap exact verifiers. Each has a verify form, [`VerifyTask`] over the
+//! [`Candidates`] a family can write: a problem plus a correct or plausibly wrong candidate,
+//! labelled `yes`/`no` by the family's own verifier, for training a model to judge answers.
 //!
 //! # Games
 //!
@@ -80,6 +91,7 @@ mod azr;
 mod azr_rules;
 mod countdown;
 mod error;
+mod factoring;
 mod game;
 mod interpreter;
 pub mod kuhn;
@@ -91,6 +103,8 @@ mod rng;
 mod sequence;
 mod task;
 pub mod tictactoe;
+mod trace;
+mod verify;
 mod vote;
 
 pub use answer::{extract_int, extract_list, Answer};
@@ -105,6 +119,10 @@ pub use azr_rules::{
 };
 pub use countdown::{check_countdown, extract_countdown, CdExpr, CdOp, Countdown, CountdownError};
 pub use error::TaskError;
+pub use factoring::{
+    check_factor_list, check_factors, extract_factors, is_prime, parse_factors, prime_factors,
+    FactorError, Factoring, MAX_FACTORING_N, MAX_FACTORS,
+};
 pub use game::{MoveError, Outcome};
 pub use interpreter::{run, run_with_usage, Limits, RunError, Usage, Value, HARD_MAX_DEPTH};
 pub use modular::{Modular, Parity};
@@ -113,4 +131,9 @@ pub use rational::Rational;
 pub use registry::{task_by_name, TASK_NAMES};
 pub use sequence::Sequence;
 pub use task::{ArithOp, Format, Instance, ModOp, Problem, SeqOp, Task};
+pub use trace::{
+    check_trace, corrupt_step, corrupt_trace, extract_trace, AddTrace, AdditionTrace, TraceColumn,
+    TraceError, MAX_TRACE_COLUMNS, MAX_TRACE_OPERAND,
+};
+pub use verify::{extract_verdict, Candidates, VerifyInstance, VerifyTask};
 pub use vote::{majority_vote, Vote};

@@ -96,6 +96,20 @@ pub enum Instance {
     },
     /// A proposer–solver program task (deduction, abduction or induction).
     Program(Box<crate::azr::ProgramTask>),
+    /// Factor the composite `n` into primes.
+    Factoring {
+        /// The number to factor.
+        n: u64,
+    },
+    /// Write the column-by-column trace of `a + b`.
+    AddTrace {
+        /// First operand.
+        a: u64,
+        /// Second operand.
+        b: u64,
+    },
+    /// Judge a candidate answer to a problem of another family (yes/no).
+    Verify(Box<crate::verify::VerifyInstance>),
 }
 
 /// A generated problem: the prompt shown to the model and the hidden answer.

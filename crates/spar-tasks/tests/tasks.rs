@@ -25,6 +25,18 @@ fn all_tasks() -> Vec<Box<dyn Task>> {
         ] {
             tasks.push(Box::new(ProgramTasks::new(kind).with_format(format)));
         }
+        tasks.push(Box::new(Factoring { format }));
+        tasks.push(Box::new(AdditionTrace { format }));
+        for name in [
+            "verify-addition",
+            "verify-subtraction",
+            "verify-multiplication",
+            "verify-countdown",
+            "verify-factoring",
+            "verify-trace",
+        ] {
+            tasks.push(task_by_name(name, format).unwrap());
+        }
     }
     tasks
 }
