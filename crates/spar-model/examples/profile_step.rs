@@ -7,7 +7,7 @@
 //! ```
 //! `train`: that many SFT steps on random tokens at the preset's bench batch; `sample`: that
 //! many generations of 16 prompts × 64 new tokens (temperature 1). Threads: as for
-//! `bench_table`, `MATMUL_NUM_THREADS` (default: all cores).
+//! `bench_table`, `SPAR_KERNEL_THREADS` or `MATMUL_NUM_THREADS` (default: all cores).
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

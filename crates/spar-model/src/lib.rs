@@ -7,8 +7,9 @@
 //! assert_eq!(layout.tensors()[0].name, "wte.weight");
 //! ```
 //!
-//! Features: `std` (default: files, `std::error::Error`), `threads` (default: multi-threaded
-//! matmul), `ndarray` (the `array` module: a batch's log-probs, entropies and logits as
+//! Features: `std` (default: files, `std::error::Error`), `threads` (default: the CPU
+//! kernels split their work over a persistent thread pool, `SPAR_KERNEL_THREADS` threads or
+//! all cores, with the same bits for any count), `ndarray` (the `array` module: a batch's log-probs, entropies and logits as
 //! arrays). Without default features the crate is `no_std` + `alloc`, with or without
 //! `ndarray`.
 #![cfg_attr(not(feature = "std"), no_std)]

@@ -17,7 +17,7 @@
 //! `MAX_STEPS` (default `grpo.max_steps`), `MAX_SECONDS` (default 600), `TARGET` (default
 //! 0.57, TRL's 6,213-step result rounded as the parity issue states it), `THRESHOLDS`
 //! (comma-separated, default `0.3,0.5,0.57`). Without `--features threads` the matmuls run on one thread; with it,
-//! `MATMUL_NUM_THREADS` and `SPAR_KERNEL_THREADS` choose the thread counts.
+//! `SPAR_KERNEL_THREADS` (or `MATMUL_NUM_THREADS`) chooses the thread count.
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
     match std::env::var(name) {

@@ -75,3 +75,67 @@ pub fn layernorm_backward(
         }
     }
 }
+
+/// The input gradient alone of [`layernorm_backward`] (`dinp += …`), for `s.rows` rows: the
+/// same arithmetic, so that rows can go to other threads than the weight gradients.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn layernorm_backward_input(
+    dinp: &mut [f32],
+    dout: &[f32],
+    inp: &[f32],
+    weight: &[f32],
+    mean: &[f32],
+    rstd: &[f32],
+    s: RowShape,
+) {
+    let c = s.c;
+    let w = &weight[..c];
+    for r in 0..s.rows {
+        let x = &inp[r * c..][..c];
+        let dy = &dout[r * c..][..c];
+        let (m, rs) = (mean[r], rstd[r]);
+        let mut g_mean = 0.0f32;
+        let mut gx_mean = 0.0f32;
+        for i in 0..c {
+            let xh = (x[i] - m) * rs;
+            let g = dy[i] * w[i];
+            g_mean += g;
+            gx_mean += g * xh;
+        }
+        g_mean /= c as f32;
+        gx_mean /= c as f32;
+        let dx = &mut dinp[r * c..][..c];
+        for i in 0..c {
+            let xh = (x[i] - m) * rs;
+            dx[i] += rs * (dy[i] * w[i] - g_mean - xh * gx_mean);
+        }
+    }
+}
+
+/// The weight and bias gradients alone of [`layernorm_backward`] (`dweight += Σ dy·x̂`,
+/// `dbias += Σ dy`, rows summed in order).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub fn layernorm_backward_params(
+    dweight: &mut [f32],
+    dbias: &mut [f32],
+    dout: &[f32],
+    inp: &[f32],
+    mean: &[f32],
+    rstd: &[f32],
+    s: RowShape,
+) {
+    let c = s.c;
+    let (dw, db) = (&mut dweight[..c], &mut dbias[..c]);
+    for r in 0..s.rows {
+        let x = &inp[r * c..][..c];
+        let dy = &dout[r * c..][..c];
+        let (m, rs) = (mean[r], rstd[r]);
+        for i in 0..c {
+            let xh = (x[i] - m) * rs;
+            db[i] += dy[i];
+            dw[i] += xh * dy[i];
+        }
+    }
+}

@@ -4,6 +4,8 @@
 //! `dinp = dout·Wᵀ`, `dW = inpᵀ·dout`, `db = Σ_rows dout`.
 
 use super::microgemm;
+use super::parallel;
+use super::pool::{part_range, Shared};
 use crate::kernels::MatmulShape;
 
 /// Products with at most this many rows go through the packing-free microkernel.
@@ -55,7 +57,11 @@ pub(crate) fn gemm(
     }
 }
 
-/// `out(rows,n) = inp(rows,k)·weight(k,n) + bias(n)`.
+/// Multiply-adds per thread below which a product stays on one thread.
+pub const MIN_PART_WORK: usize = 1 << 17;
+
+/// `out(rows,n) = inp(rows,k)·weight(k,n) + bias(n)`, the rows split over the kernel threads
+/// (each output row is computed the same way whatever thread takes it).
 pub fn matmul_forward(
     out: &mut [f32],
     inp: &[f32],
@@ -65,21 +71,39 @@ pub fn matmul_forward(
 ) {
     let MatmulShape { rows, k, n } = s;
     let out = &mut out[..rows * n];
-    let beta = match bias {
-        Some(b) => {
-            for row in out.chunks_exact_mut(n) {
-                row.copy_from_slice(&b[..n]);
-            }
-            1.0
+    // The path is chosen from the whole product, never from a part.
+    let small = rows <= SMALL_ROWS;
+    // Small products split in whole microkernel tiles.
+    let unit = if small { microgemm::MR } else { 1 };
+    let units = rows.div_ceil(unit);
+    let parts = parallel::parts_for(rows * k * n, MIN_PART_WORK).min(units);
+    let shared = Shared::new(out);
+    parallel::run(parts, &|p| {
+        let (u0, nu) = part_range(units, parts, p);
+        let r0 = u0 * unit;
+        let r = (nu * unit).min(rows - r0);
+        if r == 0 {
+            return;
         }
-        None => 0.0,
-    };
-    if rows <= SMALL_ROWS {
-        // Few rows (the decode step): packing the weights would cost as much as the product.
-        microgemm::gemm(rows, n, k, inp, k, 1, weight, n, out, n, 1.0, beta != 0.0);
-        return;
-    }
-    gemm(rows, k, n, inp, k, 1, weight, n, 1, beta, out, n);
+        // SAFETY: the parts' row runs are disjoint.
+        let out = unsafe { shared.range(r0 * n, r * n) };
+        let inp = &inp[r0 * k..];
+        let beta = match bias {
+            Some(b) => {
+                for row in out.chunks_exact_mut(n) {
+                    row.copy_from_slice(&b[..n]);
+                }
+                1.0
+            }
+            None => 0.0,
+        };
+        if small {
+            // Few rows (the decode step): packing the weights would cost as much as the product.
+            microgemm::gemm(r, n, k, inp, k, 1, weight, n, out, n, 1.0, beta != 0.0);
+        } else {
+            gemm(r, k, n, inp, k, 1, weight, n, 1, beta, out, n);
+        }
+    });
 }
 
 /// Accumulates `dinp += dout·weightᵀ`, `dweight += inpᵀ·dout`, `dbias += Σ_rows dout`.
@@ -96,6 +120,10 @@ pub fn matmul_backward(
 }
 
 /// [`matmul_backward`] with `dinp = dout·weightᵀ + beta·dinp` (`beta = 0` overwrites it).
+///
+/// On several threads, half the parts take runs of `dinp`'s rows and the other half runs of
+/// `dweight`'s rows (the bias gradient goes with the last); no sum is split, so the result
+/// is the one-thread result bit for bit.
 #[allow(clippy::too_many_arguments)]
 pub fn matmul_backward_beta(
     dinp: &mut [f32],
@@ -108,16 +136,55 @@ pub fn matmul_backward_beta(
     s: MatmulShape,
 ) {
     let MatmulShape { rows, k, n } = s;
-    // dinp(rows,k) = dout(rows,n) · weight(k,n)ᵀ + beta·dinp
-    gemm(rows, n, k, dout, n, 1, weight, 1, n, beta, dinp, k);
-    // dweight(k,n) += inp(rows,k)ᵀ · dout(rows,n)
-    gemm(k, rows, n, inp, 1, k, dout, n, 1, 1.0, dweight, n);
-    if let Some(db) = dbias {
-        let db = &mut db[..n];
-        for row in dout[..rows * n].chunks_exact(n) {
-            for (d, g) in db.iter_mut().zip(row) {
-                *d += g;
+    let parts = parallel::parts_for(2 * rows * k * n, MIN_PART_WORK).clamp(1, 2 * rows.max(1));
+    let (pa, pb) = if parts == 1 {
+        (1, 1)
+    } else {
+        (parts / 2, parts - parts / 2)
+    };
+    let (sx, sw) = (
+        Shared::new(&mut dinp[..rows * k]),
+        Shared::new(&mut dweight[..k * n]),
+    );
+    let sb = dbias.map(|d| Shared::new(&mut d[..n]));
+    let input_grad = |p: usize| {
+        let (r0, r) = part_range(rows, pa, p);
+        if r == 0 {
+            return;
+        }
+        // SAFETY: the dinp parts' row runs are disjoint.
+        let dx = unsafe { sx.range(r0 * k, r * k) };
+        // dinp(r,k) = dout(r,n) · weight(k,n)ᵀ + beta·dinp
+        gemm(r, n, k, &dout[r0 * n..], n, 1, weight, 1, n, beta, dx, k);
+    };
+    let weight_grad = |p: usize| {
+        let (i0, m) = part_range(k, pb, p);
+        if m > 0 {
+            // SAFETY: the dweight parts' row runs are disjoint.
+            let dw = unsafe { sw.range(i0 * n, m * n) };
+            // dweight(i0.., n) += inp(rows, i0..)ᵀ · dout(rows, n)
+            gemm(m, rows, n, &inp[i0..], 1, k, dout, n, 1, 1.0, dw, n);
+        }
+        if let (Some(sb), true) = (&sb, p + 1 == pb) {
+            // SAFETY: only the last dweight part touches dbias.
+            let db = unsafe { sb.range(0, n) };
+            for row in dout[..rows * n].chunks_exact(n) {
+                for (d, g) in db.iter_mut().zip(row) {
+                    *d += g;
+                }
             }
         }
+    };
+    if parts == 1 {
+        input_grad(0);
+        weight_grad(0);
+        return;
     }
+    parallel::run(pa + pb, &|p| {
+        if p < pa {
+            input_grad(p)
+        } else {
+            weight_grad(p - pa)
+        }
+    });
 }

@@ -1,5 +1,6 @@
 //! The CPU backend: [`CpuKernels`] implements [`Kernels`] with plain loops and
-//! `matrixmultiply` (multi-threaded with the `threads` feature).
+//! `matrixmultiply`, split over the kernel thread pool with the `threads` feature
+//! ([`parallel`], [`pool`]).
 //!
 //! Each kernel family lives in its own file with its forward and backward side by side;
 //! the functions there take ordinary slices and are public for tests and benches.
@@ -54,6 +55,12 @@ pub mod logprob;
 pub mod matmul;
 pub mod microgemm;
 pub mod parallel;
+pub mod pool;
+
+/// Elements per thread below which an elementwise kernel stays on one thread.
+const MIN_ELEMS: usize = 1 << 15;
+/// Rows per thread below which a row kernel (LayerNorm) stays on one thread.
+const MIN_ROWS: usize = 64;
 
 use crate::kernels::*;
 use crate::sampling;
@@ -323,7 +330,17 @@ impl Kernels for CpuKernels {
     ) {
         let ([o, m, r], [x, w, b], [], []) =
             self.split([out, mean, rstd], [inp, weight, bias], [], []);
-        simd_call!(layernorm::layernorm_forward(o, m, r, x, w, b, s, eps));
+        let c = s.c;
+        parallel::for_runs(
+            s.rows,
+            MIN_ROWS,
+            [(o, c), (m, 1), (r, 1)],
+            |r0, rows, [o, m, r]| {
+                let x = &x[r0 * c..];
+                let s = RowShape { rows, c };
+                simd_call!(layernorm::layernorm_forward(o, m, r, x, w, b, s, eps));
+            },
+        );
     }
 
     fn layernorm_backward(
@@ -344,7 +361,33 @@ impl Kernels for CpuKernels {
             [],
             [],
         );
-        simd_call!(layernorm::layernorm_backward(dx, dw, db, dy, x, w, m, r, s));
+        let c = s.c;
+        if parallel::parts_for(s.rows, MIN_ROWS) == 1 {
+            return simd_call!(layernorm::layernorm_backward(dx, dw, db, dy, x, w, m, r, s));
+        }
+        // The weight and bias gradients (a sum over rows) on one part, runs of the input
+        // gradient's rows on the others: the sums keep their one-thread order.
+        let parts = parallel::threads().max(2);
+        let sx = pool::Shared::new(&mut dx[..s.rows * c]);
+        let (sw, sb) = (
+            pool::Shared::new(&mut dw[..c]),
+            pool::Shared::new(&mut db[..c]),
+        );
+        parallel::run(parts, &|p| {
+            if p == 0 {
+                // SAFETY: only part 0 touches dweight and dbias.
+                let (dw, db) = unsafe { (sw.range(0, c), sb.range(0, c)) };
+                simd_call!(layernorm::layernorm_backward_params(dw, db, dy, x, m, r, s));
+            } else {
+                let (r0, rows) = pool::part_range(s.rows, parts - 1, p - 1);
+                // SAFETY: the other parts' row runs are disjoint.
+                let dx = unsafe { sx.range(r0 * c, rows * c) };
+                let (dy, x) = (&dy[r0 * c..], &x[r0 * c..]);
+                let (m, r) = (&m[r0..], &r[r0..]);
+                let s = RowShape { rows, c };
+                simd_call!(layernorm::layernorm_backward_input(dx, dy, x, w, m, r, s));
+            }
+        });
     }
 
     fn matmul_forward(
@@ -397,31 +440,36 @@ impl Kernels for CpuKernels {
 
     fn gelu_forward(&mut self, out: Slice, inp: Slice, n: usize) {
         let ([o], [x], [], []) = self.split([out], [inp], [], []);
-        simd_call!(gelu::gelu_forward(&mut o[..n], &x[..n]));
+        parallel::for_runs(n, MIN_ELEMS, [(o, 1)], |i, len, [o]| {
+            simd_call!(gelu::gelu_forward(o, &x[i..i + len]))
+        });
     }
 
     fn gelu_backward(&mut self, dinp: Slice, dout: Slice, inp: Slice, n: usize) {
         let fresh = self.take_zero(dinp);
         let ([dx], [dy, x], [], []) = self.split([dinp], [dout, inp], [], []);
-        if fresh {
-            simd_call!(gelu::gelu_backward_set(dx, &dy[..n], &x[..n]));
-        } else {
-            simd_call!(gelu::gelu_backward(&mut dx[..n], &dy[..n], &x[..n]));
-        }
+        parallel::for_runs(n, MIN_ELEMS, [(dx, 1)], |i, len, [dx]| {
+            let (dy, x) = (&dy[i..i + len], &x[i..i + len]);
+            if fresh {
+                simd_call!(gelu::gelu_backward_set(dx, dy, x));
+            } else {
+                simd_call!(gelu::gelu_backward(dx, dy, x));
+            }
+        });
     }
 
     fn residual_forward(&mut self, out: Slice, a: Slice, b: Slice, n: usize) {
         let ([o], [a, b], [], []) = self.split([out], [a, b], [], []);
-        simd_call!(gelu::residual_forward(&mut o[..n], &a[..n], &b[..n]));
+        parallel::for_runs(n, MIN_ELEMS, [(o, 1)], |i, len, [o]| {
+            simd_call!(gelu::residual_forward(o, &a[i..i + len], &b[i..i + len]))
+        });
     }
 
     fn residual_backward(&mut self, da: Slice, db: Slice, dout: Slice, n: usize) {
         let ([da, db], [dy], [], []) = self.split([da, db], [dout], [], []);
-        simd_call!(gelu::residual_backward(
-            &mut da[..n],
-            &mut db[..n],
-            &dy[..n]
-        ));
+        parallel::for_runs(n, MIN_ELEMS, [(da, 1), (db, 1)], |i, len, [da, db]| {
+            simd_call!(gelu::residual_backward(da, db, &dy[i..i + len]))
+        });
     }
 
     fn logprob_forward(
@@ -543,6 +591,16 @@ impl Kernels for CpuKernels {
     ) {
         let ([p, mm, vv], [g, mask, n], [], []) =
             self.split([params, m, v], [grads, decay_mask, norm_sq], [], []);
-        simd_call!(adamw::adamw(p, g, mm, vv, mask, n[0], a));
+        let norm_sq = n[0];
+        let len = p.len();
+        parallel::for_runs(
+            len,
+            MIN_ELEMS,
+            [(p, 1), (mm, 1), (vv, 1)],
+            |i, len, [p, mm, vv]| {
+                let (g, mask) = (&g[i..i + len], &mask[i..i + len]);
+                simd_call!(adamw::adamw(p, g, mm, vv, mask, norm_sq, a));
+            },
+        );
     }
 }

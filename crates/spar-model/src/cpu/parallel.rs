@@ -1,23 +1,29 @@
-//! Splitting a kernel's independent items (sequences, rows) over the CPU's threads with
-//! `std::thread::scope` under the `threads` feature; one thread otherwise.
+//! Splitting a kernel's independent items (sequences, rows, elements) over the CPU's threads
+//! through the persistent [`pool`](super::pool) under the `threads` feature; one thread
+//! otherwise.
 //!
 //! Items go to threads in contiguous, equal runs and each item is computed by the same code
 //! whatever run it lands in, so outputs do not depend on the thread count.
 
-/// Threads the non-matmul kernels use: `SPAR_KERNEL_THREADS` if set (read once), else 1; 1
-/// without `threads`. Off by default because each call starts its threads afresh: on the
-/// shared 2-core build machine (load average 6–9) a two-thread attention was slower in wall
-/// time than one thread (train C0, 10 steps: 333 vs 284 ms), the second thread waiting for
-/// a time slice; on an idle machine the split pays from about a millisecond of work.
+use super::pool::{self, part_range, Shared};
+
+/// Threads the kernels use: `SPAR_KERNEL_THREADS` if set, else `MATMUL_NUM_THREADS` (the
+/// name the matmul threads went by), else the CPU's available parallelism; read once. 1
+/// without `threads`.
 pub fn threads() -> usize {
     #[cfg(feature = "threads")]
     {
         static N: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
         *N.get_or_init(|| {
-            std::env::var("SPAR_KERNEL_THREADS")
-                .ok()
-                .and_then(|s| s.trim().parse().ok())
-                .filter(|&n: &usize| n > 0)
+            let var = |name: &str| {
+                std::env::var(name)
+                    .ok()
+                    .and_then(|s| s.trim().parse().ok())
+                    .filter(|&n: &usize| n > 0)
+            };
+            var("SPAR_KERNEL_THREADS")
+                .or_else(|| var("MATMUL_NUM_THREADS"))
+                .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
                 .unwrap_or(1)
         })
     }
@@ -25,6 +31,17 @@ pub fn threads() -> usize {
     {
         1
     }
+}
+
+/// Parts to split `work` units into so each part gets at least `min_work` (at most one per
+/// thread).
+pub fn parts_for(work: usize, min_work: usize) -> usize {
+    threads().min(work / min_work.max(1)).max(1)
+}
+
+/// Calls `f(part)` for each of `parts` parts on the kernel threads (see [`pool::run`]).
+pub fn run(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    pool::run(threads(), parts, f);
 }
 
 /// Runs `f(first_item, items_of_a, items_of_b)` over `n` items, where item `i` owns
@@ -41,11 +58,11 @@ pub fn for_items2<F>(
 ) where
     F: Fn(usize, &mut [f32], &mut [f32]) + Sync,
 {
-    let parts = threads().min(n / min_items.max(1)).max(1);
+    let parts = parts_for(n, min_items);
     run_parts(parts, n, a, a_item, b, b_item, f);
 }
 
-/// [`for_items2`] over exactly `parts` runs (one thread each).
+/// [`for_items2`] over exactly `parts` runs (one thread each where the pool has them).
 fn run_parts<F>(
     parts: usize,
     n: usize,
@@ -63,26 +80,38 @@ fn run_parts<F>(
         f(0, a, b);
         return;
     }
-    #[cfg(feature = "threads")]
-    std::thread::scope(|scope| {
-        let (mut a, mut b) = (a, b);
-        let mut start = 0;
-        for part in 0..parts {
-            let end = n * (part + 1) / parts;
-            let (ha, ta) = core::mem::take(&mut a).split_at_mut((end - start) * a_item);
-            let (hb, tb) = core::mem::take(&mut b).split_at_mut((end - start) * b_item);
-            (a, b) = (ta, tb);
-            let f = &f;
-            if part + 1 == parts {
-                f(start, ha, hb);
-            } else {
-                scope.spawn(move || f(start, ha, hb));
-            }
-            start = end;
-        }
+    let (sa, sb) = (Shared::new(a), Shared::new(b));
+    run(parts, &|p| {
+        let (first, count) = part_range(n, parts, p);
+        // SAFETY: the parts' item runs are disjoint, so are their ranges of `a` and `b`.
+        let (ra, rb) = unsafe {
+            (
+                sa.range(first * a_item, count * a_item),
+                sb.range(first * b_item, count * b_item),
+            )
+        };
+        f(first, ra, rb);
     });
-    #[cfg(not(feature = "threads"))]
-    f(0, a, b);
+}
+
+/// Runs `f(first, count, outs)` over `n` items split into contiguous runs of at least
+/// `min_items` (one per thread), where each output `outs[j]` holds `item_len[j]` floats per
+/// item and `f` gets the run's part of each.
+pub fn for_runs<const W: usize, F>(n: usize, min_items: usize, outs: [(&mut [f32], usize); W], f: F)
+where
+    F: Fn(usize, usize, [&mut [f32]; W]) + Sync,
+{
+    let parts = parts_for(n, min_items);
+    let shared: [(Shared<'_>, usize); W] =
+        outs.map(|(s, len)| (Shared::new(&mut s[..n * len]), len));
+    run(parts, &|p| {
+        let (first, count) = part_range(n, parts, p);
+        // SAFETY: the parts' item runs are disjoint, so are their ranges of each output.
+        let runs = shared
+            .each_ref()
+            .map(|(s, len)| unsafe { s.range(first * len, count * len) });
+        f(first, count, runs);
+    });
 }
 
 /// [`for_items2`] with one output.
