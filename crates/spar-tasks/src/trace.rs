@@ -254,14 +254,15 @@ pub fn check_trace(trace: &AddTrace) -> Option<usize> {
         }
     }
     let k = correct.len();
-    if trace.columns.len() > k || trace.result != trace.a + trace.b {
+    if trace.columns.len() > k || trace.a.checked_add(trace.b) != Some(trace.result) {
         return Some(k);
     }
     None
 }
 
-/// A copy of `trace` whose step `step` is replaced by a plausible wrong one; `None` when
-/// `step` is past the result line (`step ≥ trace.num_steps()`).
+/// A copy of `trace` whose step `step` is replaced by a plausible wrong one (a column
+/// missing from a short trace is appended); `None` when `step` is past the result line
+/// (`step ≥ trace.num_steps()`) or an operand is not below [`MAX_TRACE_OPERAND`].
 ///
 /// The replacement is built from the **correct** step, so it always differs from it; when
 /// `trace` is correct, [`check_trace`] of the copy is exactly `Some(step)` and every other
@@ -270,6 +271,9 @@ pub fn check_trace(trace: &AddTrace) -> Option<usize> {
 /// operand digit miscopied (sum adjusted). Result errors: off by one, by a power of ten, or
 /// the final carry dropped.
 pub fn corrupt_step(trace: &AddTrace, step: usize, rng: &mut dyn RngCore) -> Option<AddTrace> {
+    if trace.a >= MAX_TRACE_OPERAND || trace.b >= MAX_TRACE_OPERAND {
+        return None;
+    }
     let correct = correct_columns(trace.a, trace.b);
     let mut out = trace.clone();
     if step < correct.len() {
@@ -290,7 +294,8 @@ pub fn corrupt_step(trace: &AddTrace, step: usize, rng: &mut dyn RngCore) -> Opt
 }
 
 /// Plant one wrong step in `trace` at a uniformly drawn step; returns the copy and the step.
-/// When `trace` is correct, [`check_trace`] of the copy is `Some(step)`.
+/// When `trace` is correct, [`check_trace`] of the copy is `Some(step)`. (A trace whose
+/// operands are not below [`MAX_TRACE_OPERAND`] comes back unchanged.)
 ///
 /// ```
 /// use rand_chacha::ChaCha8Rng;
@@ -304,7 +309,7 @@ pub fn corrupt_trace(trace: &AddTrace, rng: &mut dyn RngCore) -> (AddTrace, usiz
     let step = index(rng, trace.num_steps());
     match corrupt_step(trace, step, rng) {
         Some(t) => (t, step),
-        // Unreachable: `step < num_steps`.
+        // Only for operands out of range (`step < num_steps` always).
         None => (trace.clone(), step),
     }
 }

@@ -286,6 +286,9 @@ impl Candidates for Arithmetic {
         else {
             return Err(TaskError::WrongFamily);
         };
+        if !(0..1_000_000_000).contains(a) || !(0..1_000_000_000).contains(b) || *v < 0 {
+            return Err(TaskError::BadConfig("operands must be in 0..10^9"));
+        }
         Ok(if correct {
             format!("{v}")
         } else {
@@ -316,6 +319,11 @@ impl Candidates for Factoring {
         let Instance::Factoring { n } = problem.instance else {
             return Err(TaskError::WrongFamily);
         };
+        if !(4..=crate::MAX_FACTORING_N).contains(&n) {
+            return Err(TaskError::BadConfig(
+                "factoring needs a composite n in 4..=10^12",
+            ));
+        }
         Ok(if correct {
             let mut f = crate::prime_factors(n);
             shuffle_if(rng, &mut f);

@@ -491,3 +491,33 @@ fn verify_prompts_and_verdicts() {
     assert_eq!(extract_verdict("yesno nope"), None);
     assert_eq!(extract_verdict(""), None);
 }
+
+#[test]
+fn hand_built_out_of_range_instances_are_errors_not_panics() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let t = AddTrace {
+        a: u64::MAX,
+        b: u64::MAX,
+        columns: vec![],
+        result: 0,
+    };
+    assert_eq!(check_trace(&t), Some(0));
+    assert!(corrupt_step(&t, 0, &mut rng).is_none());
+    assert_eq!(corrupt_trace(&t, &mut rng).0, t);
+    let mut p = Factoring::default().problem(221, 1).unwrap();
+    p.instance = Instance::Factoring { n: u64::MAX };
+    assert!(Factoring::default().candidate(&p, false, &mut rng).is_err());
+    assert_eq!(
+        Factoring::default().verify(&p, "3*5*17*257*641*65537*6700417"),
+        1.0
+    );
+    let mut q = Arithmetic::new(ArithOp::Add).problem(1, 2, 0).unwrap();
+    q.instance = Instance::Arithmetic {
+        op: ArithOp::Add,
+        a: i64::MAX,
+        b: 1,
+    };
+    assert!(Arithmetic::new(ArithOp::Add)
+        .candidate(&q, false, &mut rng)
+        .is_err());
+}
