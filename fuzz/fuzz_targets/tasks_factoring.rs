@@ -8,7 +8,9 @@ use spar_tasks::*;
 
 fuzz_target!(|data: &[u8]| {
     // First 4 bytes: n (a u32, so trial division stays fast); the rest is the text.
-    let Some((head, rest)) = data.split_first_chunk::<4>() else { return };
+    let Some((head, rest)) = data.split_first_chunk::<4>() else {
+        return;
+    };
     let n = u64::from(u32::from_le_bytes(*head));
     let text = String::from_utf8_lossy(rest);
     let _ = extract_factors(&text);
@@ -22,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
             let mut sorted = f.clone();
             sorted.sort_unstable();
             let is_factorization = n >= 2 && sorted == prime_factors(n);
-            assert_eq!(verdict.is_ok(), is_factorization, "{text} for {n}: {verdict:?}");
+            assert_eq!(
+                verdict.is_ok(),
+                is_factorization,
+                "{text} for {n}: {verdict:?}"
+            );
         }
         Err(e) => {
             assert!(check_factors(&text, n).is_err());

@@ -31,15 +31,22 @@ impl RngCore for SplitMix {
 
 fuzz_target!(|data: &[u8]| {
     // First 8 bytes: the corruptor's seed; the rest is the text.
-    let Some((head, rest)) = data.split_first_chunk::<8>() else { return };
+    let Some((head, rest)) = data.split_first_chunk::<8>() else {
+        return;
+    };
     let mut rng = SplitMix(u64::from_le_bytes(*head));
     let text = String::from_utf8_lossy(rest);
-    let _ = (extract_trace(&text, 12, 39), AddTrace::parse_body(12, 39, &text));
+    let _ = (
+        extract_trace(&text, 12, 39),
+        AddTrace::parse_body(12, 39, &text),
+    );
     let task = AdditionTrace::default();
     let p = task.problem(12, 39, 2).expect("valid operands");
     let score = task.verify(&p, &text);
     assert!(score == 0.0 || score == 1.0);
-    let Ok(t) = AddTrace::parse(&text) else { return };
+    let Ok(t) = AddTrace::parse(&text) else {
+        return;
+    };
     assert_eq!(AddTrace::parse(&t.to_string()).as_ref(), Ok(&t), "{t}");
     assert_eq!(AddTrace::parse_body(t.a, t.b, &t.body()).as_ref(), Ok(&t));
     let correct = AddTrace::new(t.a, t.b).expect("parsed operands are in range");
