@@ -1,13 +1,21 @@
 // The page: builds a run config from the controls, drives the wasm trainer one step at a
 // time (awaiting each step, then redrawing), and never leaves the page stuck: every failure
 // lands in #error and the controls are re-enabled.
-import init, { Demo, KuhnDemo, Gpu, Bench, tiny_config, kuhn_tiny_config, kuhn_small_config } from './pkg/spar_web_demo.js';
+// Two builds of the same code (scripts/build-web.sh): with relaxed SIMD where the browser
+// validates its instructions (a 36-byte module using i8x16.relaxed_swizzle), else plain
+// WebAssembly SIMD. `?simd=plain` forces the second.
+const RELAXED_SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3,
+  2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15, 253, 128, 2, 11]);
+const wasmBuild = new URLSearchParams(location.search).get('simd') !== 'plain'
+  && WebAssembly.validate(RELAXED_SIMD_PROBE) ? 'relaxed-simd' : 'simd128';
+const { default: init, Demo, KuhnDemo, Gpu, Bench, tiny_config, kuhn_tiny_config, kuhn_small_config } =
+  await import(wasmBuild === 'relaxed-simd' ? './pkg/relaxed/spar_web_demo.js' : './pkg/spar_web_demo.js');
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const app = {
   state: 'loading', mode: 'task', demo: null, gpu: null, gpuReason: null, history: [], evals: {},
-  timing: { firstStepMs: null, wasmReadyMs: null }, dead: false, runId: 0,
+  timing: { firstStepMs: null, wasmReadyMs: null }, dead: false, runId: 0, wasmBuild,
 };
 window.sparApp = app;
 

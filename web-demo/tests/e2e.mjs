@@ -64,6 +64,9 @@ try {
   if (BACKEND === 'webgpu') check(backend === 'webgpu' && adapter && adapter !== 'none', `WebGPU ran (adapter shown: "${adapter}")`);
   else check(backend === 'cpu', 'the CPU backend was picked');
   result.backend = backend;
+  // Chromium validates relaxed SIMD, so the page must have loaded that build.
+  result.wasm_build = await page.evaluate(() => window.sparApp.wasmBuild);
+  check(result.wasm_build === 'relaxed-simd', `the relaxed-SIMD build loaded (${result.wasm_build})`);
 
   let lp;
   try {
@@ -131,15 +134,23 @@ try {
     if (BACKEND === 'webgpu') result.c0_webgpu = await page.evaluate((n) => window.sparApp.benchC0(n, 'webgpu'), BENCH_STEPS);
     result.c0_wasm_cpu = await page.evaluate((n) => window.sparApp.benchC0(n, 'cpu'), BENCH_STEPS);
     result.c0_native_cpu_steps_per_s = REF.c0_steps_per_s;
+    const plain = await browser.newPage();
+    await plain.goto(`${BASE_URL}?size=tiny&simd=plain&backend=cpu`);
+    await plain.waitForSelector('body[data-ready]', { timeout: 60000 });
+    result.c0_wasm_cpu_simd128 = await plain.evaluate((n) => window.sparApp.benchC0(n, 'cpu'), BENCH_STEPS);
+    await plain.close();
+    console.log(`C0 steps/s, wasm CPU: relaxed SIMD ${result.c0_wasm_cpu.stepsPerS.toFixed(2)}, SIMD ${result.c0_wasm_cpu_simd128.stepsPerS.toFixed(2)}`);
     console.log(`C0 steps/s: WebGPU ${result.c0_webgpu ? result.c0_webgpu.stepsPerS.toFixed(2) : '-'}, wasm CPU ${result.c0_wasm_cpu.stepsPerS.toFixed(2)}, native CPU ${REF.c0_steps_per_s.toFixed(2)}`);
   }
 
   // Budget: page load to the first training step, nothing else in between (?autostart).
   const ap = await browser.newPage();
-  await ap.goto(`${BASE_URL}?size=tiny&autostart=1${BACKEND === 'cpu' ? '&backend=cpu' : ''}`);
+  // … on the plain-SIMD fallback build, which browsers without relaxed SIMD load.
+  await ap.goto(`${BASE_URL}?size=tiny&autostart=1&simd=plain${BACKEND === 'cpu' ? '&backend=cpu' : ''}`);
   await ap.waitForFunction(() => window.sparApp && (window.sparApp.timing.firstStepMs !== null || window.sparApp.state === 'error'), null, { timeout: 120000 });
   result.autostart_first_step_ms = await ap.evaluate(() => window.sparApp.timing.firstStepMs);
   check(Number.isFinite(result.autostart_first_step_ms), `page load to first training step: ${Math.round(result.autostart_first_step_ms)} ms`);
+  check(await ap.evaluate(() => window.sparApp.wasmBuild) === 'simd128', 'the fallback (plain SIMD) build loads and trains');
   await ap.close();
 
   // Kuhn-poker self-play on the same backend: a few steps and a short distillation (a step
