@@ -367,7 +367,7 @@ impl Kernels for CpuKernels {
         }
         // The weight and bias gradients (a sum over rows) on one part, runs of the input
         // gradient's rows on the others: the sums keep their one-thread order.
-        let parts = parallel::threads().max(2);
+        let parts = parallel::parts_for(s.rows, MIN_ROWS).max(2);
         let sx = pool::Shared::new(&mut dx[..s.rows * c]);
         let (sw, sb) = (
             pool::Shared::new(&mut dw[..c]),

@@ -33,10 +33,14 @@ pub fn threads() -> usize {
     }
 }
 
-/// Parts to split `work` units into so each part gets at least `min_work` (at most one per
-/// thread).
+/// Parts to split `work` units into so each part gets at least `min_work`: at most two per
+/// thread (parts are claimed by whichever thread is free, so a thread the machine does not
+/// schedule in time leaves the others less to wait for), one on a single thread.
 pub fn parts_for(work: usize, min_work: usize) -> usize {
-    threads().min(work / min_work.max(1)).max(1)
+    match threads() {
+        1 => 1,
+        n => (2 * n).min(work / min_work.max(1)).max(1),
+    }
 }
 
 /// Calls `f(part)` for each of `parts` parts on the kernel threads (see [`pool::run`]).

@@ -2,36 +2,42 @@
 //! by every kernel call, so splitting a millisecond of work in two costs microseconds rather
 //! than the tens of microseconds of starting threads per call.
 //!
-//! [`run`]`(parts, f)` calls `f(0)` on the calling thread and `f(1)`, …, `f(parts − 1)` on
-//! the pool's workers, and returns when all have returned. Workers spin briefly for the next
-//! call (kernels of one training step follow each other within microseconds), then park. One
-//! caller at a time owns the pool: a second caller meanwhile (another model on another
-//! thread, or a kernel inside a kernel) runs its parts one after another on its own thread.
-//! Callers split work so that each output is computed by the same code whatever part it lands
-//! in, so results never depend on which of the two happened, nor on the thread count.
+//! [`run`]`(parts, f)` calls `f(i)` once for each part `i`, on the calling thread and on the
+//! pool's workers, and returns when all have returned. Parts are claimed one at a time from a
+//! shared counter by whichever thread is free, the caller included, so a worker that the
+//! operating system has not scheduled (a machine busy with other work) costs nothing: the
+//! caller takes its parts too and waits only for a part a worker has already started.
+//! Workers spin briefly for the next call (kernels of one training step follow each other
+//! within microseconds), then park. One caller at a time owns the pool: a second caller
+//! meanwhile (another model on another thread, or a kernel inside a kernel) runs its parts
+//! one after another on its own thread. Callers split work so that each output is computed
+//! by the same code whatever part it lands in and whatever thread runs the part, so results
+//! never depend on the thread count or the timing.
 
 #[cfg(feature = "threads")]
 mod imp {
-    use std::cell::UnsafeCell;
-    use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::*};
     use std::sync::OnceLock;
     use std::thread::Thread;
     use std::time::{Duration, Instant};
 
     /// How long an idle worker spins before it parks.
-    const SPIN: Duration = Duration::from_micros(200);
+    const SPIN: Duration = Duration::from_micros(100);
 
-    type Job = *const (dyn Fn(usize) + Sync);
+    type Job<'a> = &'a (dyn Fn(usize) + Sync);
 
     struct Shared {
-        /// Bumped by the owner to publish a call.
-        epoch: AtomicUsize,
-        /// The call's closure; written before `epoch` is bumped, read after.
-        job: UnsafeCell<Option<Job>>,
+        /// The call's epoch (high 32 bits) and its next unclaimed part (low 32 bits). A part
+        /// is claimed by a compare-and-swap that also checks the epoch, so a worker late for
+        /// one call can never claim a part of the next.
+        claim: AtomicU64,
+        /// The call's closure as the two words of its fat pointer, and its number of parts:
+        /// written before the epoch is published, unchanged until every claimed part is done.
+        job: [AtomicUsize; 2],
         parts: AtomicUsize,
-        /// Worker parts of the current call not yet finished.
-        pending: AtomicUsize,
+        /// Parts of the current call finished.
+        done: AtomicUsize,
         panicked: AtomicBool,
         /// One flag per worker: set while it is parked (or about to park).
         sleeping: Vec<AtomicBool>,
@@ -39,15 +45,12 @@ mod imp {
         busy: AtomicBool,
     }
 
-    // SAFETY: `job` is written only by the owner of `busy`, before it publishes the call with
-    // a release store of `epoch`, and read by workers after an acquire load of that store;
-    // the owner waits for `pending == 0` before it returns or writes `job` again.
-    unsafe impl Sync for Shared {}
-
     struct Pool {
         shared: &'static Shared,
         workers: Vec<Thread>,
     }
+
+    const LOW: u64 = 0xffff_ffff;
 
     /// The pool for `threads` threads in all (`threads − 1` workers), started on first use.
     fn pool(threads: usize) -> &'static Pool {
@@ -55,10 +58,10 @@ mod imp {
         POOL.get_or_init(|| {
             let n = threads.saturating_sub(1);
             let shared: &'static Shared = Box::leak(Box::new(Shared {
-                epoch: AtomicUsize::new(0),
-                job: UnsafeCell::new(None),
+                claim: AtomicU64::new(LOW),
+                job: [AtomicUsize::new(0), AtomicUsize::new(0)],
                 parts: AtomicUsize::new(0),
-                pending: AtomicUsize::new(0),
+                done: AtomicUsize::new(0),
                 panicked: AtomicBool::new(false),
                 sleeping: (0..n).map(|_| AtomicBool::new(false)).collect(),
                 busy: AtomicBool::new(false),
@@ -76,14 +79,41 @@ mod imp {
         })
     }
 
+    /// Claims and runs parts of the call of `epoch` until none is left (or the call is over).
+    fn work(s: &Shared, epoch: u64) {
+        loop {
+            let cur = s.claim.load(Acquire);
+            let parts = s.parts.load(Acquire);
+            let words = [s.job[0].load(Acquire), s.job[1].load(Acquire)];
+            if cur >> 32 != epoch || (cur & LOW) as usize >= parts {
+                return;
+            }
+            if s.claim
+                .compare_exchange_weak(cur, cur + 1, AcqRel, Acquire)
+                .is_err()
+            {
+                continue;
+            }
+            // SAFETY: the claim succeeded in `epoch`, whose job (read above, after the epoch
+            // was published and before the claim) stays alive and unchanged until this part
+            // is counted in `done`.
+            let f: Job<'_> = unsafe { core::mem::transmute::<[usize; 2], Job<'_>>(words) };
+            if catch_unwind(AssertUnwindSafe(|| f((cur & LOW) as usize))).is_err() {
+                s.panicked.store(true, SeqCst);
+            }
+            s.done.fetch_add(1, AcqRel);
+        }
+    }
+
     fn worker(s: &'static Shared, index: usize) {
-        let mut seen = 0usize;
+        let mut seen = s.claim.load(Acquire) >> 32;
         loop {
             let start = Instant::now();
             let mut spins = 0u32;
-            loop {
-                if s.epoch.load(Acquire) != seen {
-                    break;
+            let epoch = loop {
+                let e = s.claim.load(Acquire) >> 32;
+                if e != seen {
+                    break e;
                 }
                 spins += 1;
                 if spins % 64 != 0 || start.elapsed() < SPIN {
@@ -91,78 +121,61 @@ mod imp {
                     continue;
                 }
                 s.sleeping[index].store(true, SeqCst);
-                if s.epoch.load(SeqCst) == seen {
+                if s.claim.load(SeqCst) >> 32 == seen {
                     std::thread::park();
                 }
                 s.sleeping[index].store(false, SeqCst);
-            }
-            seen = s.epoch.load(Acquire);
-            let part = index + 1;
-            if part < s.parts.load(Acquire) {
-                // SAFETY: see `Shared`: the job is set for this epoch and outlives the call.
-                let f = unsafe { &*(*s.job.get()).expect("a published job") };
-                if catch_unwind(AssertUnwindSafe(|| f(part))).is_err() {
-                    s.panicked.store(true, SeqCst);
-                }
-                s.pending.fetch_sub(1, AcqRel);
-            }
+            };
+            seen = epoch;
+            work(s, epoch);
         }
     }
 
     /// See [`super::run`].
     pub fn run(threads: usize, parts: usize, f: &(dyn Fn(usize) + Sync)) {
         if parts <= 1 || threads <= 1 {
-            return serial(0, parts, f);
+            return serial(parts, f);
         }
         let p = pool(threads);
-        // Workers take parts 1..=helpers; the caller takes part 0 and any beyond.
-        let helpers = (parts - 1).min(p.workers.len());
         let s = p.shared;
-        if helpers == 0
+        if p.workers.is_empty()
             || s.busy
                 .compare_exchange(false, true, Acquire, Relaxed)
                 .is_err()
         {
-            return serial(0, parts, f);
+            return serial(parts, f);
         }
-        // SAFETY: we own the pool (`busy`) and no worker reads `job` until the epoch moves.
-        // The lifetime is erased: the closure outlives the call because we wait below for
-        // every worker part to finish before returning, panics included.
-        unsafe {
-            let job: &'static (dyn Fn(usize) + Sync) = core::mem::transmute(f);
-            *s.job.get() = Some(job as Job);
-        }
-        s.parts.store(helpers + 1, Release);
-        s.pending.store(helpers, Release);
-        s.epoch.fetch_add(1, SeqCst);
-        for (w, sleeping) in p.workers.iter().zip(&s.sleeping).take(helpers) {
+        // SAFETY (of the lifetime erased here): workers only call the job for parts they
+        // claim in this call's epoch, and we return only once every part is done.
+        let words: [usize; 2] = unsafe { core::mem::transmute::<Job<'_>, [usize; 2]>(f) };
+        s.job[0].store(words[0], Release);
+        s.job[1].store(words[1], Release);
+        s.parts.store(parts, Release);
+        s.done.store(0, Release);
+        let epoch = ((s.claim.load(Relaxed) >> 32) + 1) & LOW;
+        s.claim.store(epoch << 32, SeqCst);
+        for (w, sleeping) in p.workers.iter().zip(&s.sleeping) {
             if sleeping.load(SeqCst) {
                 w.unpark();
             }
         }
-        let mine = catch_unwind(AssertUnwindSafe(|| {
-            f(0);
-            serial(helpers + 1, parts, f);
-        }));
+        work(s, epoch);
         let mut spins = 0u32;
-        while s.pending.load(Acquire) != 0 {
+        while s.done.load(Acquire) != parts {
             spins += 1;
-            if spins < 1 << 12 {
+            if spins < 1 << 10 {
                 core::hint::spin_loop();
             } else {
                 std::thread::yield_now();
             }
         }
-        let theirs = s.panicked.swap(false, SeqCst);
+        let panicked = s.panicked.swap(false, SeqCst);
         s.busy.store(false, Release);
-        if let Err(e) = mine {
-            resume_unwind(e);
-        }
-        assert!(!theirs, "a kernel thread panicked");
+        assert!(!panicked, "a kernel part panicked");
     }
 
-    fn serial(from: usize, parts: usize, f: &(dyn Fn(usize) + Sync)) {
-        for i in from..parts.max(1) {
+    fn serial(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+        for i in 0..parts.max(1) {
             f(i);
         }
     }
