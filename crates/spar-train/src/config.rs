@@ -303,6 +303,62 @@ pub enum CurriculumName {
     Sec,
 }
 
+/// The RL stage's policy objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveName {
+    /// spar-losses' clipped surrogate with GRPO advantages (`scale_rewards`, `epsilon`,
+    /// `epsilon_high`, `beta`).
+    #[default]
+    Grpo,
+    /// Negative-aware Fine-Tuning ([`spar_losses::nft`]; Chen et al. 2025, "Bridging
+    /// Supervised Learning and Reinforcement Learning in Math Reasoning"): likelihood on the
+    /// right completions plus an implicit negative policy on the wrong ones, weighted per
+    /// prompt by `nft_prompt_weight` (which replaces `scale_rewards`); no clip, no KL term
+    /// (`beta` must be 0). Rewards must lie in `[0, 1]` (the verifier's 0/1).
+    Nft,
+}
+
+/// NFT's prompt weight `ω(q)` ([`spar_losses::nft::PromptWeight`]); `r̂` is the group's
+/// correctness rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NftPromptWeightName {
+    /// `1 − r̂` (the authors' default): on-policy, Dr. GRPO's advantage `r − r̂`.
+    #[default]
+    NegativeRate,
+    /// `1`.
+    One,
+    /// `√((1 − r̂)/r̂)`: on-policy, std-normalised GRPO with the population std.
+    SqrtOdds,
+    /// `(1 − r̂)/(s + ε)`, `s` the group's unbiased std and `ε` TRL's 1e-4: on-policy, exactly
+    /// GRPO with `scale_rewards = "group"`.
+    GroupStd,
+}
+
+/// NFT's likelihood-ratio level ([`spar_losses::nft::NftRatioLevel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NftRatioLevelName {
+    /// Per token, aggregated by `loss_type` (the authors' default).
+    #[default]
+    Token,
+    /// Per completion (the product over its tokens), the mean over completions.
+    Sequence,
+}
+
+/// What NFT does with a group whose rewards are all equal
+/// ([`spar_losses::nft::UniformGroups`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NftUniformGroupsName {
+    /// Loss and gradient 0, as GRPO's zero advantages.
+    #[default]
+    Skip,
+    /// Trained with the correctness rate clamped into `[0.02, 0.98]`.
+    Train,
+}
+
 /// The RL stage (GRPO family).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -382,6 +438,22 @@ pub struct GrpoSection {
     /// whose completions all agree with its pseudo-label (unanimous groups, whose GRPO
     /// advantages are zero and whose label is the most often right). 0: off.
     pub self_train_coef: f64,
+    /// The policy objective: `grpo` (the clipped surrogate) or `nft` (Negative-aware
+    /// Fine-Tuning, [`ObjectiveName::Nft`]). The `nft_*` keys are read only by `nft`.
+    pub objective: ObjectiveName,
+    /// NFT: weight `λ ≥ 0` of the wrong completions' loss (1: NFT; 0: rejection-sampling
+    /// fine-tuning, the right completions only).
+    pub nft_neg_weight: f64,
+    /// NFT: floor `ε₋ ∈ (0, 1]` of the negative ratio `(1 − r̂R)/(1 − r̂)` (the authors' 1.0).
+    pub nft_clamp_negative: f64,
+    /// NFT: floor `c₊ ∈ [0, 1]` of the positive ratio `R` (0: none, the authors').
+    pub nft_clamp_positive: f64,
+    /// NFT: the prompt weight `ω(q)`.
+    pub nft_prompt_weight: NftPromptWeightName,
+    /// NFT: token or sequence likelihood ratio.
+    pub nft_ratio_level: NftRatioLevelName,
+    /// NFT: groups whose rewards are all equal (`skip` or `train`).
+    pub nft_uniform_groups: NftUniformGroupsName,
 }
 
 impl Default for GrpoSection {
@@ -415,6 +487,45 @@ impl Default for GrpoSection {
             labelled_fraction_per_step: 0.0,
             ptx_coef: 0.0,
             self_train_coef: 0.0,
+            objective: ObjectiveName::Grpo,
+            nft_neg_weight: 1.0,
+            nft_clamp_negative: 1.0,
+            nft_clamp_positive: 0.0,
+            nft_prompt_weight: NftPromptWeightName::NegativeRate,
+            nft_ratio_level: NftRatioLevelName::Token,
+            nft_uniform_groups: NftUniformGroupsName::Skip,
+        }
+    }
+}
+
+impl GrpoSection {
+    /// The NFT loss options these keys describe (aggregation by `loss_type` with
+    /// `max_completion_length`, the authors' correctness-rate clamp).
+    pub fn nft_config(&self) -> spar_losses::nft::NftConfig {
+        use spar_losses::nft::{NftConfig, NftRatioLevel, PromptWeight, UniformGroups};
+        NftConfig {
+            neg_weight: self.nft_neg_weight,
+            clamp_negative: self.nft_clamp_negative,
+            clamp_positive: self.nft_clamp_positive,
+            prompt_weight: match self.nft_prompt_weight {
+                NftPromptWeightName::NegativeRate => PromptWeight::NegativeRate,
+                NftPromptWeightName::One => PromptWeight::One,
+                NftPromptWeightName::SqrtOdds => PromptWeight::SqrtOdds,
+                NftPromptWeightName::GroupStd => PromptWeight::GroupStd {
+                    std_epsilon: spar_losses::grpo::TRL_STD_EPSILON,
+                },
+            },
+            ratio_level: match self.nft_ratio_level {
+                NftRatioLevelName::Token => NftRatioLevel::Token,
+                NftRatioLevelName::Sequence => NftRatioLevel::Sequence,
+            },
+            uniform_groups: match self.nft_uniform_groups {
+                NftUniformGroupsName::Skip => UniformGroups::Skip,
+                NftUniformGroupsName::Train => UniformGroups::Train,
+            },
+            loss_type: self.loss_type.into(),
+            max_completion_length: self.max_completion_length,
+            ..NftConfig::default()
         }
     }
 }
@@ -644,6 +755,29 @@ impl TrainConfig {
         }
         if !(g.self_train_coef >= 0.0 && g.self_train_coef.is_finite()) {
             return Err(bad("grpo.self_train_coef", "must be finite and ≥ 0"));
+        }
+        if !(g.nft_neg_weight >= 0.0 && g.nft_neg_weight.is_finite()) {
+            return Err(bad("grpo.nft_neg_weight", "must be finite and ≥ 0"));
+        }
+        if !(g.nft_clamp_negative > 0.0 && g.nft_clamp_negative <= 1.0) {
+            return Err(bad("grpo.nft_clamp_negative", "must be in (0, 1]"));
+        }
+        if !(0.0..=1.0).contains(&g.nft_clamp_positive) {
+            return Err(bad("grpo.nft_clamp_positive", "must be in [0, 1]"));
+        }
+        if g.objective == ObjectiveName::Nft {
+            if g.beta != 0.0 {
+                return Err(bad(
+                    "grpo.beta",
+                    "must be 0 with grpo.objective = \"nft\" (NFT has no KL term)",
+                ));
+            }
+            if g.reward == RewardSource::SelfCertainty {
+                return Err(bad(
+                    "grpo.objective",
+                    "= \"nft\" needs rewards in [0, 1]; grpo.reward = \"self_certainty\" is not",
+                ));
+            }
         }
         let e = &self.eval;
         if e.num_samples > 64 {

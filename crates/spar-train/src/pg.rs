@@ -1,6 +1,7 @@
 //! The policy-gradient backward every RL loop shares: rollouts in, spar-losses' clipped
-//! policy loss (with advantages the loop computed), its per-token weights back-propagated,
-//! an optional entropy bonus, and the step's diagnostics out. The loop then takes the one
+//! policy loss (with advantages the loop computed) or NFT's loss (with the rewards,
+//! [`PgObjective::Nft`]), its per-token weights back-propagated, an optional entropy bonus,
+//! and the step's diagnostics out. The loop then takes the one
 //! optimiser step ([`Policy::step`]) after adding any other term (an auxiliary NLL).
 //!
 //! ```
@@ -28,10 +29,27 @@ use crate::TrainError;
 use alloc::vec;
 use alloc::vec::Vec;
 use spar_losses::kl::{kl_penalty, KlEstimator};
+use spar_losses::nft::{nft_loss, NftBatch, NftConfig, NftOutput};
 use spar_losses::ppo_clip::{
-    policy_loss, Advantages, PolicyBatch, PolicyLossConfig, PolicyLossOutput,
+    policy_loss, Advantages, PolicyBatch, PolicyDiagnostics, PolicyLossConfig, PolicyLossOutput,
 };
 use spar_model::{Gpt, Kernels};
+
+/// Which loss turns the log-probs into per-token weights.
+#[derive(Debug, Clone, Copy)]
+pub enum PgObjective<'a> {
+    /// spar-losses' clipped surrogate ([`policy_loss`]) with the spec's advantages.
+    Clip,
+    /// Negative-aware Fine-Tuning ([`nft_loss`]) on these rewards in `[0, 1]`, one per
+    /// rollout, grouped by `num_generations`; the spec's advantages, clip and KL are not read
+    /// (a `loss.beta > 0` is refused: NFT has no KL term).
+    Nft {
+        /// NFT's options.
+        config: NftConfig,
+        /// Per-rollout rewards.
+        rewards: &'a [f64],
+    },
+}
 
 /// What one policy-gradient backward computes with.
 #[derive(Debug, Clone, Copy)]
@@ -47,6 +65,8 @@ pub struct PgSpec<'a> {
     /// Entropy bonus: `− entropy_coef ·` the mean completion-token entropy joins the loss
     /// (0: off).
     pub entropy_coef: f64,
+    /// The loss (the clipped surrogate unless NFT is asked for).
+    pub objective: PgObjective<'a>,
 }
 
 impl<'a> PgSpec<'a> {
@@ -58,6 +78,7 @@ impl<'a> PgSpec<'a> {
             advantages,
             use_old_logprobs: false,
             entropy_coef: 0.0,
+            objective: PgObjective::Clip,
         }
     }
 }
@@ -67,8 +88,13 @@ impl<'a> PgSpec<'a> {
 pub struct PgOutcome {
     /// The minimised loss: the policy loss minus the entropy bonus.
     pub loss: f64,
-    /// spar-losses' output (its diagnostics: clip and zero-spread fractions, …).
+    /// spar-losses' output (its diagnostics: clip and zero-spread fractions, …). Under NFT:
+    /// its loss, `zero_spread_fraction` = the share of groups whose rewards are all equal,
+    /// `clip_fraction_low` = the share of wrong-completion units at the negative ratio's
+    /// floor, and the token count; the rest 0.
     pub policy: PolicyLossOutput,
+    /// NFT's own output ([`PgObjective::Nft`] only).
+    pub nft: Option<NftOutput>,
     /// Mean completion-token entropy.
     pub entropy: f64,
     /// Mean per-token k3 KL to the reference (0 without one).
@@ -109,22 +135,54 @@ impl<K: Kernels> Policy<K> {
         } else {
             (None, 0.0)
         };
-        let pb = PolicyBatch {
-            num_sequences: b,
-            max_len: t,
-            num_generations: spec.num_generations,
-            logprobs: &logprobs,
-            old_logprobs: old.as_deref(),
-            ref_logprobs: if spec.loss.beta > 0.0 {
-                ref_lp.as_deref()
-            } else {
-                None
-            },
-            mask: &batch.mask,
-            advantages: spec.advantages,
-        };
         let mut grad = vec![0.0f64; b * t];
-        let out = policy_loss(&spec.loss, &pb, &mut grad)?;
+        let (out, nft) = match spec.objective {
+            PgObjective::Clip => {
+                let pb = PolicyBatch {
+                    num_sequences: b,
+                    max_len: t,
+                    num_generations: spec.num_generations,
+                    logprobs: &logprobs,
+                    old_logprobs: old.as_deref(),
+                    ref_logprobs: if spec.loss.beta > 0.0 {
+                        ref_lp.as_deref()
+                    } else {
+                        None
+                    },
+                    mask: &batch.mask,
+                    advantages: spec.advantages,
+                };
+                (policy_loss(&spec.loss, &pb, &mut grad)?, None)
+            }
+            PgObjective::Nft { config, rewards } => {
+                if spec.loss.beta > 0.0 {
+                    return Err(TrainError::Config(
+                        "NFT has no KL term: beta must be 0".into(),
+                    ));
+                }
+                let nb = NftBatch {
+                    num_sequences: b,
+                    max_len: t,
+                    num_generations: spec.num_generations,
+                    logprobs: &logprobs,
+                    old_logprobs: old.as_deref(),
+                    mask: &batch.mask,
+                    rewards,
+                };
+                let o = nft_loss(&config, &nb, &mut grad)?;
+                let diagnostics = PolicyDiagnostics {
+                    clip_fraction_low: o.negative_clip_fraction,
+                    zero_spread_fraction: o.uniform_group_fraction,
+                    num_tokens: o.num_tokens,
+                    ..PolicyDiagnostics::default()
+                };
+                let policy = PolicyLossOutput {
+                    loss: o.loss,
+                    diagnostics,
+                };
+                (policy, Some(o))
+            }
+        };
         let entropy = batch.masked_mean(&ent);
         let loss = out.loss - spec.entropy_coef * entropy;
         if !loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
@@ -156,6 +214,7 @@ impl<K: Kernels> Policy<K> {
         Ok(PgOutcome {
             loss,
             policy: out,
+            nft,
             entropy,
             kl,
             max_logprob_gap: max_gap,

@@ -14,7 +14,7 @@ use spar_losses::grpo::{grpo_advantages, ScaleRewards, TRL_STD_EPSILON};
 use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
 use spar_model::{block_on, checkpoint, CpuKernels, Gpt, GptConfig};
 use spar_train::optim::{DecayParameters, OptimConfig, SchedulerType};
-use spar_train::pg::PgSpec;
+use spar_train::pg::{PgObjective, PgSpec};
 use spar_train::policy::Policy;
 use spar_train::rollout::{Batch, Rollout};
 use std::path::{Path, PathBuf};
@@ -169,6 +169,7 @@ fn three_grpo_steps_match_trl() {
             // One iteration: TRL's old log-probs are the current ones, detached (ratio 1).
             use_old_logprobs: false,
             entropy_coef: 0.0,
+            objective: PgObjective::Clip,
         };
         let refs: Vec<&Rollout> = rollouts.iter().collect();
         let out = block_on(policy.policy_gradient(&refs, &spec, None, cfg.n_positions, s as u32))

@@ -10,7 +10,8 @@
 //!    whose rewards are all equal are dropped and more prompts drawn;
 //! 4. one forward gives the policy's per-token log-probs and entropies (and the reference
 //!    model's, for the KL);
-//! 5. spar-losses gives GRPO advantages and `∂L/∂logp` per token; the policy
+//! 5. spar-losses gives GRPO advantages and `∂L/∂logp` per token (or, with
+//!    `grpo.objective = "nft"`, NFT's `∂L/∂logp` from the rewards); the policy
 //!    ([`crate::policy::Policy`]) back-propagates exactly that and takes its one checked
 //!    AdamW step.
 //!
@@ -37,10 +38,10 @@ mod state;
 
 pub use state::{CurriculumState, Snapshot, StepMetrics, TrainState};
 
-use crate::config::{CurriculumName, TrainConfig};
+use crate::config::{CurriculumName, ObjectiveName, TrainConfig};
 use crate::data::ProblemSet;
 use crate::eval::{complete, evaluate, EvalOptions, EvalReport};
-use crate::pg::PgSpec;
+use crate::pg::{PgObjective, PgSpec};
 use crate::policy::Policy;
 use crate::rollout::{Batch, Rollout};
 use crate::sampler::EpochCursor;
@@ -56,6 +57,7 @@ use sampling::{Unit, VoteStat};
 use serde::{Deserialize, Serialize};
 use spar_bandits::{ProblemOutcome, Sec, SecConfig, Uniform};
 use spar_losses::grpo::{grpo_advantages, TRL_STD_EPSILON};
+use spar_losses::nft::nft_on_policy_advantages;
 use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
 use spar_model::{Gpt, GptConfig, Kernels, SampleConfig};
 use spar_tasks::Task;
@@ -432,14 +434,29 @@ impl<K: Kernels> Trainer<K> {
         let rollouts: Vec<&Rollout> = kept.iter().flat_map(|u| &u.rollouts).collect();
         let b = rollouts.len();
         let rewards_v: Vec<f64> = rollouts.iter().map(|r| r.reward).collect();
+        // Under NFT the advantages are those its on-policy gradient equals (the curriculum
+        // and the metrics read them); the loss itself takes the rewards.
         let mut adv = vec![0.0f64; b];
-        grpo_advantages(
-            &rewards_v,
-            g,
-            gc.scale_rewards.into(),
-            TRL_STD_EPSILON,
-            &mut adv,
-        )?;
+        let nft = gc.nft_config();
+        let objective = match gc.objective {
+            ObjectiveName::Grpo => {
+                grpo_advantages(
+                    &rewards_v,
+                    g,
+                    gc.scale_rewards.into(),
+                    TRL_STD_EPSILON,
+                    &mut adv,
+                )?;
+                PgObjective::Clip
+            }
+            ObjectiveName::Nft => {
+                nft_on_policy_advantages(&nft, &rewards_v, g, &mut adv)?;
+                PgObjective::Nft {
+                    config: nft,
+                    rewards: &rewards_v,
+                }
+            }
+        };
         let spec = PgSpec {
             loss: PolicyLossConfig {
                 epsilon: gc.epsilon,
@@ -453,6 +470,7 @@ impl<K: Kernels> Trainer<K> {
             advantages: Advantages::PerSequence(&adv),
             use_old_logprobs: true,
             entropy_coef: 0.0,
+            objective,
         };
         let pg = self
             .policy
