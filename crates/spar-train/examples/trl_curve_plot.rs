@@ -6,7 +6,8 @@
 //! ```
 //! A SOURCE is a spar `metrics.jsonl` (its `"eval"` lines), a log of the reference's
 //! `grpo.py` (its `[eval] step N greedy_acc=X` lines), or the points themselves,
-//! `STEP:ACC,STEP:ACC,…` (e.g. a table of a run made elsewhere).
+//! `STEP:ACC,STEP:ACC,…` (e.g. a table of a run made elsewhere). `TITLE` (environment)
+//! replaces the plot's title.
 
 fn points(source: &str) -> Result<Vec<(f64, f64)>, Box<dyn std::error::Error>> {
     if !std::path::Path::new(source).exists() {
@@ -51,7 +52,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.len() < 2 {
         return Err("usage: trl_curve_plot OUT.svg LABEL=SOURCE ...".into());
     }
-    let mut plot = spar_plot::LinePlot::new("Held-out greedy accuracy, TRL's start and recipe")
+    let title = std::env::var("TITLE")
+        .unwrap_or_else(|_| "Held-out greedy accuracy, TRL's start and recipe".to_string());
+    let mut plot = spar_plot::LinePlot::new(&title)
         .x_label("RL step")
         .y_label("accuracy (500 problems)");
     for arg in &args[1..] {
