@@ -16,7 +16,8 @@
 //! Environment: `SEED` (overrides the config's), `EVERY` (default the config's `eval_steps`),
 //! `MAX_STEPS` (default `grpo.max_steps`), `MAX_SECONDS` (default 600), `TARGET` (default
 //! 0.57, TRL's 6,213-step result rounded as the parity issue states it), `THRESHOLDS`
-//! (comma-separated, default `0.3,0.5,0.57`). Without `--features threads` the matmuls run on one thread; with it,
+//! (comma-separated, default `0.3,0.5,0.57`), `OVERRIDES` (`KEY=VALUE` edits of the config
+//! in TOML syntax, separated by `;`, e.g. `grpo.dynamic_sampling=true;grpo.objective="nft"`). Without `--features threads` the matmuls run on one thread; with it,
 //! `SPAR_KERNEL_THREADS` (or `MATMUL_NUM_THREADS`) chooses the thread count.
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
@@ -38,6 +39,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Err(usage.into());
     }
     let mut cfg = TrainConfig::from_toml(&std::fs::read_to_string(&args[0])?)?;
+    let overrides: String = env_or("OVERRIDES", String::new())?;
+    let edits: Vec<&str> = overrides
+        .split(';')
+        .filter(|e| !e.trim().is_empty())
+        .collect();
+    cfg = spar_train::config::with_overrides(&cfg, &edits)?;
+    cfg.validate()?;
     cfg.seed = env_or("SEED", cfg.seed)?;
     let every: u32 = env_or("EVERY", cfg.eval_steps.max(1))?;
     let max_steps: u32 = env_or("MAX_STEPS", cfg.grpo.max_steps)?;
