@@ -20,7 +20,7 @@ use spar::losses::ppo_clip::{policy_loss, Advantages, PolicyBatch, PolicyLossCon
 use spar::model::{block_on, checkpoint, CpuKernels, Gpt, GptConfig, SampleConfig};
 use spar::tasks::{ArithOp, Arithmetic, Task};
 use spar::train::optim::{OptimConfig, SchedulerType};
-use spar::train::pg::PgSpec;
+use spar::train::pg::{PgObjective, PgSpec};
 use spar::train::policy::Policy;
 use spar::train::rollout::{Batch, Rollout};
 use std::path::{Path, PathBuf};
@@ -210,6 +210,7 @@ fn one_grpo_step_by_hand_is_spar_trains_step() {
         advantages: Advantages::PerSequence(&advantages),
         use_old_logprobs: false,
         entropy_coef: 0.0,
+        objective: PgObjective::Clip,
     };
     let rollout_refs: Vec<&Rollout> = rollouts.iter().collect();
     let pg =
