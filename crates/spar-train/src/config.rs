@@ -530,11 +530,16 @@ impl GrpoSection {
     }
 }
 
+/// Most samples per problem `eval.num_samples` may ask for (pass@k curves to k = 1024; the
+/// samples are generated in fixed-size chunks, so memory does not grow with it).
+pub const MAX_EVAL_SAMPLES: usize = 1024;
+
 /// Held-out evaluation: greedy accuracy, and pass@k from `num_samples` samples per problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EvalSection {
-    /// Samples per problem for pass@k (k = 1, 2, 4, … ≤ this; at most 64). 0: greedy only.
+    /// Samples per problem for pass@k (k = 1, 2, 4, … ≤ this; at most
+    /// [`MAX_EVAL_SAMPLES`]). 0: greedy only.
     pub num_samples: usize,
     /// Sampling temperature of the pass@k samples.
     pub temperature: f32,
@@ -780,8 +785,8 @@ impl TrainConfig {
             }
         }
         let e = &self.eval;
-        if e.num_samples > 64 {
-            return Err(bad("eval.num_samples", "must be at most 64"));
+        if e.num_samples > MAX_EVAL_SAMPLES {
+            return Err(bad("eval.num_samples", "must be at most 1024"));
         }
         if !(e.temperature >= 0.0 && e.temperature.is_finite()) {
             return Err(bad("eval.temperature", "must be finite and ≥ 0"));
