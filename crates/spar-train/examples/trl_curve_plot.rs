@@ -6,8 +6,9 @@
 //! ```
 //! A SOURCE is a spar `metrics.jsonl` (its `"eval"` lines), a log of the reference's
 //! `grpo.py` (its `[eval] step N greedy_acc=X` lines), or the points themselves,
-//! `STEP:ACC,STEP:ACC,…` (e.g. a table of a run made elsewhere). `TITLE` (environment)
-//! replaces the plot's title.
+//! `STEP:ACC,STEP:ACC,…` (e.g. a table of a run made elsewhere). `TITLE`, `XLABEL` and
+//! `YLABEL` (environment) replace the plot's title and axis labels; `LOG_X=1` draws x on a
+//! log scale (e.g. pass@k against k).
 
 fn points(source: &str) -> Result<Vec<(f64, f64)>, Box<dyn std::error::Error>> {
     if !std::path::Path::new(source).exists() {
@@ -54,9 +55,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let title = std::env::var("TITLE")
         .unwrap_or_else(|_| "Held-out greedy accuracy, TRL's start and recipe".to_string());
+    let env_or = |name: &str, default: &str| std::env::var(name).unwrap_or(default.to_string());
     let mut plot = spar_plot::LinePlot::new(&title)
-        .x_label("RL step")
-        .y_label("accuracy (500 problems)");
+        .x_label(&env_or("XLABEL", "RL step"))
+        .y_label(&env_or("YLABEL", "accuracy (500 problems)"))
+        .log_x(std::env::var("LOG_X").is_ok_and(|v| v == "1"));
     for arg in &args[1..] {
         let (label, source) = arg
             .split_once('=')
