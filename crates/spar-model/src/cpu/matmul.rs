@@ -58,7 +58,7 @@ pub(crate) fn gemm(
 }
 
 /// Multiply-adds per thread below which a product stays on one thread.
-pub const MIN_PART_WORK: usize = 1 << 18;
+pub const MIN_PART_WORK: usize = 1 << 17;
 
 /// `out(rows,n) = inp(rows,k)·weight(k,n) + bias(n)`, the rows split over the kernel threads
 /// (each output row is computed the same way whatever thread takes it).

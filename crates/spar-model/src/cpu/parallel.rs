@@ -33,14 +33,11 @@ pub fn threads() -> usize {
     }
 }
 
-/// Parts to split `work` units into so each part gets at least `min_work`: at most two per
+/// Parts to split `work` units into so each part gets at least `min_work`, at most one per
 /// thread (parts are claimed by whichever thread is free, so a thread the machine does not
-/// schedule in time leaves the others less to wait for), one on a single thread.
+/// schedule in time leaves its part to the others).
 pub fn parts_for(work: usize, min_work: usize) -> usize {
-    match threads() {
-        1 => 1,
-        n => (2 * n).min(work / min_work.max(1)).max(1),
-    }
+    threads().min(work / min_work.max(1)).max(1)
 }
 
 /// Calls `f(part)` for each of `parts` parts on the kernel threads (see [`pool::run`]).
