@@ -1,5 +1,5 @@
 //! Splitting a kernel's independent items (sequences, rows, elements) over the CPU's threads
-//! through the persistent [`pool`](super::pool) under the `threads` feature; one thread
+//! through the persistent kernel thread [`pool`] under the `threads` feature; one thread
 //! otherwise.
 //!
 //! Items go to threads in contiguous, equal runs and each item is computed by the same code
