@@ -36,7 +36,8 @@ pub fn layernorm_forward(
     }
 }
 
-/// Accumulates the input, weight and bias gradients.
+/// Accumulates the input, weight and bias gradients: [`layernorm_backward_params`] then
+/// [`layernorm_backward_input`] (the kernel threads run the two on different threads).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub fn layernorm_backward(
@@ -50,34 +51,11 @@ pub fn layernorm_backward(
     rstd: &[f32],
     s: RowShape,
 ) {
-    let c = s.c;
-    let (w, dw, db) = (&weight[..c], &mut dweight[..c], &mut dbias[..c]);
-    for r in 0..s.rows {
-        let x = &inp[r * c..][..c];
-        let dy = &dout[r * c..][..c];
-        let (m, rs) = (mean[r], rstd[r]);
-        let mut g_mean = 0.0f32;
-        let mut gx_mean = 0.0f32;
-        for i in 0..c {
-            let xh = (x[i] - m) * rs;
-            let g = dy[i] * w[i];
-            g_mean += g;
-            gx_mean += g * xh;
-        }
-        g_mean /= c as f32;
-        gx_mean /= c as f32;
-        let dx = &mut dinp[r * c..][..c];
-        for i in 0..c {
-            let xh = (x[i] - m) * rs;
-            db[i] += dy[i];
-            dw[i] += xh * dy[i];
-            dx[i] += rs * (dy[i] * w[i] - g_mean - xh * gx_mean);
-        }
-    }
+    layernorm_backward_params(dweight, dbias, dout, inp, mean, rstd, s);
+    layernorm_backward_input(dinp, dout, inp, weight, mean, rstd, s);
 }
 
-/// The input gradient alone of [`layernorm_backward`] (`dinp += …`), for `s.rows` rows: the
-/// same arithmetic, so that rows can go to other threads than the weight gradients.
+/// The input gradient of [`layernorm_backward`] (`dinp += …`), for `s.rows` rows.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub fn layernorm_backward_input(
@@ -113,7 +91,7 @@ pub fn layernorm_backward_input(
     }
 }
 
-/// The weight and bias gradients alone of [`layernorm_backward`] (`dweight += Σ dy·x̂`,
+/// The weight and bias gradients of [`layernorm_backward`] (`dweight += Σ dy·x̂`,
 /// `dbias += Σ dy`, rows summed in order).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]

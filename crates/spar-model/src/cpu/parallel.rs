@@ -59,40 +59,12 @@ pub fn for_items2<F>(
 ) where
     F: Fn(usize, &mut [f32], &mut [f32]) + Sync,
 {
-    let parts = parts_for(n, min_items);
-    run_parts(parts, n, a, a_item, b, b_item, f);
-}
-
-/// [`for_items2`] over exactly `parts` runs (one thread each where the pool has them).
-fn run_parts<F>(
-    parts: usize,
-    n: usize,
-    a: &mut [f32],
-    a_item: usize,
-    b: &mut [f32],
-    b_item: usize,
-    f: F,
-) where
-    F: Fn(usize, &mut [f32], &mut [f32]) + Sync,
-{
-    let a = &mut a[..n * a_item];
-    let b = &mut b[..n * b_item];
-    if parts <= 1 {
-        f(0, a, b);
-        return;
-    }
-    let (sa, sb) = (Shared::new(a), Shared::new(b));
-    run(parts, &|p| {
-        let (first, count) = part_range(n, parts, p);
-        // SAFETY: the parts' item runs are disjoint, so are their ranges of `a` and `b`.
-        let (ra, rb) = unsafe {
-            (
-                sa.range(first * a_item, count * a_item),
-                sb.range(first * b_item, count * b_item),
-            )
-        };
-        f(first, ra, rb);
-    });
+    for_runs(
+        n,
+        min_items,
+        [(a, a_item), (b, b_item)],
+        |first, _, [a, b]| f(first, a, b),
+    );
 }
 
 /// Runs `f(first, count, outs)` over `n` items split into contiguous runs of at least
@@ -102,7 +74,14 @@ pub fn for_runs<const W: usize, F>(n: usize, min_items: usize, outs: [(&mut [f32
 where
     F: Fn(usize, usize, [&mut [f32]; W]) + Sync,
 {
-    let parts = parts_for(n, min_items);
+    runs_in(parts_for(n, min_items), n, outs, f);
+}
+
+/// [`for_runs`] over exactly `parts` runs (one thread each where the pool has them).
+fn runs_in<const W: usize, F>(parts: usize, n: usize, outs: [(&mut [f32], usize); W], f: F)
+where
+    F: Fn(usize, usize, [&mut [f32]; W]) + Sync,
+{
     let shared: [(Shared<'_>, usize); W] =
         outs.map(|(s, len)| (Shared::new(&mut s[..n * len]), len));
     run(parts, &|p| {
@@ -140,10 +119,14 @@ mod tests {
             }
         };
         let (mut a1, mut b1) = (vec![0.0; n * ai], vec![0.0; n * bi]);
-        super::run_parts(1, n, &mut a1, ai, &mut b1, bi, f);
+        super::runs_in(1, n, [(&mut a1, ai), (&mut b1, bi)], |i, _, [a, b]| {
+            f(i, a, b)
+        });
         for parts in 2..=4 {
             let (mut a2, mut b2) = (vec![0.0; n * ai], vec![0.0; n * bi]);
-            super::run_parts(parts, n, &mut a2, ai, &mut b2, bi, f);
+            super::runs_in(parts, n, [(&mut a2, ai), (&mut b2, bi)], |i, _, [a, b]| {
+                f(i, a, b)
+            });
             assert_eq!(a1, a2);
             assert_eq!(b1, b2);
         }
