@@ -128,12 +128,12 @@ pub use interpreter::{run, run_with_usage, Limits, RunError, Usage, Value, HARD_
 pub use modular::{Modular, Parity};
 pub use program::{BinOp, Builtin, Expr, ParseError, Program, MAX_NESTING, MAX_SOURCE_LEN};
 pub use rational::Rational;
-pub use registry::{task_by_name, TASK_NAMES};
+pub use registry::{task_by_name, verify_form_by_name, TASK_NAMES};
 pub use sequence::Sequence;
 pub use task::{ArithOp, Format, Instance, ModOp, Problem, SeqOp, Task};
 pub use trace::{
     check_trace, corrupt_step, corrupt_trace, extract_trace, AddTrace, AdditionTrace, TraceColumn,
     TraceError, MAX_TRACE_COLUMNS, MAX_TRACE_OPERAND,
 };
-pub use verify::{extract_verdict, Candidates, VerifyInstance, VerifyTask};
+pub use verify::{extract_verdict, Candidates, VerifyForm, VerifyInstance, VerifyTask};
 pub use vote::{majority_vote, Vote};

@@ -117,6 +117,20 @@ impl<T: Candidates> VerifyTask<T> {
         })
     }
 
+    /// A verify problem for `problem` with a candidate its verifier accepts or a near miss
+    /// it rejects, ½ each (what [`Task::generate`] wraps around a fresh problem).
+    pub fn example(&self, problem: &Problem, rng: &mut dyn RngCore) -> Result<Problem, TaskError> {
+        let correct = index(rng, 2) == 0;
+        for _ in 0..8 {
+            let candidate = self.inner.candidate(problem, correct, rng)?;
+            let p = self.problem(problem, &candidate)?;
+            if matches!(&p.instance, Instance::Verify(v) if v.correct == correct) {
+                return Ok(p);
+            }
+        }
+        Err(TaskError::GenerationFailed)
+    }
+
     fn variants(&self, statement: &str) -> Vec<String> {
         match self.format {
             Format::Compact | Format::StepByStep => alloc::vec![
@@ -131,6 +145,44 @@ impl<T: Candidates> VerifyTask<T> {
                 format!("Is {statement} a correct answer? Say yes or no."),
             ],
         }
+    }
+}
+
+/// A verify form behind a trait object, for a family chosen at run time (a trainer that
+/// asks its model to judge its own answers, [`crate::verify_form_by_name`]).
+///
+/// ```
+/// use spar_tasks::{verify_form_by_name, Format, Task, task_by_name};
+/// let form = verify_form_by_name("addition", Format::Compact).unwrap();
+/// let task = task_by_name("addition", Format::Compact).unwrap();
+/// let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+/// # use rand_core::SeedableRng;
+/// let p = task.generate(1, &mut rng).unwrap();
+/// let v = form.verify_problem(&p, &p.completion).unwrap();
+/// assert_eq!(v.completion, "yes");
+/// assert!(v.prompt.starts_with("verify "));
+/// ```
+pub trait VerifyForm: Send + Sync {
+    /// [`VerifyTask::problem`]: the verify problem for any candidate text.
+    fn verify_problem(&self, problem: &Problem, candidate: &str) -> Result<Problem, TaskError>;
+    /// [`VerifyTask::example`]: a verify problem with a right or near-miss candidate, ½ each.
+    fn verify_example(
+        &self,
+        problem: &Problem,
+        rng: &mut dyn RngCore,
+    ) -> Result<Problem, TaskError>;
+}
+
+impl<T: Candidates + Send + Sync> VerifyForm for VerifyTask<T> {
+    fn verify_problem(&self, problem: &Problem, candidate: &str) -> Result<Problem, TaskError> {
+        self.problem(problem, candidate)
+    }
+    fn verify_example(
+        &self,
+        problem: &Problem,
+        rng: &mut dyn RngCore,
+    ) -> Result<Problem, TaskError> {
+        self.example(problem, rng)
     }
 }
 
@@ -176,15 +228,7 @@ impl<T: Candidates> Task for VerifyTask<T> {
 
     fn generate(&self, level: usize, rng: &mut dyn RngCore) -> Result<Problem, TaskError> {
         let problem = self.inner.generate(level, rng)?;
-        let correct = index(rng, 2) == 0;
-        for _ in 0..8 {
-            let candidate = self.inner.candidate(&problem, correct, rng)?;
-            let p = self.problem(&problem, &candidate)?;
-            if matches!(&p.instance, Instance::Verify(v) if v.correct == correct) {
-                return Ok(p);
-            }
-        }
-        Err(TaskError::GenerationFailed)
+        self.example(&problem, rng)
     }
 
     fn extract_answer(&self, completion: &str) -> Option<Answer> {

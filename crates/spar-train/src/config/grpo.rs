@@ -1,0 +1,305 @@
+//! The `[grpo]` section: the RL stage's options and the names its enums take in a config.
+
+use crate::optim::OptimOverride;
+use crate::sampler::Sampler;
+use serde::{Deserialize, Serialize};
+
+/// Where the RL reward comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RewardSource {
+    /// The task's verifier against the hidden answer (RLVR; needs labels).
+    Verifier,
+    /// TTRL: agreement with the group's majority answer (no labels).
+    MajorityVote,
+    /// Co-Reward: agreement with the majority answer of the paraphrased question (no labels).
+    CoReward,
+    /// Intuitor-style self-certainty of the completion's tokens (no labels, no answers).
+    SelfCertainty,
+}
+
+/// TRL's `loss_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LossTypeName {
+    /// Mean over sequences of the token mean (DeepSeekMath).
+    Grpo,
+    /// Token mean over the batch.
+    Bnpo,
+    /// Token sum over `B · max_completion_length` (Dr. GRPO).
+    DrGrpo,
+    /// Token mean over the batch (DAPO; TRL's default).
+    Dapo,
+}
+
+impl From<LossTypeName> for spar_losses::aggregation::LossType {
+    fn from(v: LossTypeName) -> Self {
+        use spar_losses::aggregation::LossType;
+        match v {
+            LossTypeName::Grpo => LossType::Grpo,
+            LossTypeName::Bnpo => LossType::Bnpo,
+            LossTypeName::DrGrpo => LossType::DrGrpo,
+            LossTypeName::Dapo => LossType::Dapo,
+        }
+    }
+}
+
+/// TRL's `scale_rewards`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScaleRewardsName {
+    /// Divide by the group's std.
+    Group,
+    /// Divide by the batch's std.
+    Batch,
+    /// No division (Dr. GRPO).
+    None,
+}
+
+impl From<ScaleRewardsName> for spar_losses::grpo::ScaleRewards {
+    fn from(v: ScaleRewardsName) -> Self {
+        use spar_losses::grpo::ScaleRewards;
+        match v {
+            ScaleRewardsName::Group => ScaleRewards::Group,
+            ScaleRewardsName::Batch => ScaleRewards::Batch,
+            ScaleRewardsName::None => ScaleRewards::None,
+        }
+    }
+}
+
+/// Which curriculum picks the level of each prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurriculumName {
+    /// Every level equally often.
+    Uniform,
+    /// SEC: TD(0) on the mean absolute advantage, Boltzmann sampling.
+    Sec,
+}
+
+/// The RL stage's policy objective.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveName {
+    /// spar-losses' clipped surrogate with GRPO advantages (`scale_rewards`, `epsilon`,
+    /// `epsilon_high`, `beta`).
+    #[default]
+    Grpo,
+    /// Negative-aware Fine-Tuning ([`spar_losses::nft`]; Chen et al. 2025, "Bridging
+    /// Supervised Learning and Reinforcement Learning in Math Reasoning"): likelihood on the
+    /// right completions plus an implicit negative policy on the wrong ones, weighted per
+    /// prompt by `nft_prompt_weight` (which replaces `scale_rewards`); no clip, no KL term
+    /// (`beta` must be 0). Rewards must lie in `[0, 1]` (the verifier's 0/1).
+    Nft,
+}
+
+/// NFT's prompt weight `ω(q)` ([`spar_losses::nft::PromptWeight`]); `r̂` is the group's
+/// correctness rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NftPromptWeightName {
+    /// `1 − r̂` (the authors' default): on-policy, Dr. GRPO's advantage `r − r̂`.
+    #[default]
+    NegativeRate,
+    /// `1`.
+    One,
+    /// `√((1 − r̂)/r̂)`: on-policy, std-normalised GRPO with the population std.
+    SqrtOdds,
+    /// `(1 − r̂)/(s + ε)`, `s` the group's unbiased std and `ε` TRL's 1e-4: on-policy, exactly
+    /// GRPO with `scale_rewards = "group"`.
+    GroupStd,
+}
+
+/// NFT's likelihood-ratio level ([`spar_losses::nft::NftRatioLevel`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NftRatioLevelName {
+    /// Per token, aggregated by `loss_type` (the authors' default).
+    #[default]
+    Token,
+    /// Per completion (the product over its tokens), the mean over completions.
+    Sequence,
+}
+
+/// What NFT does with a group whose rewards are all equal
+/// ([`spar_losses::nft::UniformGroups`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NftUniformGroupsName {
+    /// Loss and gradient 0, as GRPO's zero advantages.
+    #[default]
+    Skip,
+    /// Trained with the correctness rate clamped into `[0.02, 0.98]`.
+    Train,
+}
+
+/// The RL stage (GRPO family).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpoSection {
+    /// Optimiser steps (0 skips the stage).
+    pub max_steps: u32,
+    /// Completions per step (prompts per step = this / `num_generations`; Co-Reward adds as
+    /// many again for the paraphrases).
+    pub per_device_train_batch_size: usize,
+    /// Completions per prompt (the group).
+    pub num_generations: usize,
+    /// How the RL prompts are drawn from their level's pool: `random` (with replacement) or
+    /// `epoch` (shuffled epochs, as TRL's prompt sampler).
+    pub prompt_sampler: Sampler,
+    /// The stage's overrides of the shared `[optim]` section (default: learning rate 5e-4;
+    /// a fresh optimiser, as a new TRL trainer gets).
+    pub optim: OptimOverride,
+    /// KL coefficient against the model at the start of RL (k3 estimator).
+    pub beta: f64,
+    /// Lower clip.
+    pub epsilon: f64,
+    /// Upper clip.
+    pub epsilon_high: f64,
+    /// Loss aggregation.
+    pub loss_type: LossTypeName,
+    /// Advantage scaling.
+    pub scale_rewards: ScaleRewardsName,
+    /// New tokens per completion at most.
+    pub max_completion_length: usize,
+    /// Sampling temperature.
+    pub temperature: f32,
+    /// Nucleus mass (1: off).
+    pub top_p: f32,
+    /// Top-k (0: off).
+    pub top_k: usize,
+    /// The reward.
+    pub reward: RewardSource,
+    /// The curriculum over `task.levels`.
+    pub curriculum: CurriculumName,
+    /// SEC's TD(0) step size.
+    pub sec_alpha: f64,
+    /// SEC's Boltzmann temperature.
+    pub sec_temperature: f64,
+    /// DAPO dynamic sampling: drop groups whose rewards are all equal and draw more prompts.
+    pub dynamic_sampling: bool,
+    /// Extra sampling rounds at most when dynamic sampling refills the batch.
+    pub max_refill_rounds: u32,
+    /// Selective rollouts (GRESO's pre-rollout filter, Zheng et al. 2025): an RL prompt
+    /// whose most recent group had identical rewards (no GRPO signal) is skipped with this
+    /// probability when it is drawn, and the next prompt is drawn instead, so that sampling
+    /// is spent on prompts likely to carry a signal; a skipped prompt stays eligible (it is
+    /// drawn again with probability `1 − p` each time it comes up). 0: off. In `[0, 1)`.
+    pub zero_spread_skip: f64,
+    /// Draw RL prompts only from the problems without labels (else from the whole pool).
+    pub unlabelled_only: bool,
+    /// Compute the KL to the start-of-RL model even when `beta = 0` (for the metrics).
+    pub log_ref_kl: bool,
+    /// Vote-confidence gate of the label-free rewards (majority vote, Co-Reward): a group's
+    /// pseudo-label is used only when its vote ratio (the winner's votes over the group size,
+    /// unparsable answers counted) is at least this; other groups get reward 0 everywhere,
+    /// hence zero advantage. TTRL reports that label accuracy rises with the ratio. 0: off.
+    pub min_majority_ratio: f64,
+    /// Co-Reward only: use a pair of groups (original and paraphrase) only when both groups'
+    /// votes name the same answer; otherwise both get reward 0 (zero advantage).
+    pub require_cross_agreement: bool,
+    /// Semi-supervised RL (TTRL's hybrid ground truth, with the labels SFT already had):
+    /// this fraction of each step's prompts (rounded) is drawn from the *labelled* problems
+    /// and graded by the verifier; the rest keep the configured reward. Not label-free when
+    /// above 0. 0: off.
+    pub labelled_fraction_per_step: f64,
+    /// Auxiliary SFT loss during RL (InstructGPT's PPO-ptx): each RL step adds
+    /// `ptx_coef ·` the mean token NLL of `sft.per_device_train_batch_size` labelled examples
+    /// to the policy loss. Uses the labelled problems. 0: off.
+    pub ptx_coef: f64,
+    /// Self-training on confident pseudo-labels (no labels): each RL step adds
+    /// `self_train_coef ·` the mean token NLL of one completion from each label-free group
+    /// whose completions all agree with its pseudo-label (unanimous groups, whose GRPO
+    /// advantages are zero and whose label is the most often right). 0: off.
+    pub self_train_coef: f64,
+    /// The policy objective: `grpo` (the clipped surrogate) or `nft` (Negative-aware
+    /// Fine-Tuning, [`ObjectiveName::Nft`]). The `nft_*` keys are read only by `nft`.
+    pub objective: ObjectiveName,
+    /// NFT: weight `λ ≥ 0` of the wrong completions' loss (1: NFT; 0: rejection-sampling
+    /// fine-tuning, the right completions only).
+    pub nft_neg_weight: f64,
+    /// NFT: floor `ε₋ ∈ (0, 1]` of the negative ratio `(1 − r̂R)/(1 − r̂)` (the authors' 1.0).
+    pub nft_clamp_negative: f64,
+    /// NFT: floor `c₊ ∈ [0, 1]` of the positive ratio `R` (0: none, the authors').
+    pub nft_clamp_positive: f64,
+    /// NFT: the prompt weight `ω(q)`.
+    pub nft_prompt_weight: NftPromptWeightName,
+    /// NFT: token or sequence likelihood ratio.
+    pub nft_ratio_level: NftRatioLevelName,
+    /// NFT: groups whose rewards are all equal (`skip` or `train`).
+    pub nft_uniform_groups: NftUniformGroupsName,
+}
+
+impl Default for GrpoSection {
+    fn default() -> Self {
+        Self {
+            max_steps: 300,
+            per_device_train_batch_size: 128,
+            num_generations: 8,
+            prompt_sampler: Sampler::Random,
+            optim: OptimOverride::lr(5e-4),
+            beta: 0.0,
+            epsilon: 0.2,
+            epsilon_high: 0.2,
+            loss_type: LossTypeName::Grpo,
+            scale_rewards: ScaleRewardsName::Group,
+            max_completion_length: 6,
+            temperature: 1.0,
+            top_p: 1.0,
+            top_k: 0,
+            reward: RewardSource::Verifier,
+            curriculum: CurriculumName::Uniform,
+            sec_alpha: 0.5,
+            sec_temperature: 0.2,
+            dynamic_sampling: false,
+            max_refill_rounds: 3,
+            zero_spread_skip: 0.0,
+            unlabelled_only: true,
+            log_ref_kl: true,
+            min_majority_ratio: 0.0,
+            require_cross_agreement: false,
+            labelled_fraction_per_step: 0.0,
+            ptx_coef: 0.0,
+            self_train_coef: 0.0,
+            objective: ObjectiveName::Grpo,
+            nft_neg_weight: 1.0,
+            nft_clamp_negative: 1.0,
+            nft_clamp_positive: 0.0,
+            nft_prompt_weight: NftPromptWeightName::NegativeRate,
+            nft_ratio_level: NftRatioLevelName::Token,
+            nft_uniform_groups: NftUniformGroupsName::Skip,
+        }
+    }
+}
+
+impl GrpoSection {
+    /// The NFT loss options these keys describe (aggregation by `loss_type` with
+    /// `max_completion_length`, the authors' correctness-rate clamp).
+    pub fn nft_config(&self) -> spar_losses::nft::NftConfig {
+        use spar_losses::nft::{NftConfig, NftRatioLevel, PromptWeight, UniformGroups};
+        NftConfig {
+            neg_weight: self.nft_neg_weight,
+            clamp_negative: self.nft_clamp_negative,
+            clamp_positive: self.nft_clamp_positive,
+            prompt_weight: match self.nft_prompt_weight {
+                NftPromptWeightName::NegativeRate => PromptWeight::NegativeRate,
+                NftPromptWeightName::One => PromptWeight::One,
+                NftPromptWeightName::SqrtOdds => PromptWeight::SqrtOdds,
+                NftPromptWeightName::GroupStd => PromptWeight::GroupStd {
+                    std_epsilon: spar_losses::grpo::TRL_STD_EPSILON,
+                },
+            },
+            ratio_level: match self.nft_ratio_level {
+                NftRatioLevelName::Token => NftRatioLevel::Token,
+                NftRatioLevelName::Sequence => NftRatioLevel::Sequence,
+            },
+            uniform_groups: match self.nft_uniform_groups {
+                NftUniformGroupsName::Skip => UniformGroups::Skip,
+                NftUniformGroupsName::Train => UniformGroups::Train,
+            },
+            loss_type: self.loss_type.into(),
+            max_completion_length: self.max_completion_length,
+            ..NftConfig::default()
+        }
+    }
+}
