@@ -12,7 +12,7 @@
 //! A variant is one or more parts joined by `+`, applied in order to the config's `[grpo]`:
 //! a preset (`base`, `beta0.04`, `beta0.2`, `lr1e-4`, `dyn`, `g16`, `combo` (β 0.2, lr 1e-4,
 //! dynamic sampling and groups of 16 together), `mv` (majority vote), `mv_beta0.2`, `co`
-//! (Co-Reward), `verifier`) or a `KEY=VALUE` `[grpo]` option in TOML syntax, e.g.
+//! (Co-Reward), `verifier`, `judge` (the self-judged reward)) or a `KEY=VALUE` `[grpo]` option in TOML syntax, e.g.
 //! `co+min_majority_ratio=0.75+require_cross_agreement=true`. The config's reward is kept
 //! unless a part names another.
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
@@ -47,6 +47,7 @@ fn preset(name: &str, base: GrpoSection) -> Option<GrpoSection> {
         "mv" => g.reward = RewardSource::MajorityVote,
         "co" => g.reward = RewardSource::CoReward,
         "verifier" => g.reward = RewardSource::Verifier,
+        "judge" => g.reward = RewardSource::SelfJudge,
         "combo" => {
             g.beta = 0.2;
             g.optim.learning_rate = Some(1e-4);
@@ -61,6 +62,22 @@ fn preset(name: &str, base: GrpoSection) -> Option<GrpoSection> {
         _ => return None,
     }
     Some(g)
+}
+
+/// Sampled pass@1 and the judge's held-out accuracy of an evaluation, where measured.
+fn extra(r: &spar_train::eval::EvalReport) -> String {
+    let mut s = String::new();
+    if let Some(p) = r.pass_at(1) {
+        s += &format!(" (sampled pass@1 {p:.3}");
+        if let Some(m) = r.maj_at(8) {
+            s += &format!(", maj@8 {m:.3}");
+        }
+        s += ")";
+    }
+    if let Some(j) = r.judge_accuracy {
+        s += &format!(" [judge acc {j:.3}]");
+    }
+    s
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -98,10 +115,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let sft = block_on(t.evaluate())?;
     println!(
-        "[{:.0}s] SFT {} steps: held-out acc {:.3}",
+        "[{:.0}s] SFT {} steps: held-out acc {:.3}{}",
         t0.elapsed().as_secs_f64(),
         cfg.sft.max_steps,
-        sft.accuracy
+        sft.accuracy,
+        extra(&sft)
     );
     let start = block_on(t.snapshot())?;
     for name in &names {
@@ -112,28 +130,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut curve = vec![format!("{:.3}", sft.accuracy)];
         let mut last = None;
         let (mut lab, mut lab_n, mut ratio, mut gated) = (0.0, 0, 0.0, 0.0);
+        let (mut agree, mut agree_n) = (0.0, 0);
+        let mut tail = String::new();
+        let mut tail_first = String::new();
         while t.step() < t.total_steps() {
             let m = block_on(t.train_step())?;
             if let Some(l) = m.label_accuracy {
                 lab += l;
                 lab_n += 1;
             }
+            if let Some(a) = m.judge_agreement {
+                if agree_n == 0 {
+                    tail_first = format!(" (first step {a:.3})");
+                }
+                agree += a;
+                agree_n += 1;
+            }
             ratio += m.majority_ratio.unwrap_or(0.0);
             gated += m.gated_fraction.unwrap_or(0.0);
             let done = t.step() - cfg.sft.max_steps;
             if done % every == 0 {
-                curve.push(format!("{:.3}", block_on(t.evaluate())?.accuracy));
+                let r = block_on(t.evaluate())?;
+                curve.push(format!("{:.3}", r.accuracy));
+                if done == rl_steps {
+                    tail = extra(&r);
+                }
             }
             last = Some(m);
         }
         let m = last.ok_or("no RL steps")?;
         let steps = rl_steps as f64;
         println!(
-            "[{:.0}s] seed {} {name}: held-out acc every {every} steps {} | mean over RL: label acc {:.3} majority ratio {:.3} gated {:.2} | last step: reward {:.3} sampled acc {:.3} entropy {:.3} kl {:.3} zero-spread {:.2}",
+            "[{:.0}s] seed {} {name}: held-out acc every {every} steps {}{tail} | mean over RL: label acc {:.3} judge agreement {:.3}{tail_first} majority ratio {:.3} gated {:.2} | last step: reward {:.3} sampled acc {:.3} entropy {:.3} kl {:.3} zero-spread {:.2}",
             t0.elapsed().as_secs_f64(),
             cfg.seed,
             curve.join(" → "),
             lab / lab_n.max(1) as f64,
+            agree / agree_n.max(1) as f64,
             ratio / steps,
             gated / steps,
             m.reward,

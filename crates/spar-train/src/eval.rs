@@ -58,6 +58,10 @@ pub struct EvalReport {
     pub completion_length: f64,
     /// Mean seq-rep-2 of the sampled completions (greedy ones when there are no samples).
     pub repetition_rate: f64,
+    /// Accuracy of the model as judge of held-out candidates (right or near miss, ½ each)
+    /// when it is trained to judge ([`crate::Trainer::evaluate_judge`]); `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_accuracy: Option<f64>,
 }
 
 impl EvalReport {

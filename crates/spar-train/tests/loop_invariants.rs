@@ -45,6 +45,16 @@ fn run(t: &mut Trainer<CpuKernels>, until: u32) -> Vec<StepMetrics> {
     out
 }
 
+/// The self-judged reward: SFT teaches the judge on half of each batch.
+fn self_judged() -> TrainConfig {
+    let mut c = tiny(RewardSource::SelfJudge);
+    c.model.charset = spar_train::config::DEFAULT_CHARSET.into();
+    c.model.n_positions = 24;
+    c.task.levels = vec![1];
+    c.sft.judge_fraction = 0.5;
+    c
+}
+
 /// Co-Reward with every remedy of the label-free collapse switched on.
 fn remedied() -> TrainConfig {
     let mut c = tiny(RewardSource::CoReward);
@@ -62,6 +72,7 @@ fn resumed_run_matches_the_uninterrupted_one() {
         tiny(RewardSource::CoReward),
         tiny(RewardSource::SelfCertainty),
         remedied(),
+        self_judged(),
     ] {
         let reward = cfg.grpo.reward;
         let mut full = trainer(cfg.clone());

@@ -16,6 +16,11 @@ pub enum RewardSource {
     CoReward,
     /// Intuitor-style self-certainty of the completion's tokens (no labels, no answers).
     SelfCertainty,
+    /// Self-judged (SSR-Zero / self-rewarding): the model's own probability of `yes` when
+    /// asked to verify its answer in the task's verify form (no labels in RL; the judge is
+    /// trained on the labelled problems with `sft.judge_fraction`). See
+    /// [`crate::rewards::self_judge`].
+    SelfJudge,
 }
 
 /// TRL's `loss_type`.

@@ -216,6 +216,11 @@ pub struct SftSection {
     /// The stage's overrides of the shared `[optim]` section (default: learning rate 3e-3
     /// with 50 warm-up steps; the rest is `[optim]`'s).
     pub optim: OptimOverride,
+    /// Share of each batch that teaches the model to judge: verify-form examples built from
+    /// the labelled problems, each with the right answer or a near miss (½ each), labelled by
+    /// the task's verifier (`verify 12+39=51?` → `yes`). The rest are the usual solving
+    /// examples. 0 (default) trains no judge; `grpo.reward = "self_judge"` reads this judge.
+    pub judge_fraction: f64,
 }
 
 impl Default for SftSection {
@@ -229,6 +234,7 @@ impl Default for SftSection {
                 warmup_steps: Some(50),
                 ..OptimOverride::default()
             },
+            judge_fraction: 0.0,
         }
     }
 }
@@ -413,6 +419,9 @@ impl TrainConfig {
         if s.per_device_train_batch_size == 0 {
             return Err(bad("sft.per_device_train_batch_size", "must be at least 1"));
         }
+        if !(0.0..1.0).contains(&s.judge_fraction) {
+            return Err(bad("sft.judge_fraction", "must be in [0, 1)"));
+        }
         let g = &self.grpo;
         if g.num_generations < 2 {
             return Err(bad("grpo.num_generations", "must be at least 2"));
@@ -486,6 +495,25 @@ impl TrainConfig {
                     "= \"nft\" needs rewards in [0, 1]; grpo.reward = \"self_certainty\" is not",
                 ));
             }
+        }
+        let judged = g.reward == RewardSource::SelfJudge || s.judge_fraction > 0.0;
+        if judged && spar_tasks::verify_form_by_name(&t.name, spar_tasks::Format::Compact).is_err()
+        {
+            return Err(bad(
+                "task.name",
+                "has no verify form, which grpo.reward = \"self_judge\" and sft.judge_fraction need \
+                 (addition, subtraction, multiplication, countdown, factoring, trace)",
+            ));
+        }
+        if g.reward == RewardSource::SelfJudge
+            && s.judge_fraction == 0.0
+            && self.model.init_from.is_empty()
+        {
+            return Err(bad(
+                "grpo.reward",
+                "= \"self_judge\" needs a judge: set sft.judge_fraction > 0 (or start from a \
+                 trained model with model.init_from)",
+            ));
         }
         let e = &self.eval;
         if e.num_samples > MAX_EVAL_SAMPLES {

@@ -1,7 +1,8 @@
 //! Reward sources: each turns the extracted answers (or the token distributions) of groups of
 //! completions into one scalar reward per completion. Groups are `num_generations`
 //! consecutive completions of one prompt. Only [`verifier`] looks at the hidden answer; the
-//! others make their reward from the model's own outputs.
+//! others make their reward from the model's own outputs ([`self_judge`]: from its own
+//! judgement of them).
 //!
 //! ```
 //! use spar_tasks::Answer;
@@ -24,6 +25,7 @@
 pub mod co_reward;
 pub mod majority_vote;
 pub mod self_certainty;
+pub mod self_judge;
 pub mod verifier;
 
 use crate::TrainError;

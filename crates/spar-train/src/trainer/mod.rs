@@ -33,6 +33,7 @@
 //! [`spar_model::block_on`]. A NaN or infinity in the log-probs, the loss or the gradient
 //! stops the step before the update with [`TrainError::NonFinite`] naming the step.
 
+mod judge;
 mod sampling;
 mod state;
 
@@ -101,6 +102,9 @@ pub struct Trainer<K: Kernels> {
     /// Per pool problem, whether its last RL group had identical rewards (kept only with
     /// `grpo.zero_spread_skip > 0`).
     zero_spread: Vec<bool>,
+    /// The task's verify form, when it has one (the model as judge: `sft.judge_fraction`,
+    /// `grpo.reward = "self_judge"`).
+    judge: Option<Box<dyn spar_tasks::VerifyForm>>,
     step: u32,
 }
 
@@ -168,6 +172,8 @@ impl<K: Kernels> Trainer<K> {
         rng.set_stream(TRAIN_STREAM);
         let n_pool = data.pool.len();
         let policy = Policy::new(model, config.sft_optim(), config.sft.max_steps);
+        let judge =
+            spar_tasks::verify_form_by_name(&config.task.name, spar_tasks::Format::Compact).ok();
         Ok(Self {
             config,
             policy,
@@ -184,6 +190,7 @@ impl<K: Kernels> Trainer<K> {
             sft_cursor: EpochCursor::default(),
             rl_cursors: vec![EpochCursor::default(); n_arms],
             zero_spread: vec![false; n_pool],
+            judge,
             step: 0,
         })
     }
@@ -314,14 +321,16 @@ impl<K: Kernels> Trainer<K> {
             seed: self.config.seed ^ 0x5eed_e7a1,
             answer_check: self.config.task.answer_check,
         };
-        evaluate(
+        let mut report = evaluate(
             self.policy.model(),
             &self.vocab,
             self.task.as_ref(),
             &self.data.eval,
             &opts,
         )
-        .await
+        .await?;
+        report.judge_accuracy = self.evaluate_judge().await?;
+        Ok(report)
     }
 
     /// One optimiser step of the current stage. Errors leave the parameters as they were.
@@ -361,7 +370,7 @@ impl<K: Kernels> Trainer<K> {
     }
 
     async fn sft_step(&mut self) -> Result<StepMetrics, TrainError> {
-        let seqs = self.labelled_seqs(self.config.sft.per_device_train_batch_size)?;
+        let seqs = self.sft_seqs(self.config.sft.per_device_train_batch_size)?;
         let batch = Batch::from_pairs(&seqs, self.config.model.n_positions);
         let loss = self.policy.nll_backward(&batch, 1.0, self.step).await?;
         let out = self.policy.step(self.step).await?;
@@ -483,7 +492,7 @@ impl<K: Kernels> Trainer<K> {
             )
             .await?;
         let ptx_loss = if gc.ptx_coef > 0.0 {
-            let seqs = self.labelled_seqs(self.config.sft.per_device_train_batch_size)?;
+            let seqs = self.sft_seqs(self.config.sft.per_device_train_batch_size)?;
             let batch = Batch::from_pairs(&seqs, self.config.model.n_positions);
             Some(
                 self.policy
@@ -559,6 +568,13 @@ impl<K: Kernels> Trainer<K> {
             majority_ratio: (!votes.is_empty())
                 .then(|| votes.iter().map(|v| v.ratio).sum::<f64>() / votes.len() as f64),
             gated_fraction: share(votes.len() - used.len(), votes.len()),
+            judge_agreement: {
+                let a: Vec<bool> = kept
+                    .iter()
+                    .flat_map(|u| u.judge_agree.iter().copied())
+                    .collect();
+                share(a.iter().filter(|&&x| x).count(), a.len())
+            },
             ptx_loss,
             self_train_loss,
             self_train_examples: confident.len(),

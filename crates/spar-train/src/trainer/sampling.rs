@@ -36,6 +36,9 @@ pub(super) struct Unit {
     /// Per rollout, whether the verifier accepts it (a metric only).
     pub(super) correct: Vec<f64>,
     pub(super) votes: Vec<VoteStat>,
+    /// Per completion shown to the judge (`self_judge`), whether its verdict (score above ½)
+    /// matches the verifier's (a metric only).
+    pub(super) judge_agree: Vec<bool>,
 }
 
 impl<K: Kernels> Trainer<K> {
@@ -83,26 +86,48 @@ impl<K: Kernels> Trainer<K> {
     pub(super) fn labelled_seqs(&mut self, n: usize) -> Result<Vec<(Vec<u32>, usize)>, TrainError> {
         let mut seqs: Vec<(Vec<u32>, usize)> = Vec::with_capacity(n);
         for _ in 0..n {
-            let i = match self.config.sft.sampler {
-                Sampler::Random => self.draw_index(self.data.num_labelled),
-                Sampler::Epoch => {
-                    self.sft_cursor
-                        .next(self.data.num_labelled, self.config.seed, SFT_EPOCH_STREAM)
-                }
-            };
+            let i = self.next_labelled_index();
             let problem = &self.data.pool[i];
             let prompt = if self.config.task.paraphrase_sft && self.rng.next_u32() & 1 == 1 {
                 self.task.paraphrase(problem, &mut self.rng)?.prompt
             } else {
                 problem.prompt.clone()
             };
-            let mut full = self.vocab.encode(&prompt);
-            let prompt_len = full.len();
-            full.extend(self.vocab.encode(&self.data.pool[i].completion));
-            full.push(self.vocab.eos());
-            seqs.push((full, prompt_len));
+            seqs.push(self.encode_example(&prompt, &self.data.pool[i].completion));
         }
         Ok(seqs)
+    }
+
+    /// A supervised batch of `n`: the labelled solving examples, and with
+    /// `sft.judge_fraction = f` the last `round(n · f)` verify-form examples that teach the
+    /// judge (SFT steps and the auxiliary `ptx_coef` batch).
+    pub(super) fn sft_seqs(&mut self, n: usize) -> Result<Vec<(Vec<u32>, usize)>, TrainError> {
+        let n_judge = (libm::round(n as f64 * self.config.sft.judge_fraction) as usize).min(n);
+        let mut seqs = self.labelled_seqs(n - n_judge)?;
+        if n_judge > 0 {
+            seqs.extend(self.judge_seqs(n_judge)?);
+        }
+        Ok(seqs)
+    }
+
+    /// The next labelled problem (its pool index) from the configured SFT sampler.
+    pub(super) fn next_labelled_index(&mut self) -> usize {
+        match self.config.sft.sampler {
+            Sampler::Random => self.draw_index(self.data.num_labelled),
+            Sampler::Epoch => {
+                self.sft_cursor
+                    .next(self.data.num_labelled, self.config.seed, SFT_EPOCH_STREAM)
+            }
+        }
+    }
+
+    /// `prompt ++ completion ++ end` encoded, with the prompt's length.
+    pub(super) fn encode_example(&self, prompt: &str, completion: &str) -> (Vec<u32>, usize) {
+        let mut full = self.vocab.encode(prompt);
+        let prompt_len = full.len();
+        full.extend(self.vocab.encode(completion));
+        full.push(self.vocab.eos());
+        (full, prompt_len)
     }
 
     /// Draws `n` prompts' units, samples and scores them.
@@ -181,6 +206,7 @@ impl<K: Kernels> Trainer<K> {
             .map(|((p, t), g)| rewards::verifier::grade(self.task.as_ref(), p, t, g.stopped, check))
             .collect();
         let mut r = vec![0.0; texts.len()];
+        let mut judged_ok: Vec<Option<bool>> = vec![None; texts.len()];
         // Each group's vote (label-free sources only).
         let mut label_right: Vec<Option<VoteStat>> = vec![None; problems.len()];
         let (min_ratio, agree) = (
@@ -235,10 +261,29 @@ impl<K: Kernels> Trainer<K> {
                     .collect();
                 self.self_certainty(&full, &mut r).await?;
             }
+            RewardSource::SelfJudge => {
+                // Only completions with an answer are shown to the judge; the rest get 0.
+                let pairs: Vec<(&Problem, &str)> = owners
+                    .iter()
+                    .zip(&texts)
+                    .zip(&answers)
+                    .filter(|(_, a)| a.is_some())
+                    .map(|((p, t), _)| (*p, t.as_str()))
+                    .collect();
+                let scores = self.judge_scores(&pairs).await?;
+                let mut it = scores.into_iter();
+                for (j, a) in answers.iter().enumerate() {
+                    if a.is_some() {
+                        r[j] = it.next().unwrap_or(0.0);
+                        judged_ok[j] = Some((r[j] > 0.5) == (correct[j] == 1.0));
+                    }
+                }
+            }
         }
         let per_unit = if co { 2 * g } else { g };
         // Hybrid ground truth: the labelled units take the verifier's rewards.
         r[..n_lab * per_unit].copy_from_slice(&correct[..n_lab * per_unit]);
+        judged_ok[..n_lab * per_unit].fill(None);
         let groups = if co { 2 } else { 1 };
         label_right[..n_lab * groups].fill(None);
         let mut units = Vec::with_capacity(n);
@@ -264,6 +309,11 @@ impl<K: Kernels> Trainer<K> {
                 rollouts,
                 correct: correct[u * per_unit..(u + 1) * per_unit].to_vec(),
                 votes,
+                judge_agree: judged_ok[u * per_unit..(u + 1) * per_unit]
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .collect(),
             });
         }
         // Selective rollouts: remember which RL prompts' groups had no spread.

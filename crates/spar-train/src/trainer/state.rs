@@ -65,6 +65,10 @@ pub struct StepMetrics {
     pub majority_ratio: Option<f64>,
     /// Fraction of the label-free groups not graded (gated out, or nothing parsed).
     pub gated_fraction: Option<f64>,
+    /// Fraction of the completions the model judged (`self_judge`) whose verdict (score
+    /// above ½) matches the verifier's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judge_agreement: Option<f64>,
     /// Mean NLL of the auxiliary SFT batch (`ptx_coef > 0`).
     pub ptx_loss: Option<f64>,
     /// Mean NLL of the self-training examples (`self_train_coef > 0` and at least one
