@@ -74,6 +74,7 @@ pub mod backend;
 pub mod checkpoint_dir;
 pub mod config;
 pub mod data;
+pub mod ditto_text;
 mod error;
 pub mod eval;
 pub mod faults;
