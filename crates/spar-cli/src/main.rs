@@ -16,11 +16,14 @@
 //!                                     [--rounds N]
 //! spar selfplay --game absolute_zero  proposer-solver self-play on programs [--config FILE]
 //!                                     [--output DIR] [--steps N]
+//! spar ditto [--config FILE]          DITTO against greedy loops of a BPE model on real text
+//!                                     [--output DIR] [--seeds 0,1,2] [--steps N] [--start-steps N]
 //! ```
 
 // Command modules: one per subcommand, each with one entry point `command`; they import
 // only the shared modules below, never each other.
 mod bench;
+mod ditto;
 mod eval;
 mod reinforce;
 mod sample;
@@ -45,7 +48,8 @@ const USAGE: &str = "usage:
   spar selfplay [--config FILE] [--output DIR] [--backend B] [--resume]
   spar selfplay --game tictactoe [--config FILE] [--output DIR] [--steps N] [--eval-every N] [--backend B] [--resume]
   spar reinforce [--config FILE] [--output DIR] [--rounds N]
-  spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N] [--backend B] [--resume]";
+  spar selfplay --game absolute_zero [--config FILE] [--output DIR] [--steps N] [--backend B] [--resume]
+  spar ditto [--config FILE] [--output DIR] [--seeds 0,1,2] [--steps N] [--start-steps N]";
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         "bench" => bench::command(rest),
         "selfplay" => selfplay::command(rest),
         "reinforce" => reinforce::command(rest),
+        "ditto" => ditto::command(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
