@@ -259,3 +259,75 @@ fn plot(out: &Path, seeds: &[u64], results: &[SeedResult]) -> CliResult {
     )?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spar_model::SampleConfig;
+    use spar_train::native::load_model;
+    use spar_train::Trainer;
+
+    #[test]
+    fn a_tiny_run_writes_the_table_plots_and_checkpoints_that_spar_sample_reads() {
+        let dir = std::env::temp_dir().join(format!("spar-ditto-cli-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let corpus = dir.join("corpus.txt");
+        let text = "The cat sat. A dog ran. It was warm. Birds sang. We ate. The river ran. ";
+        fs::write(&corpus, text.repeat(40)).unwrap();
+        let config = dir.join("ditto.toml");
+        fs::write(
+            &config,
+            format!(
+                "corpus_file = {:?}\nvocab_size = 280\nbatch_size = 4\nstart_steps = 4\n\
+                 steps = 4\nheldout_fraction = 0.2\neval_prompts = 3\nprompt_len = 8\n\
+                 continuation_len = 16\nperplexity_windows = 3\neval_every = 2\n\
+                 [model]\nn_layer = 1\nn_embd = 16\nn_head = 2\nn_positions = 24\n",
+                corpus.display().to_string()
+            ),
+        )
+        .unwrap();
+        let out = dir.join("out");
+        let argv: Vec<String> = [
+            "--config",
+            &config.display().to_string(),
+            "--output",
+            &out.display().to_string(),
+            "--seeds",
+            "3,4",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        command(&argv).unwrap();
+        let summary: Value =
+            serde_json::from_str(&fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["seeds"].as_array().unwrap().len(), 2);
+        let ppl = summary["mean"]["ditto"]["perplexity"].as_f64().unwrap();
+        assert!(ppl.is_finite() && ppl > 1.0);
+        for plot in ["ditto-seq-rep.svg", "ditto-perplexity.svg"] {
+            assert!(fs::read_to_string(out.join("plots").join(plot))
+                .unwrap()
+                .starts_with("<svg"));
+        }
+        // Evaluations at 0 (the start), 2 and 4 per arm, each a line of metrics.jsonl.
+        let metrics = fs::read_to_string(out.join("seed-3").join("metrics.jsonl")).unwrap();
+        assert_eq!(metrics.matches("\"kind\":\"eval\"").count(), 1 + 2 * 2);
+        // What `spar sample` does with a checkpoint: its config, a trainer, greedy text.
+        for stage in ["start", "mle", "ditto"] {
+            let (cfg, vocab, params) = load_model(&out.join("seed-3").join(stage)).unwrap();
+            assert_eq!(vocab.vocab_size(), 280);
+            let mut trainer = Trainer::new(cfg, Box::new(CpuKernels::new)).unwrap();
+            trainer.load_params(&params).unwrap();
+            let sc = SampleConfig {
+                max_new_tokens: 8,
+                temperature: 0.0,
+                stop_tokens: vec![trainer.vocab().eos()],
+                ..SampleConfig::default()
+            };
+            let got = block_on(trainer.sample(&["The cat"], &sc)).unwrap();
+            assert_eq!(got.len(), 1);
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+}
