@@ -50,8 +50,12 @@ pub fn command(argv: &[String]) -> CliResult {
         None => vec![cfg.seed],
     };
     let out = PathBuf::from(args.get("output").unwrap_or(&cfg.output_dir));
-    let text = fs::read_to_string(&cfg.corpus_file)
-        .map_err(|e| format!("`corpus_file` {}: {e}", cfg.corpus_file))?;
+    let text = if cfg.corpus_file.is_empty() {
+        spar_bpe::corpus::RUST_DOCS.to_string()
+    } else {
+        fs::read_to_string(&cfg.corpus_file)
+            .map_err(|e| format!("`corpus_file` {}: {e}", cfg.corpus_file))?
+    };
     let mut results = Vec::new();
     for &seed in &seeds {
         let mut c = cfg.clone();

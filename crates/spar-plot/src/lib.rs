@@ -49,6 +49,8 @@ pub struct Series {
     pub name: String,
     /// The points; non-finite ones (and non-positive x on a log axis) are skipped.
     pub points: Vec<(f64, f64)>,
+    /// Draw each point as a dot, unjoined (a scatter), instead of a polyline.
+    pub markers: bool,
 }
 
 /// A line chart with a title, axis labels and any number of series.
@@ -97,10 +99,7 @@ impl LinePlot {
 
     /// Adds a series.
     pub fn series(mut self, name: &str, points: &[(f64, f64)]) -> Self {
-        self.series.push(Series {
-            name: name.into(),
-            points: points.to_vec(),
-        });
+        self.push_series(name, points);
         self
     }
 
@@ -109,7 +108,26 @@ impl LinePlot {
         self.series.push(Series {
             name: name.into(),
             points: points.to_vec(),
+            markers: false,
         });
+    }
+
+    /// Adds a series drawn as unjoined dots (a scatter plot, e.g. outcomes over a plane).
+    ///
+    /// ```
+    /// let svg = spar_plot::LinePlot::new("outcomes")
+    ///     .points("lifts", &[(0.1, 0.2), (0.5, 0.1)])
+    ///     .points("collapses", &[(0.3, 0.0)])
+    ///     .to_svg();
+    /// assert_eq!(svg.matches("<circle").count(), 3 + 2); // the points and two legend dots
+    /// assert_eq!(svg.matches("<polyline").count(), 0);
+    /// ```
+    pub fn points(mut self, name: &str, points: &[(f64, f64)]) -> Self {
+        self.push_series(name, points);
+        if let Some(s) = self.series.last_mut() {
+            s.markers = true;
+        }
+        self
     }
 
     fn visible(&self, p: (f64, f64)) -> Option<(f64, f64)> {
@@ -219,16 +237,39 @@ impl LinePlot {
             let mut pts = String::new();
             for &p in &s.points {
                 if let Some((x, y)) = self.visible(p) {
-                    let _ = write!(pts, "{:.2},{:.2} ", sx(x), sy(y));
+                    if s.markers {
+                        let _ = writeln!(
+                            out,
+                            "<circle cx=\"{:.2}\" cy=\"{:.2}\" r=\"4\" fill=\"{colour}\" fill-opacity=\"0.7\"/>",
+                            sx(x),
+                            sy(y)
+                        );
+                    } else {
+                        let _ = write!(pts, "{:.2},{:.2} ", sx(x), sy(y));
+                    }
                 }
             }
-            let _ = writeln!(
-                out,
-                "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
-                pts.trim_end()
-            );
+            if !s.markers {
+                let _ = writeln!(
+                    out,
+                    "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
+                    pts.trim_end()
+                );
+            }
             let ly = TOP + 10.0 + 20.0 * i as f64;
             let lx = LEFT + pw + 12.0;
+            if s.markers {
+                let _ = writeln!(
+                    out,
+                    "<circle cx=\"{:.1}\" cy=\"{ly}\" r=\"5\" fill=\"{colour}\"/>\
+                     <text x=\"{}\" y=\"{}\">{}</text>",
+                    lx + 9.0,
+                    lx + 24.0,
+                    ly + 4.0,
+                    escape(&s.name)
+                );
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "<line x1=\"{lx}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{colour}\" stroke-width=\"3\"/>\

@@ -261,6 +261,16 @@ impl CharVocab {
     /// vocabulary's special tokens) are skipped.
     pub fn decode(&self, ids: &[u32]) -> String {
         let end = ids.iter().position(|&i| i == self.eos).unwrap_or(ids.len());
+        if let Inner::Bpe(t) = &self.inner {
+            // Bytes first, then text: a character split across tokens decodes whole.
+            let mut bytes = Vec::with_capacity(end * 4);
+            for &id in &ids[..end] {
+                if let Ok(b) = t.token_bytes(id) {
+                    bytes.extend_from_slice(b);
+                }
+            }
+            return String::from_utf8_lossy(&bytes).into_owned();
+        }
         let mut out = String::with_capacity(end);
         for &id in &ids[..end] {
             match &self.inner {

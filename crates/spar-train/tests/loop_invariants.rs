@@ -233,6 +233,8 @@ fn every_shipped_config_parses() {
                 spar_train::azr_selfplay::AzrConfig::from_toml(&text).map(drop)
             } else if name.starts_with("dpo_self_reinforce") {
                 spar_train::self_reinforce::SelfReinforceConfig::from_toml(&text).map(drop)
+            } else if name.starts_with("ditto_text") {
+                spar_train::ditto_text::DittoTextConfig::from_toml(&text).map(drop)
             } else if name.starts_with("tictactoe") {
                 spar_train::tictactoe_selfplay::TicTacToeConfig::from_toml(&text).map(drop)
             } else {

@@ -111,8 +111,9 @@ pub struct DittoTextConfig {
     pub output_dir: String,
     /// Seed of the initialisation and of every random stream.
     pub seed: u64,
-    /// The text file the command reads (the bundled corpus of spar-bpe by default; the
-    /// library takes the text itself).
+    /// The text file the command reads; empty (the default): the corpus bundled in the
+    /// binary (spar-bpe's `corpus::RUST_DOCS`, the Rust and Cargo books). The library takes
+    /// the text itself.
     pub corpus_file: String,
     /// Use only the first this many bytes of the text (0: all of it), cut at a character
     /// boundary.
@@ -157,7 +158,7 @@ impl Default for DittoTextConfig {
         Self {
             output_dir: "runs/ditto_text".to_string(),
             seed: 0,
-            corpus_file: "crates/spar-bpe/data/rust-docs.txt".to_string(),
+            corpus_file: String::new(),
             corpus_bytes: 0,
             heldout_fraction: 0.05,
             vocab_size: 512,

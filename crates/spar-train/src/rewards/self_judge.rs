@@ -13,7 +13,7 @@
 //! (Yang et al. 2025, "SSR-Zero: Simple Self-Rewarding Reinforcement Learning for Machine
 //! Translation") rewards GRPO with a score the policy model itself writes as judge, and
 //! Self-Rewarding Language Models (Yuan et al. 2024) rank the model's own samples by its own
-//! judgement. [PAPER] for the idea; the score as the verdict's probability (rather than a
+//! judgement. \[PAPER\] for the idea; the score as the verdict's probability (rather than a
 //! sampled or written score) is spar's choice: it is exact, needs one forward, and is
 //! continuous, so a group of answers the judge rates differently carries signal. The judge
 //! learns to verify from the labelled problems only (`sft.judge_fraction`); RL then uses no
