@@ -7,7 +7,8 @@
 //! `cargo run --release -p spar-train --example remedies -- CONFIG RL_STEPS [SFT_STEPS] [VARIANT...]`
 //! CONFIG is a TOML file, or `sort3` for the learning-bar setting of `tests/learning_bars.rs`
 //! (three-digit sorting). Environment: `SEED` overrides the config's seed, `EVERY` the
-//! evaluation interval (default 50).
+//! evaluation interval (default 50), `SET` any config keys (`KEY=VALUE` in TOML syntax, dotted,
+//! separated by spaces: `SET="task.labelled_fraction=0.1 sft.judge_fraction=0.25"`).
 //!
 //! A variant is one or more parts joined by `+`, applied in order to the config's `[grpo]`:
 //! a preset (`base`, `beta0.04`, `beta0.2`, `lr1e-4`, `dyn`, `g16`, `combo` (β 0.2, lr 1e-4,
@@ -89,6 +90,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         TrainConfig::from_toml(&std::fs::read_to_string(path)?)?
     };
+    if let Ok(set) = std::env::var("SET") {
+        let sets: Vec<&str> = set.split_whitespace().collect();
+        cfg = spar_train::config::with_overrides(&cfg, &sets)?;
+        cfg.validate()?;
+    }
     if let Ok(seed) = std::env::var("SEED") {
         cfg.seed = seed.parse()?;
     }
