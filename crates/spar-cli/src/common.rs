@@ -13,6 +13,9 @@ pub type CliResult<T = ()> = Result<T, Box<dyn Error>>;
 /// The main job's config (`spar train` without `--config`, and `spar bench`'s default).
 pub const MAIN_CONFIG: &str = include_str!("../configs/main.toml");
 
+/// The main job's second start: more labels for SFT, then majority vote with no labels.
+pub const MAIN_LABEL_FREE_CONFIG: &str = include_str!("../configs/main_label_free.toml");
+
 /// The value of `--backend`, if given.
 fn backend_flag(a: &Args) -> CliResult<Option<BackendName>> {
     a.get("backend")
