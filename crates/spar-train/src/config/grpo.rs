@@ -138,6 +138,26 @@ pub enum NftUniformGroupsName {
     Train,
 }
 
+/// Replay of past completions into the slots of groups without spread
+/// ([`GrpoSection::replay`]; `crate::trainer` documents the mechanics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplayName {
+    /// No replay (plain GRPO).
+    #[default]
+    None,
+    /// Selective Sample Replay (VL-Rethinker, [`spar_losses::ssr`]): a buffer of past
+    /// completions with non-zero advantage, drawn with replacement with probability
+    /// `∝ |A| + 1e-4`, each keeping the advantage it had when sampled.
+    Ssr,
+    /// SPEAR's self-imitation with advantage recalibration
+    /// ([`spar_losses::self_imitation`]): a buffer of past completions with positive
+    /// advantage; each step their advantages are recomputed as `R − b_now`, `b_now` the
+    /// `spear_percentile` of the last `spear_reward_window` rewards, those with `Â > 0` kept
+    /// and drawn uniformly with replacement.
+    Spear,
+}
+
 /// The RL stage (GRPO family).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -233,6 +253,32 @@ pub struct GrpoSection {
     pub nft_ratio_level: NftRatioLevelName,
     /// NFT: groups whose rewards are all equal (`skip` or `train`).
     pub nft_uniform_groups: NftUniformGroupsName,
+    /// Replay into the slots of groups without spread: `none` (default), `ssr` or `spear`
+    /// ([`ReplayName`]). The step's sampled groups whose rewards are all equal carry no
+    /// advantage; their `num_generations` slots of the trained batch are filled with
+    /// completions drawn from a buffer of earlier steps' completions, trained with the clipped
+    /// ratio against the log-probs their sampler had (the off-policy correction both papers'
+    /// PPO-style losses apply). Needs `objective = "grpo"`.
+    pub replay: ReplayName,
+    /// Replay: completions the buffer holds at most (the oldest leave first). Ours, not the
+    /// papers'; ≥ 1 when replay is on.
+    pub replay_buffer_size: usize,
+    /// SPEAR: the percentile `q ∈ [0, 1]` of recent rewards that is the recalibration
+    /// baseline (0.5, the median: \[MEM\], low confidence).
+    pub spear_percentile: f64,
+    /// SPEAR: how many of the most recent sampled rewards the baseline is taken over (ours;
+    /// ≥ 1 when SPEAR is on).
+    pub spear_reward_window: usize,
+    /// T1's oversampling (Hou et al. 2025): `oversample_factor · num_generations`
+    /// completions are sampled per prompt and `num_generations` of them trained on: the
+    /// first `num_generations` in sampling order, except that when they all have the same
+    /// reward and the larger group does not, the last of them is swapped for the first
+    /// completion with another reward (the subset rule is ours: \[MEM\], the paper keeps a
+    /// subset of the oversampled responses). 1: off. In `[1, 16]`.
+    pub oversample_factor: usize,
+    /// T1's entropy bonus: `− entropy_coef ·` the token mean of the policy's entropy over the
+    /// trained completions joins the loss (verl's `entropy_coeff`; T1's `α`). 0: off; ≥ 0.
+    pub entropy_coef: f64,
 }
 
 impl Default for GrpoSection {
@@ -273,6 +319,12 @@ impl Default for GrpoSection {
             nft_prompt_weight: NftPromptWeightName::NegativeRate,
             nft_ratio_level: NftRatioLevelName::Token,
             nft_uniform_groups: NftUniformGroupsName::Skip,
+            replay: ReplayName::None,
+            replay_buffer_size: 512,
+            spear_percentile: 0.5,
+            spear_reward_window: 512,
+            oversample_factor: 1,
+            entropy_coef: 0.0,
         }
     }
 }

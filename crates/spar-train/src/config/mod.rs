@@ -496,6 +496,29 @@ impl TrainConfig {
                 ));
             }
         }
+        if g.replay != ReplayName::None {
+            if g.objective != ObjectiveName::Grpo {
+                return Err(bad(
+                    "grpo.replay",
+                    "needs grpo.objective = \"grpo\" (replayed completions carry advantages)",
+                ));
+            }
+            if g.replay_buffer_size == 0 {
+                return Err(bad("grpo.replay_buffer_size", "must be at least 1"));
+            }
+        }
+        if !(0.0..=1.0).contains(&g.spear_percentile) {
+            return Err(bad("grpo.spear_percentile", "must be in [0, 1]"));
+        }
+        if g.replay == ReplayName::Spear && g.spear_reward_window == 0 {
+            return Err(bad("grpo.spear_reward_window", "must be at least 1"));
+        }
+        if !(1..=16).contains(&g.oversample_factor) {
+            return Err(bad("grpo.oversample_factor", "must be in [1, 16] (1: off)"));
+        }
+        if !(g.entropy_coef >= 0.0 && g.entropy_coef.is_finite()) {
+            return Err(bad("grpo.entropy_coef", "must be finite and ≥ 0"));
+        }
         let judged = g.reward == RewardSource::SelfJudge || s.judge_fraction > 0.0;
         if judged && spar_tasks::verify_form_by_name(&t.name, spar_tasks::Format::Compact).is_err()
         {

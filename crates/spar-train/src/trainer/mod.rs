@@ -29,14 +29,21 @@
 //! completion of each unanimous label-free group) add a token NLL term whose gradient
 //! accumulates with the policy loss's before the one AdamW step.
 //!
+//! Options against vanishing advantages (groups without spread; all off by default):
+//! `replay = "ssr" | "spear"` fills those groups' slots with completions replayed from a
+//! buffer of earlier steps, `oversample_factor` samples larger groups and trains on a subset,
+//! `entropy_coef` adds T1's entropy bonus (`trainer/replay.rs`).
+//!
 //! The step is `async` because reading the GPU back is; native code drives it with
 //! [`spar_model::block_on`]. A NaN or infinity in the log-probs, the loss or the gradient
 //! stops the step before the update with [`TrainError::NonFinite`] naming the step.
 
 mod judge;
+mod replay;
 mod sampling;
 mod state;
 
+pub use replay::{ReplayItem, ReplayState};
 pub use state::{CurriculumState, Snapshot, StepMetrics, TrainState};
 
 use crate::config::{CurriculumName, ObjectiveName, TrainConfig};
@@ -105,6 +112,8 @@ pub struct Trainer<K: Kernels> {
     /// The task's verify form, when it has one (the model as judge: `sft.judge_fraction`,
     /// `grpo.reward = "self_judge"`).
     judge: Option<Box<dyn spar_tasks::VerifyForm>>,
+    /// The replay buffer and SPEAR's recent rewards (`grpo.replay`).
+    replay: ReplayState,
     step: u32,
 }
 
@@ -191,6 +200,7 @@ impl<K: Kernels> Trainer<K> {
             rl_cursors: vec![EpochCursor::default(); n_arms],
             zero_spread: vec![false; n_pool],
             judge,
+            replay: ReplayState::default(),
             step: 0,
         })
     }
@@ -413,9 +423,12 @@ impl<K: Kernels> Trainer<K> {
         let mut kept: Vec<Unit> = Vec::with_capacity(want);
         let mut dropped: Vec<Unit> = Vec::new();
         let mut round = 0u32;
+        let mut sampled_spread = replay::SampledSpread::default();
         while kept.len() < want {
             let key = self.step.wrapping_mul(16).wrapping_add(round);
-            let units = self.sample_units(want - kept.len(), key).await?;
+            let units = self
+                .sample_step_units(want - kept.len(), key, &mut sampled_spread)
+                .await?;
             for u in units {
                 let spread = u
                     .rollouts
@@ -466,6 +479,9 @@ impl<K: Kernels> Trainer<K> {
                 }
             }
         };
+        // Replay into the zero-spread groups' slots (nothing with `replay = "none"`).
+        let plan = self.plan_replay(&rollouts, &adv)?;
+        let (trained, trained_adv) = plan.batch(&rollouts, &adv, g);
         let spec = PgSpec {
             loss: PolicyLossConfig {
                 epsilon: gc.epsilon,
@@ -476,15 +492,15 @@ impl<K: Kernels> Trainer<K> {
                 ..PolicyLossConfig::default()
             },
             num_generations: g,
-            advantages: Advantages::PerSequence(&adv),
+            advantages: Advantages::PerSequence(&trained_adv),
             use_old_logprobs: true,
-            entropy_coef: 0.0,
+            entropy_coef: gc.entropy_coef,
             objective,
         };
         let pg = self
             .policy
             .policy_gradient(
-                &rollouts,
+                &trained,
                 &spec,
                 self.reference.as_mut(),
                 self.config.model.n_positions,
@@ -591,6 +607,9 @@ impl<K: Kernels> Trainer<K> {
             max_logprob_gap: pg.max_logprob_gap,
             num_groups: b / g,
             num_dropped,
+            sampled_zero_spread_fraction: sampled_spread.reported(&gc),
+            zero_advantage_fraction: replay::SampledSpread::zero_advantage_share(&gc, &trained_adv),
+            replayed: plan.len(),
             curriculum: self.curriculum.get().probabilities()?,
         })
     }

@@ -1,7 +1,7 @@
 //! The trainer's state: the per-step metrics, what a checkpoint holds, and the snapshot and
 //! restore that make a resumed run continue bit for bit.
 
-use super::{Phase, Trainer};
+use super::{Phase, ReplayState, Trainer};
 use crate::policy::{OptimizerCounters, OptimizerSnapshot};
 use crate::sampler::EpochCursor;
 use crate::TrainError;
@@ -13,6 +13,10 @@ use spar_model::Kernels;
 
 fn sft_phase() -> Phase {
     Phase::Sft
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The curriculum's state (serialisable, so a resumed run continues it exactly).
@@ -92,6 +96,19 @@ pub struct StepMetrics {
     pub num_groups: usize,
     /// Groups dropped by dynamic sampling.
     pub num_dropped: usize,
+    /// Share of the step's sampled groups whose rewards are all equal, before dynamic
+    /// sampling, oversampling's subset and replay (reported when `grpo.replay` or
+    /// `grpo.oversample_factor` is on; otherwise `zero_spread_fraction` is the same share
+    /// for the trained groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampled_zero_spread_fraction: Option<f64>,
+    /// Share of the trained completions whose advantage is 0, replayed ones included
+    /// (reported when `grpo.replay` or `grpo.oversample_factor` is on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zero_advantage_fraction: Option<f64>,
+    /// Completions replayed into zero-spread groups' slots (`grpo.replay`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub replayed: usize,
     /// The curriculum's probability for each level after the update.
     pub curriculum: Vec<f64>,
 }
@@ -123,6 +140,9 @@ pub struct TrainState {
     /// (`grpo.zero_spread_skip`; empty when it is off).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub zero_spread_prompts: Vec<u32>,
+    /// The replay buffer and SPEAR's recent rewards (`grpo.replay`; empty when it is off).
+    #[serde(default, skip_serializing_if = "ReplayState::is_empty")]
+    pub replay: ReplayState,
 }
 
 /// A trainer's full state: [`TrainState`] plus parameters, AdamW moments and the reference
@@ -175,6 +195,7 @@ impl<K: Kernels> Trainer<K> {
                     .filter(|(_, &z)| z)
                     .map(|(i, _)| i)
                     .collect(),
+                replay: self.replay.clone(),
             },
             params,
             m: opt.m,
@@ -206,6 +227,9 @@ impl<K: Kernels> Trainer<K> {
                 "zero_spread_prompts names problem {i}, but there are {pool}"
             )));
         }
+        snap.state
+            .replay
+            .check(self.vocab.vocab_size(), self.config.model.n_positions)?;
         self.set_optimizer_stage(snap.state.optimizer_stage);
         self.policy.restore(
             &snap.params,
@@ -225,6 +249,7 @@ impl<K: Kernels> Trainer<K> {
         self.rl_cursors = snap.state.rl_cursors.clone();
         self.rl_cursors
             .resize(self.config.task.levels.len(), EpochCursor::default());
+        self.replay = snap.state.replay.clone();
         self.zero_spread.fill(false);
         for &i in &snap.state.zero_spread_prompts {
             self.zero_spread[i as usize] = true;
