@@ -146,6 +146,86 @@ fn selective_rollouts_resume_exactly() {
     assert!(e.contains("zero_spread_prompts"), "{e}");
 }
 
+/// One- and two-digit addition after enough SFT that some groups have spread (rewards 0 and
+/// 1), so that the replay buffer fills within a few RL steps.
+fn addition_config() -> TrainConfig {
+    let mut c = TrainConfig::default();
+    c.seed = 11;
+    c.model.n_embd = 16;
+    c.model.n_positions = 16;
+    c.model.charset = "0123456789+= adsum:".into();
+    c.task.levels = vec![0, 1];
+    c.task.num_train_problems = 60;
+    c.task.labelled_fraction = 0.5;
+    c.task.num_eval_problems = 10;
+    c.sft.max_steps = 60;
+    c.sft.per_device_train_batch_size = 8;
+    c.grpo.max_steps = 9;
+    c.grpo.per_device_train_batch_size = 16;
+    c.grpo.num_generations = 4;
+    c.grpo.max_completion_length = 4;
+    c.grpo.beta = 0.02;
+    c
+}
+
+/// The GRPO options against vanishing advantages keep state (the replay buffer, SPEAR's
+/// recent rewards) or draw more samples (oversampling): a resumed run continues bit for bit.
+#[test]
+fn replay_and_oversampling_resume_exactly() {
+    use spar_train::config::ReplayName;
+    for (replay, oversample) in [
+        (ReplayName::Ssr, 1),
+        (ReplayName::Spear, 1),
+        (ReplayName::None, 3),
+    ] {
+        let mut cfg = addition_config();
+        cfg.grpo.replay = replay;
+        cfg.grpo.replay_buffer_size = 24;
+        cfg.grpo.spear_reward_window = 40;
+        cfg.grpo.oversample_factor = oversample;
+        if oversample > 1 {
+            cfg.grpo.entropy_coef = 0.01;
+        }
+        let name = format!("grpo-options-{replay:?}-{oversample}");
+        let new = || Trainer::new(cfg.clone(), Box::new(CpuKernels::new)).unwrap();
+        let mut full = new();
+        let total = full.total_steps();
+        let mut expected = Vec::new();
+        while full.step() < total {
+            expected.push(block_on(full.train_step()).unwrap());
+        }
+        let end = block_on(full.snapshot()).unwrap();
+        let (got, snap, saved) = resumed_through_disk(&cfg, cfg.sft.max_steps + 6, &name);
+        if replay != ReplayName::None {
+            assert!(
+                !saved.state.replay.is_empty(),
+                "{name}: the checkpoint holds the replay state"
+            );
+        }
+        assert_eq!(got, expected, "{name}");
+        assert_eq!(snap, end, "{name}");
+    }
+    // A checkpoint whose buffer does not fit the model is refused.
+    let mut cfg = addition_config();
+    cfg.grpo.replay = ReplayName::Ssr;
+    let (_, _, mut bad) = resumed_through_disk(&cfg, cfg.sft.max_steps + 6, "grpo-options-bad");
+    let mut r = spar_train::rollout::Rollout::new(vec![1, 2, 999_999], 1);
+    r.old_logprobs = vec![-1.0, -1.0];
+    bad.state
+        .replay
+        .buffer
+        .push(spar_train::trainer::ReplayItem {
+            rollout: r,
+            advantage: 1.0,
+        });
+    let e = Trainer::new(cfg, Box::new(CpuKernels::new))
+        .unwrap()
+        .restore(&bad)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("replay buffer"), "{e}");
+}
+
 #[test]
 fn kuhn_self_play_resumes_exactly() {
     for mask_illegal in [true, false] {
