@@ -19,7 +19,7 @@
 //! maj@8, maj@16, pass@8 and pass@16. One JSON line per (start, seed, arm, lr, β).
 //!
 //! ```text
-//! cargo run --release -p spar-train --example phase_diagram -- plot IN.jsonl OUT_PREFIX
+//! cargo run --release -p spar-train --example phase_diagram -- plot OUT_PREFIX IN.jsonl...
 //! ```
 //! draws one scatter per (arm, lr, β) over the plane, each point a start and seed coloured by
 //! its outcome (sampled pass@1 after RL against before: lifted by ≥ 0.02, within ±0.02,
@@ -31,6 +31,7 @@ use spar_model::{block_on, CpuKernels};
 use spar_train::config::{with_overrides, RewardSource};
 use spar_train::eval::EvalReport;
 use spar_train::{TrainConfig, Trainer};
+use std::collections::BTreeMap;
 use std::io::Write;
 
 /// The built-in starts: 140, 350 or 700 labelled problems, shorter or longer SFT and a hotter
@@ -86,6 +87,10 @@ fn outcome(before: f64, after: f64) -> usize {
     }
 }
 
+/// A start's row of the table: its start points (pass@1, maj@8, greedy), one per seed, and per
+/// arm key the runs' (Δpass@1, Δgreedy, collapsed).
+type StartRow = (Vec<[f64; 3]>, BTreeMap<String, Vec<[f64; 3]>>);
+
 const OUTCOMES: [&str; 4] = [
     "pass@1 +0.02 or more",
     "within ±0.02",
@@ -93,20 +98,39 @@ const OUTCOMES: [&str; 4] = [
     "collapsed (< half)",
 ];
 
-fn plot(input: &str, prefix: &str) -> Result<(), Box<dyn std::error::Error>> {
-    use std::collections::BTreeMap;
-    let runs: Vec<serde_json::Value> = std::fs::read_to_string(input)?
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()?;
+fn plot(prefix: &str, inputs: &[String]) -> Result<(), Box<dyn std::error::Error>> {
+    let mut runs: Vec<serde_json::Value> = Vec::new();
+    for input in inputs {
+        for l in std::fs::read_to_string(input)?.lines() {
+            if !l.trim().is_empty() {
+                runs.push(serde_json::from_str(l)?);
+            }
+        }
+    }
+    // One run per (start, seed, arm, lr, β): a run recorded twice (a restarted sweep, or two
+    // files holding the same arm) counts once, the later record kept.
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, r) in runs.iter().enumerate() {
+        let key = ["start", "seed", "arm", "lr", "beta"]
+            .iter()
+            .map(|k| r[*k].to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        seen.insert(key, i);
+    }
+    let keep: std::collections::BTreeSet<usize> = seen.into_values().collect();
+    let runs: Vec<&serde_json::Value> = runs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, r)| r)
+        .collect();
     let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
     // Scatter per (arm, lr, beta).
     let mut groups: BTreeMap<String, [Vec<(f64, f64)>; 4]> = BTreeMap::new();
     // Table per start: its start points and, per arm key, (Δpass1, Δgreedy, collapsed).
-    let mut table: BTreeMap<String, (Vec<[f64; 3]>, BTreeMap<String, Vec<[f64; 3]>>)> =
-        BTreeMap::new();
-    for r in &runs {
+    let mut table: BTreeMap<String, StartRow> = BTreeMap::new();
+    for r in runs {
         let (b, a) = (&r["before"], &r["after"]);
         let (p0, p1, m8) = (f(b, "pass1"), f(a, "pass1"), f(b, "maj8"));
         let key = format!(
@@ -185,8 +209,8 @@ fn plot(input: &str, prefix: &str) -> Result<(), Box<dyn std::error::Error>> {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("plot") {
-        let usage = "usage: phase_diagram plot IN.jsonl OUT_PREFIX";
-        return plot(args.get(1).ok_or(usage)?, args.get(2).ok_or(usage)?);
+        let usage = "usage: phase_diagram plot OUT_PREFIX IN.jsonl...";
+        return plot(args.get(1).ok_or(usage)?, &args[2.min(args.len())..]);
     }
     let usage = "usage: phase_diagram BASE.toml OUT.jsonl [NAME:KEY=VALUE,...]";
     let base = TrainConfig::from_toml(&std::fs::read_to_string(args.first().ok_or(usage)?)?)?;
