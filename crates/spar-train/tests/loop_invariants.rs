@@ -55,6 +55,14 @@ fn self_judged() -> TrainConfig {
     c
 }
 
+/// The verifier with another curriculum over the two levels (its state is part of a
+/// checkpoint).
+fn with_curriculum(c: CurriculumName) -> TrainConfig {
+    let mut cfg = tiny(RewardSource::Verifier);
+    cfg.grpo.curriculum = c;
+    cfg
+}
+
 /// Co-Reward with every remedy of the label-free collapse switched on.
 fn remedied() -> TrainConfig {
     let mut c = tiny(RewardSource::CoReward);
@@ -73,6 +81,8 @@ fn resumed_run_matches_the_uninterrupted_one() {
         tiny(RewardSource::SelfCertainty),
         remedied(),
         self_judged(),
+        with_curriculum(CurriculumName::Learnability),
+        with_curriculum(CurriculumName::SuccessBand),
     ] {
         let reward = cfg.grpo.reward;
         let mut full = trainer(cfg.clone());
@@ -83,8 +93,9 @@ fn resumed_run_matches_the_uninterrupted_one() {
         let mut first = trainer(cfg.clone());
         let mut got = run(&mut first, k);
         let dir = std::env::temp_dir().join(format!(
-            "spar-train-resume-{}-{reward:?}",
-            std::process::id()
+            "spar-train-resume-{}-{reward:?}-{:?}",
+            std::process::id(),
+            cfg.grpo.curriculum
         ));
         block_on(save_checkpoint(&mut first, &dir)).unwrap();
         drop(first);
@@ -245,4 +256,33 @@ fn every_shipped_config_parses() {
         }
     }
     assert!(n >= 4, "one config per reward source at least");
+}
+
+#[test]
+fn set_grpo_with_another_curriculum_starts_it_fresh_and_the_same_one_keeps_its_state() {
+    let cfg = tiny(RewardSource::Verifier); // SEC over two levels
+    let mut t = trainer(cfg.clone());
+    let sft = cfg.sft.max_steps;
+    let after_rl = run(&mut t, sft + 3).pop().unwrap().curriculum;
+    // A learned SEC state (written into the snapshot: a tiny model's groups carry no
+    // advantage to learn from).
+    let mut snap = block_on(t.snapshot()).unwrap();
+    let mut json = serde_json::to_value(&snap.state.curriculum).unwrap();
+    json["sec"]["q_values"] = serde_json::json!([0.3, 0.1]);
+    snap.state.curriculum = serde_json::from_value(json).unwrap();
+    t.restore(&snap).unwrap();
+    // The same curriculum with another learning rate: its learned state carries on.
+    let mut g = cfg.grpo.clone();
+    g.optim.learning_rate = Some(1e-4);
+    t.set_grpo(g).unwrap();
+    let state = |t: &mut Trainer<CpuKernels>| block_on(t.snapshot()).unwrap().state.curriculum;
+    assert_eq!(state(&mut t), snap.state.curriculum);
+    assert_ne!(state(&mut trainer(cfg.clone())), snap.state.curriculum);
+    // Uniform after SEC: a fresh uniform curriculum, whatever SEC had learned.
+    t.restore(&snap).unwrap();
+    let mut g = cfg.grpo.clone();
+    g.curriculum = CurriculumName::Uniform;
+    t.set_grpo(g).unwrap();
+    assert_eq!(block_on(t.train_step()).unwrap().curriculum, vec![0.5, 0.5]);
+    assert_eq!(after_rl.len(), 2);
 }

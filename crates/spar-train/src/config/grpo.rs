@@ -80,6 +80,12 @@ pub enum CurriculumName {
     Uniform,
     /// SEC: TD(0) on the mean absolute advantage, Boltzmann sampling.
     Sec,
+    /// Learnability (Absolute Zero's `1 − p` on `(0, 1)`): levels in proportion to a moving
+    /// average of their solve rate's learnability; spar-bandits' defaults.
+    Learnability,
+    /// Success band (WebRL): levels whose estimated solve rate lies in `[0.05, 0.75]`;
+    /// spar-bandits' defaults.
+    SuccessBand,
 }
 
 /// The RL stage's policy objective.

@@ -167,16 +167,7 @@ impl<K: Kernels> Trainer<K> {
             None => model.init_params(config.seed),
         }
         let n_arms = config.task.levels.len();
-        let curriculum = match config.grpo.curriculum {
-            CurriculumName::Uniform => CurriculumState::Uniform(Uniform::new(n_arms)?),
-            CurriculumName::Sec => CurriculumState::Sec(Sec::new(
-                n_arms,
-                SecConfig {
-                    alpha: config.grpo.sec_alpha,
-                    temperature: config.grpo.sec_temperature,
-                },
-            )?),
-        };
+        let curriculum = Self::fresh_curriculum(&config)?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         rng.set_stream(TRAIN_STREAM);
         let n_pool = data.pool.len();
@@ -202,6 +193,27 @@ impl<K: Kernels> Trainer<K> {
             judge,
             replay: ReplayState::default(),
             step: 0,
+        })
+    }
+
+    /// A fresh curriculum of the kind `config.grpo.curriculum` names over `task.levels`.
+    fn fresh_curriculum(config: &TrainConfig) -> Result<CurriculumState, TrainError> {
+        let n_arms = config.task.levels.len();
+        Ok(match config.grpo.curriculum {
+            CurriculumName::Uniform => CurriculumState::Uniform(Uniform::new(n_arms)?),
+            CurriculumName::Sec => CurriculumState::Sec(Sec::new(
+                n_arms,
+                SecConfig {
+                    alpha: config.grpo.sec_alpha,
+                    temperature: config.grpo.sec_temperature,
+                },
+            )?),
+            CurriculumName::Learnability => CurriculumState::Learnability(
+                spar_bandits::Learnability::new(n_arms, Default::default())?,
+            ),
+            CurriculumName::SuccessBand => CurriculumState::SuccessBand(
+                spar_bandits::SuccessBand::new(n_arms, Default::default())?,
+            ),
         })
     }
 
@@ -288,7 +300,7 @@ impl<K: Kernels> Trainer<K> {
     }
 
     /// Changes the RL section (e.g. to run two reward sources from the same SFT model) and
-    /// the step budget; the reference model is dropped so that it is re-taken at the next RL
+    /// the step budget; a different curriculum starts fresh; the reference model is dropped so that it is re-taken at the next RL
     /// step, and the new `grpo.optim` applies from the next step (from the stage's start if
     /// RL has not begun). Errors if the new config is invalid or needs a larger batch than allocated.
     pub fn set_grpo(&mut self, grpo: crate::config::GrpoSection) -> Result<(), TrainError> {
@@ -300,6 +312,14 @@ impl<K: Kernels> Trainer<K> {
                 "`grpo.per_device_train_batch_size` is larger than the model was allocated for"
                     .into(),
             ));
+        }
+        // Another kind of curriculum (or other constants) starts fresh; the same one keeps
+        // its state, as a restored run's.
+        let same = cfg.grpo.curriculum == self.config.grpo.curriculum
+            && cfg.grpo.sec_alpha == self.config.grpo.sec_alpha
+            && cfg.grpo.sec_temperature == self.config.grpo.sec_temperature;
+        if !same {
+            self.curriculum = Self::fresh_curriculum(&cfg)?;
         }
         self.config = cfg;
         self.reference = None;

@@ -8,7 +8,7 @@ use crate::TrainError;
 use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
-use spar_bandits::{Curriculum, Sec, Uniform};
+use spar_bandits::{Curriculum, Learnability, Sec, SuccessBand, Uniform};
 use spar_model::Kernels;
 
 fn sft_phase() -> Phase {
@@ -27,6 +27,10 @@ pub enum CurriculumState {
     Uniform(Uniform),
     /// SEC.
     Sec(Sec),
+    /// Learnability.
+    Learnability(Learnability),
+    /// Success band.
+    SuccessBand(SuccessBand),
 }
 
 impl CurriculumState {
@@ -34,12 +38,16 @@ impl CurriculumState {
         match self {
             CurriculumState::Uniform(c) => c,
             CurriculumState::Sec(c) => c,
+            CurriculumState::Learnability(c) => c,
+            CurriculumState::SuccessBand(c) => c,
         }
     }
     pub(crate) fn get_mut(&mut self) -> &mut dyn Curriculum {
         match self {
             CurriculumState::Uniform(c) => c,
             CurriculumState::Sec(c) => c,
+            CurriculumState::Learnability(c) => c,
+            CurriculumState::SuccessBand(c) => c,
         }
     }
 }
