@@ -286,3 +286,14 @@ fn set_grpo_with_another_curriculum_starts_it_fresh_and_the_same_one_keeps_its_s
     assert_eq!(block_on(t.train_step()).unwrap().curriculum, vec![0.5, 0.5]);
     assert_eq!(after_rl.len(), 2);
 }
+
+#[test]
+fn the_shipped_ditto_config_is_the_defaults() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/ditto_text.toml");
+    let shipped = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        spar_train::ditto_text::DittoTextConfig::from_toml(&shipped).unwrap(),
+        spar_train::ditto_text::DittoTextConfig::default()
+    );
+}

@@ -327,14 +327,4 @@ mod tests {
         assert_eq!(c.ditto().variant, DittoVariant::NlClip);
         assert!(DittoTextConfig::from_toml("stepz = 7").is_err());
     }
-
-    #[cfg(feature = "std")]
-    #[test]
-    fn the_shipped_config_is_the_defaults() {
-        let shipped = include_str!("../../../../configs/ditto_text.toml");
-        assert_eq!(
-            DittoTextConfig::from_toml(shipped).unwrap(),
-            DittoTextConfig::default()
-        );
-    }
 }
