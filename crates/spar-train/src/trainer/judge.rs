@@ -3,7 +3,7 @@
 //! [`crate::rewards::self_judge`]) and its accuracy on held-out candidates.
 
 use super::Trainer;
-use crate::rewards::self_judge::self_judge_rewards;
+use crate::rewards::self_judge::judge_score;
 use crate::rollout::Batch;
 use crate::TrainError;
 use alloc::vec::Vec;
@@ -77,9 +77,16 @@ impl<K: Kernels> Trainer<K> {
                 .model()
                 .masked_logits(&batch.tokens, &batch.targets, &batch.mask, batch.b)
                 .await?;
-            let mut r = alloc::vec![0.0; chunk.len()];
-            self_judge_rewards(&logits, v, yes, no, &alloc::vec![true; chunk.len()], &mut r)?;
-            out.extend(r);
+            if logits.len() != chunk.len() * v {
+                return Err(TrainError::Config(alloc::format!(
+                    "the judge's logits have {} entries, expected {} verdicts × {v}",
+                    logits.len(),
+                    chunk.len()
+                )));
+            }
+            for row in logits.chunks_exact(v) {
+                out.push(judge_score(row, yes, no)?);
+            }
         }
         Ok(out)
     }
