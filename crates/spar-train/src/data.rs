@@ -9,7 +9,7 @@ use alloc::collections::BTreeSet;
 use alloc::string::String;
 use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
-use rand_core::SeedableRng;
+use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
 use spar_tasks::{ArithOp, Arithmetic, Problem, Task};
 
@@ -38,6 +38,7 @@ pub struct ProblemsFile {
 /// Stream ids that keep the pool and the held-out set independent of every other stream.
 const POOL_STREAM: u64 = 0x706f_6f6c;
 const EVAL_STREAM: u64 = 0x6576_616c;
+const NOISE_STREAM: u64 = 0x6e6f_6973;
 
 /// Training pool and held-out set.
 #[derive(Debug, Clone)]
@@ -50,6 +51,9 @@ pub struct ProblemSet {
     pub eval: Vec<Problem>,
     /// For each curriculum arm (an index into `task.levels`), the pool indices at that level.
     pub by_arm: Vec<Vec<usize>>,
+    /// Noisy labels (`task.label_noise`): pairs `(labelled index, donor pool index)`, sorted;
+    /// SFT shows the donor's reference completion (a wrong answer) for that problem.
+    pub noisy_labels: Vec<(usize, usize)>,
 }
 
 impl ProblemSet {
@@ -104,6 +108,7 @@ impl ProblemSet {
             num_labelled,
             eval,
             by_arm,
+            noisy_labels: Vec::new(),
         })
     }
 
@@ -145,12 +150,19 @@ impl ProblemSet {
             num_labelled,
             eval,
             by_arm,
+            noisy_labels: Vec::new(),
         })
     }
 
     /// The run's problems: read from `cfg.problems_file` when one is named (feature `std`),
     /// else drawn from `seed` ([`ProblemSet::generate`]).
+    /// With `task.label_noise > 0`, a share of the labelled problems gets a wrong SFT target
+    /// ([`ProblemSet::with_label_noise`]).
     pub fn for_config(task: &dyn Task, cfg: &TaskSection, seed: u64) -> Result<Self, TrainError> {
+        Ok(Self::read_or_draw(task, cfg, seed)?.with_label_noise(cfg.label_noise, seed))
+    }
+
+    fn read_or_draw(task: &dyn Task, cfg: &TaskSection, seed: u64) -> Result<Self, TrainError> {
         if cfg.problems_file.is_empty() {
             return Self::generate(task, cfg, seed);
         }
@@ -177,6 +189,48 @@ impl ProblemSet {
     pub fn labelled(&self) -> &[Problem] {
         &self.pool[..self.num_labelled]
     }
+
+    /// Gives `round(num_labelled · share)` labelled problems, drawn from `seed`, a wrong SFT
+    /// target: the reference completion of another pool problem with a different answer (a
+    /// noisy annotator whose errors spread over many answers). Only the SFT targets change:
+    /// every reward, the hybrid labelled RL prompts and the evaluation still grade against the
+    /// truth. A problem for which 20 draws find no donor with a different answer keeps its
+    /// label. `share` ≤ 0 changes nothing.
+    pub fn with_label_noise(mut self, share: f64, seed: u64) -> Self {
+        self.noisy_labels.clear();
+        let n = self.num_labelled;
+        let want = (libm::round(n as f64 * share.clamp(0.0, 1.0)) as usize).min(n);
+        if want == 0 || self.pool.len() < 2 {
+            return self;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(NOISE_STREAM);
+        // A partial Fisher–Yates shuffle picks `want` distinct labelled problems.
+        let mut order: Vec<usize> = (0..n).collect();
+        for i in 0..want {
+            let j = i + (rng.next_u64() % (n - i) as u64) as usize;
+            order.swap(i, j);
+            let victim = order[i];
+            for _ in 0..20 {
+                let donor = (rng.next_u64() % self.pool.len() as u64) as usize;
+                if self.pool[donor].answer != self.pool[victim].answer {
+                    self.noisy_labels.push((victim, donor));
+                    break;
+                }
+            }
+        }
+        self.noisy_labels.sort_unstable();
+        self
+    }
+
+    /// The completion SFT trains on for pool problem `i`: its reference completion, or a
+    /// donor's wrong one under `task.label_noise`.
+    pub fn sft_completion(&self, i: usize) -> &str {
+        match self.noisy_labels.binary_search_by_key(&i, |p| p.0) {
+            Ok(k) => &self.pool[self.noisy_labels[k].1].completion,
+            Err(_) => &self.pool[i].completion,
+        }
+    }
 }
 
 fn draw(
@@ -197,4 +251,54 @@ fn draw(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(noise: f64, seed: u64) -> (ProblemSet, Arithmetic) {
+        let task = Arithmetic::new(ArithOp::Add);
+        let cfg = TaskSection {
+            num_train_problems: 400,
+            labelled_fraction: 0.25,
+            label_noise: noise,
+            ..TaskSection::default()
+        };
+        (ProblemSet::for_config(&task, &cfg, seed).unwrap(), task)
+    }
+
+    #[test]
+    fn label_noise_gives_the_stated_share_a_wrong_sft_target_and_nothing_else() {
+        let (clean, task) = set(0.0, 3);
+        assert!(clean.noisy_labels.is_empty());
+        let (noisy, _) = set(0.3, 3);
+        // The same problems: only SFT targets change.
+        assert_eq!(clean.pool, noisy.pool);
+        assert_eq!(clean.eval, noisy.eval);
+        assert_eq!(noisy.noisy_labels.len(), 30); // round(100 · 0.3)
+        let mut wrong = 0;
+        for i in 0..noisy.pool.len() {
+            let p = &noisy.pool[i];
+            assert_eq!(clean.sft_completion(i), p.completion);
+            let target = noisy.sft_completion(i);
+            let is_noisy = noisy.noisy_labels.iter().any(|&(v, _)| v == i);
+            assert!(!is_noisy || i < noisy.num_labelled);
+            if is_noisy {
+                assert!(
+                    task.verify(p, target) < 0.5,
+                    "{target} answers {}",
+                    p.prompt
+                );
+                wrong += 1;
+            } else {
+                assert_eq!(target, p.completion);
+            }
+        }
+        assert_eq!(wrong, 30);
+        // Drawn from the seed: the same seed gives the same noise, another seed other noise.
+        assert_eq!(set(0.3, 3).0.noisy_labels, noisy.noisy_labels);
+        assert_ne!(set(0.3, 4).0.noisy_labels, noisy.noisy_labels);
+        assert_eq!(set(1.0, 3).0.noisy_labels.len(), 100);
+    }
 }

@@ -11,6 +11,11 @@
 //! answer (ties: the first to appear, [`spar_tasks::majority_vote`]); the block counts as
 //! solved when one of its completions giving that answer passes the configured answer check.
 //! maj@k is the mean over blocks and problems, for k = 2, 4, … ≤ n (maj@1 is pass@1).
+//!
+//! The vote's label accuracy at k (what a majority-vote reward would teach from a group of
+//! k): over the blocks that carry a GRPO signal, those where some completion's parsed answer
+//! differs from the vote (a unanimous block gives every completion the same reward), the
+//! share whose vote is right. `None` at a k where no block carries signal.
 
 use crate::rewards::verifier::{grade, AnswerCheck};
 use crate::vocab::CharVocab;
@@ -54,6 +59,10 @@ pub struct EvalReport {
     /// `(k, maj@k)` for k = 2, 4, … ≤ `num_samples` (see the module docs).
     #[serde(default)]
     pub maj_at_k: Vec<(usize, f64)>,
+    /// `(k, label accuracy of the vote over the k-blocks that carry signal)` for k = 2, 4, …
+    /// ≤ `num_samples`, where any block does (see the module docs).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vote_label_accuracy: Vec<(usize, f64)>,
     /// Mean new tokens of the sampled completions (greedy ones when there are no samples).
     pub completion_length: f64,
     /// Mean seq-rep-2 of the sampled completions (greedy ones when there are no samples).
@@ -74,6 +83,39 @@ impl EvalReport {
     pub fn maj_at(&self, k: usize) -> Option<f64> {
         self.maj_at_k.iter().find(|(kk, _)| *kk == k).map(|p| p.1)
     }
+
+    /// The vote's label accuracy on the k-blocks that carry signal, if any did.
+    pub fn vote_label_at(&self, k: usize) -> Option<f64> {
+        self.vote_label_accuracy
+            .iter()
+            .find(|(kk, _)| *kk == k)
+            .map(|p| p.1)
+    }
+}
+
+/// The vote's label accuracy over the k-blocks that carry a GRPO signal (see the module
+/// docs): `None` when no block does. A block with no parsed answer has no vote and carries
+/// no majority-vote signal.
+pub fn vote_label_accuracy(graded: &[Vec<(bool, Option<Answer>)>], k: usize) -> Option<f64> {
+    let (mut right, mut blocks) = (0usize, 0usize);
+    for g in graded {
+        for block in g.chunks_exact(k.max(1)) {
+            let answers: Vec<Option<Answer>> = block.iter().map(|x| x.1.clone()).collect();
+            let Some(v) = majority_vote(&answers) else {
+                continue;
+            };
+            if answers.iter().all(|a| a.as_ref() == Some(&v.answer)) {
+                continue;
+            }
+            blocks += 1;
+            right += usize::from(
+                block
+                    .iter()
+                    .any(|(ok, a)| *ok && a.as_ref() == Some(&v.answer)),
+            );
+        }
+    }
+    (blocks > 0).then(|| right as f64 / blocks as f64)
 }
 
 /// maj@k over problems whose samples are given as `(passes the check, parsed answer)`
@@ -224,6 +266,9 @@ pub async fn evaluate<K: Kernels>(
         report.pass_at_k.push((k, v));
         if k > 1 {
             report.maj_at_k.push((k, maj_at_k(&graded, k)));
+            if let Some(l) = vote_label_accuracy(&graded, k) {
+                report.vote_label_accuracy.push((k, l));
+            }
         }
         k *= 2;
     }
@@ -284,5 +329,25 @@ mod tests {
         let strict = vec![vec![s(false, 5), s(false, 5), (false, None), (false, None)]];
         assert_eq!(maj_at_k(&strict, 4), 0.0);
         assert_eq!(maj_at_k(&[], 4), 0.0);
+    }
+
+    #[test]
+    fn vote_label_accuracy_counts_only_blocks_that_carry_signal() {
+        // Blocks of 4: [5 5 3 4] → signal, vote 5 right; [3 3 3 3] → unanimous (wrong),
+        // no signal; [3 3 5 4] → signal, vote 3 wrong; [5 5 5 5] → unanimous, no signal.
+        let g = vec![
+            vec![s(true, 5), s(true, 5), s(false, 3), s(false, 4)],
+            vec![s(false, 3), s(false, 3), s(false, 3), s(false, 3)],
+            vec![s(false, 3), s(false, 3), s(true, 5), s(false, 4)],
+            vec![s(true, 5), s(true, 5), s(true, 5), s(true, 5)],
+        ];
+        assert_eq!(vote_label_accuracy(&g, 4), Some(0.5));
+        // Unanimous everywhere, or nothing parsed: no block carries signal.
+        assert_eq!(vote_label_accuracy(&g[1..2], 4), None);
+        assert_eq!(vote_label_accuracy(&[vec![(false, None); 4]], 4), None);
+        // An unparsed completion beside a vote disagrees with it: the block carries signal.
+        let partial = vec![vec![s(true, 5), s(true, 5), s(true, 5), (false, None)]];
+        assert_eq!(vote_label_accuracy(&partial, 4), Some(1.0));
+        assert_eq!(maj_at_k(&g, 4), 0.5);
     }
 }

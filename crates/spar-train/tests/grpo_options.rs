@@ -10,39 +10,8 @@ use spar_train::config::{GrpoSection, ObjectiveName, ReplayName};
 use spar_train::trainer::{ReplayItem, ReplayState};
 use spar_train::{Snapshot, StepMetrics, TrainConfig, Trainer};
 
-fn small() -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.seed = 11;
-    c.model.n_embd = 16;
-    c.model.n_positions = 16;
-    c.model.charset = "0123456789+= adsum:".into();
-    c.task.levels = vec![0, 1];
-    c.task.num_train_problems = 60;
-    c.task.labelled_fraction = 0.5;
-    c.task.num_eval_problems = 10;
-    c.sft.max_steps = 5;
-    c.sft.per_device_train_batch_size = 8;
-    c.grpo.max_steps = 3;
-    c.grpo.per_device_train_batch_size = 16;
-    c.grpo.num_generations = 4;
-    c.grpo.max_completion_length = 4;
-    c.grpo.beta = 0.0;
-    c
-}
-
-fn trainer(c: &TrainConfig) -> Trainer<CpuKernels> {
-    Trainer::new(c.clone(), Box::new(CpuKernels::new)).unwrap()
-}
-
-/// A trainer after its SFT steps, and its snapshot there.
-fn after_sft(c: &TrainConfig) -> (Trainer<CpuKernels>, Snapshot) {
-    let mut t = trainer(c);
-    while t.step() < c.sft.max_steps {
-        block_on(t.train_step()).unwrap();
-    }
-    let snap = block_on(t.snapshot()).unwrap();
-    (t, snap)
-}
+mod common;
+use common::{after_sft, small, trainer};
 
 /// A buffer item: pool problem `i`'s labelled completion with `reward` and `advantage`
 /// (sampler log-probs −1 per completion token).

@@ -21,6 +21,12 @@ pub enum RewardSource {
     /// trained on the labelled problems with `sft.judge_fraction`). See
     /// [`crate::rewards::self_judge`].
     SelfJudge,
+    /// No reward: every completion scores 0, so every advantage is 0 and the update is
+    /// whatever else the loss holds: the entropy bonus (`entropy_coef`, one-shot RLVR's
+    /// entropy-only arm) and the KL anchor. Needs `entropy_coef > 0` and
+    /// `dynamic_sampling = false` (no group would ever have spread).
+    #[serde(rename = "none")]
+    NoReward,
 }
 
 /// TRL's `loss_type`.
@@ -219,6 +225,12 @@ pub struct GrpoSection {
     pub zero_spread_skip: f64,
     /// Draw RL prompts only from the problems without labels (else from the whole pool).
     pub unlabelled_only: bool,
+    /// RL draws its prompts from only the first `rl_pool_size` problems of each level's pool
+    /// (after `unlabelled_only`), and the hybrid labelled prompts from the first
+    /// `rl_pool_size` labelled ones; the batch repeats them as needed. 1 with the verifier is
+    /// one-shot RLVR (Wang et al. 2025, "Reinforcement learning for reasoning in large
+    /// language models with one training example"). 0 (default): the whole pool.
+    pub rl_pool_size: usize,
     /// Compute the KL to the start-of-RL model even when `beta = 0` (for the metrics).
     pub log_ref_kl: bool,
     /// Vote-confidence gate of the label-free rewards (majority vote, Co-Reward): a group's
@@ -331,6 +343,7 @@ impl Default for GrpoSection {
             spear_reward_window: 512,
             oversample_factor: 1,
             entropy_coef: 0.0,
+            rl_pool_size: 0,
         }
     }
 }

@@ -185,6 +185,11 @@ pub struct TaskSection {
     /// (the task reads the answer from the text, e.g. its last integer) or `strict` (exactly
     /// the reference completion, then the end token: TRL's toy-task parser).
     pub answer_check: AnswerCheck,
+    /// Share of the labelled problems whose SFT target is a wrong answer: another pool
+    /// problem's reference completion, drawn from the seed (a noisy annotator whose errors
+    /// spread over many answers; [`crate::data::ProblemSet::with_label_noise`]). Only SFT sees
+    /// it; rewards and evaluation grade against the truth. 0 (default): clean labels.
+    pub label_noise: f64,
 }
 
 impl Default for TaskSection {
@@ -198,6 +203,7 @@ impl Default for TaskSection {
             paraphrase_sft: true,
             problems_file: String::new(),
             answer_check: AnswerCheck::Lenient,
+            label_noise: 0.0,
         }
     }
 }
@@ -415,6 +421,9 @@ impl TrainConfig {
         if !(t.labelled_fraction > 0.0 && t.labelled_fraction <= 1.0) {
             return Err(bad("task.labelled_fraction", "must be in (0, 1]"));
         }
+        if !(0.0..=1.0).contains(&t.label_noise) {
+            return Err(bad("task.label_noise", "must be in [0, 1]"));
+        }
         let s = &self.sft;
         if s.per_device_train_batch_size == 0 {
             return Err(bad("sft.per_device_train_batch_size", "must be at least 1"));
@@ -518,6 +527,26 @@ impl TrainConfig {
         }
         if !(g.entropy_coef >= 0.0 && g.entropy_coef.is_finite()) {
             return Err(bad("grpo.entropy_coef", "must be finite and ≥ 0"));
+        }
+        if g.reward == RewardSource::NoReward {
+            if g.entropy_coef == 0.0 {
+                return Err(bad(
+                    "grpo.reward",
+                    "= \"none\" leaves no gradient but the entropy bonus: set grpo.entropy_coef > 0",
+                ));
+            }
+            if g.dynamic_sampling {
+                return Err(bad(
+                    "grpo.reward",
+                    "= \"none\" gives no group any spread: set grpo.dynamic_sampling = false",
+                ));
+            }
+            if g.objective != ObjectiveName::Grpo {
+                return Err(bad(
+                    "grpo.reward",
+                    "= \"none\" needs grpo.objective = \"grpo\"",
+                ));
+            }
         }
         let judged = g.reward == RewardSource::SelfJudge || s.judge_fraction > 0.0;
         if judged && spar_tasks::verify_form_by_name(&t.name, spar_tasks::Format::Compact).is_err()

@@ -137,22 +137,7 @@ impl<K: Kernels> Trainer<K> {
         let task = spar_tasks::task_by_name(&config.task.name, spar_tasks::Format::Compact)
             .map_err(|e| TrainError::Config(alloc::format!("`task.name`: {e}")))?;
         let data = ProblemSet::for_config(task.as_ref(), &config.task, config.seed)?;
-        let mut rl_pool = data.by_arm.clone();
-        let labelled_pool: Vec<Vec<usize>> = data
-            .by_arm
-            .iter()
-            .map(|arm| {
-                arm.iter()
-                    .copied()
-                    .filter(|&i| i < data.num_labelled)
-                    .collect()
-            })
-            .collect();
-        if config.grpo.unlabelled_only {
-            for arm in &mut rl_pool {
-                arm.retain(|&i| i >= data.num_labelled);
-            }
-        }
+        let (rl_pool, labelled_pool) = Self::rl_pools(&data, &config.grpo);
         let mut model = Gpt::new(
             make_kernels(),
             Self::gpt_config(&config, &vocab),
@@ -280,6 +265,13 @@ impl<K: Kernels> Trainer<K> {
     pub fn data(&self) -> &ProblemSet {
         &self.data
     }
+
+    /// Per level, the pool indices RL draws its prompts from (after `grpo.unlabelled_only`
+    /// and `grpo.rl_pool_size`).
+    pub fn rl_pool(&self) -> &[Vec<usize>] {
+        &self.rl_pool
+    }
+
     /// Steps done so far.
     pub fn step(&self) -> u32 {
         self.step
@@ -321,12 +313,50 @@ impl<K: Kernels> Trainer<K> {
         if !same {
             self.curriculum = Self::fresh_curriculum(&cfg)?;
         }
+        (self.rl_pool, self.labelled_pool) = Self::rl_pools(&self.data, &cfg.grpo);
         self.config = cfg;
         self.reference = None;
         if self.optimizer_stage == Phase::Rl {
             self.set_optimizer_stage(Phase::Rl);
         }
         Ok(())
+    }
+
+    /// Per level, the pool indices RL draws prompts from and the labelled ones the hybrid
+    /// prompts come from (`unlabelled_only`, `rl_pool_size`).
+    fn rl_pools(
+        data: &ProblemSet,
+        g: &crate::config::GrpoSection,
+    ) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+        let cut = |mut v: Vec<usize>| {
+            if g.rl_pool_size > 0 {
+                v.truncate(g.rl_pool_size);
+            }
+            v
+        };
+        let rl = data
+            .by_arm
+            .iter()
+            .map(|arm| {
+                cut(arm
+                    .iter()
+                    .copied()
+                    .filter(|&i| !g.unlabelled_only || i >= data.num_labelled)
+                    .collect())
+            })
+            .collect();
+        let labelled = data
+            .by_arm
+            .iter()
+            .map(|arm| {
+                cut(arm
+                    .iter()
+                    .copied()
+                    .filter(|&i| i < data.num_labelled)
+                    .collect())
+            })
+            .collect();
+        (rl, labelled)
     }
 
     fn sample_config(&self) -> SampleConfig {

@@ -93,7 +93,7 @@ impl<K: Kernels> Trainer<K> {
             } else {
                 problem.prompt.clone()
             };
-            seqs.push(self.encode_example(&prompt, &self.data.pool[i].completion));
+            seqs.push(self.encode_example(&prompt, self.data.sft_completion(i)));
         }
         Ok(seqs)
     }
@@ -222,6 +222,7 @@ impl<K: Kernels> Trainer<K> {
         };
         match source {
             RewardSource::Verifier => r.copy_from_slice(&correct),
+            RewardSource::NoReward => {}
             RewardSource::MajorityVote => {
                 let labels = rewards::majority_vote::gated_majority_vote_rewards(
                     &answers, g, min_ratio, &mut r,
