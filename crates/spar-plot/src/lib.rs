@@ -51,6 +51,8 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Draw each point as a dot, unjoined (a scatter), instead of a polyline.
     pub markers: bool,
+    /// The series' colour (an SVG colour, e.g. `#d55e00`); `None`: the palette's next.
+    pub colour: Option<String>,
 }
 
 /// A line chart with a title, axis labels and any number of series.
@@ -109,7 +111,31 @@ impl LinePlot {
             name: name.into(),
             points: points.to_vec(),
             markers: false,
+            colour: None,
         });
+    }
+
+    /// Sets the colour of the series added last (any SVG colour: `#009e73`, `black`), for
+    /// charts whose colours carry meaning (green for a win, red for a collapse). Characters
+    /// outside `[#A-Za-z0-9]` are dropped.
+    ///
+    /// ```
+    /// let svg = spar_plot::LinePlot::new("outcomes")
+    ///     .points("lifts", &[(0.1, 0.2)])
+    ///     .colour("#009e73")
+    ///     .to_svg();
+    /// assert!(svg.contains("fill=\"#009e73\""));
+    /// ```
+    pub fn colour(mut self, colour: &str) -> Self {
+        if let Some(s) = self.series.last_mut() {
+            s.colour = Some(
+                colour
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric() || *c == '#')
+                    .collect(),
+            );
+        }
+        self
     }
 
     /// Adds a series drawn as unjoined dots (a scatter plot, e.g. outcomes over a plane).
@@ -233,7 +259,7 @@ impl LinePlot {
         );
         // Series and legend.
         for (i, s) in self.series.iter().enumerate() {
-            let colour = PALETTE[i % PALETTE.len()];
+            let colour = s.colour.as_deref().unwrap_or(PALETTE[i % PALETTE.len()]);
             let mut pts = String::new();
             for &p in &s.points {
                 if let Some((x, y)) = self.visible(p) {
