@@ -22,8 +22,22 @@
 //! 4. Rounds: after a round the newest model plays the strong model and the previous strong
 //!    model the weak one; the reference is re-taken and the optimiser reset.
 //!
-//! The verifier never shapes a pair: it only reports, as metrics, how often the two sides'
-//! responses are right, and the held-out accuracy after each round.
+//! With `pair_source = "weak_model"` (the default, the seed paper's recipe) the verifier
+//! never shapes a pair: it only reports, as metrics, how often the two sides' responses are
+//! right, and the held-out accuracy after each round.
+//!
+//! **Iterative preference optimisation from the model's own samples** (`pair_source =
+//! "verifier"` or `"self_judge"`): each prompt gets `samples_per_prompt` (K) responses from
+//! the round's reference model (the policy at the start of the round, as in iterative DPO,
+//! SPPO and DNO, where `π_t` samples and anchors); they are scored by the task's verifier
+//! (1/0: RLVR's labels as the preference oracle) or by the model itself as judge (its
+//! `P(yes)` on the task's verify prompt, [`crate::Trainer::judge_scores`]; the judge is taught
+//! in SFT by `train.sft.judge_fraction`, so no label enters the preference stage), and the
+//! best- and the worst-scored make the pair, with win rates and a soft label from the scores
+//! ([`pairs`]). Prompts whose K scores are all equal give no pair
+//! ([`SelfReinforceMetrics::num_dropped_tied`]). The losses: DPO, IPO, SPPO, DNO, SELM, OSP
+//! ([`loss`]). Rounds renew the sampler and the reference, so `rounds = 3` is three
+//! iterations.
 
 use crate::config::{RewardSource, TrainConfig};
 use crate::optim::{OptimConfig, OptimOverride, OptimizerState};
@@ -39,24 +53,28 @@ use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use serde::{Deserialize, Serialize};
-use spar_losses::preference::{PairGrads, PairLogprobs, PreferenceOutput};
-use spar_losses::sequence::{sequence_logprobs, spread_sequence_grad, SeqReduction};
+use spar_losses::preference::PreferenceOutput;
 use spar_model::{Gpt, Kernels, SampleConfig};
+
+pub mod loss;
+pub mod pairs;
+pub use loss::{preference_loss, preference_step_loss, PreferenceLoss, PreferenceSpec};
+pub use pairs::{describe_pair, drop_identical, scored_preference, Pair, Preference};
+
+/// Where a step's preference pairs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PairSource {
+    /// A response of the strong model ≻ one of the weak model (no labels, no judge).
+    WeakModel,
+    /// K samples of the round's reference, scored by the task's verifier.
+    Verifier,
+    /// K samples of the round's reference, scored by the model as its own judge.
+    SelfJudge,
+}
 
 /// Stream of the self-reinforcement's problem draws, apart from the trainer's.
 const PAIR_STREAM: u64 = 0x6470_6f73;
-
-/// The preference loss of the DPO stage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PreferenceLoss {
-    /// DPO, `−log σ(βh)` on summed log-probs (TRL `loss_type="sigmoid"`).
-    Sigmoid,
-    /// IPO, `(h − 1/(2β))²` on length-mean log-probs (TRL `loss_type="ipo"`).
-    Ipo,
-    /// SPPO with the pair's two responses as K = 2 scored samples: win rates ¾ and ¼.
-    Sppo,
-}
 
 /// A self-reinforcement run (`configs/dpo_self_reinforce.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,8 +94,14 @@ pub struct SelfReinforceConfig {
     pub pairs_per_step: usize,
     /// The preference loss.
     pub loss_type: PreferenceLoss,
-    /// DPO's β (IPO's τ; SPPO's 1/η).
+    /// DPO's β (IPO's τ; SPPO's 1/η; DNO's η).
     pub beta: f64,
+    /// Where the pairs come from: `weak_model` (default), `verifier` or `self_judge`.
+    pub pair_source: PairSource,
+    /// K: responses sampled per prompt for the `verifier` and `self_judge` sources (≥ 2).
+    pub samples_per_prompt: usize,
+    /// SELM's α (`loss_type = "selm"`; the Zephyr recipe's 0.001 is the default).
+    pub selm_alpha: f64,
     /// The preference stage's overrides of `train.optim` (default: learning rate 3e-4).
     /// Each round is a stage of `steps_per_round` steps: a fresh optimiser unless
     /// `optimizer_state = "carry"`.
@@ -121,6 +145,9 @@ impl Default for SelfReinforceConfig {
             top_p: 1.0,
             max_completion_length: 6,
             rpo_alpha: 0.0,
+            pair_source: PairSource::WeakModel,
+            samples_per_prompt: 4,
+            selm_alpha: 0.001,
         }
     }
 }
@@ -152,6 +179,30 @@ impl SelfReinforceConfig {
         if self.max_completion_length == 0 {
             return bad("max_completion_length", "must be at least 1");
         }
+        if self.pair_source != PairSource::WeakModel && !(2..=64).contains(&self.samples_per_prompt)
+        {
+            return bad("samples_per_prompt", "must be in [2, 64]");
+        }
+        if !(self.selm_alpha >= 0.0 && self.selm_alpha.is_finite()) {
+            return bad("selm_alpha", "must be finite and ≥ 0");
+        }
+        if self.pair_source == PairSource::SelfJudge {
+            if spar_tasks::verify_form_by_name(&self.train.task.name, spar_tasks::Format::Compact)
+                .is_err()
+            {
+                return bad(
+                    "pair_source",
+                    "= \"self_judge\" needs a task with a verify form (addition, subtraction, \
+                     multiplication, countdown, factoring, trace)",
+                );
+            }
+            if self.train.sft.judge_fraction == 0.0 && self.train.model.init_from.is_empty() {
+                return bad(
+                    "pair_source",
+                    "= \"self_judge\" needs a judge: set train.sft.judge_fraction > 0",
+                );
+            }
+        }
         Ok(())
     }
 
@@ -167,6 +218,26 @@ impl SelfReinforceConfig {
         crate::config::write_toml(self)
     }
 
+    /// Sequences per pair the models are allocated for: 2 for strong ≻ weak pairs, else the
+    /// most of K samples and the three rows of a SELM step.
+    fn rows_per_pair(&self) -> usize {
+        if self.pair_source == PairSource::WeakModel && !self.loss_type.needs_reference_response() {
+            2
+        } else {
+            self.samples_per_prompt.max(3)
+        }
+    }
+
+    /// The loss options of a step.
+    pub fn preference_spec(&self) -> PreferenceSpec {
+        PreferenceSpec {
+            loss_type: self.loss_type,
+            beta: self.beta,
+            rpo_alpha: self.rpo_alpha,
+            selm_alpha: self.selm_alpha,
+        }
+    }
+
     /// The preference stage's resolved optimiser options.
     pub fn preference_optim(&self) -> OptimConfig {
         self.train.optim.merged(&self.optim)
@@ -179,7 +250,7 @@ impl SelfReinforceConfig {
         c.grpo.max_steps = 0;
         c.grpo.reward = RewardSource::Verifier;
         c.grpo.num_generations = 2;
-        c.grpo.per_device_train_batch_size = 2 * self.pairs_per_step;
+        c.grpo.per_device_train_batch_size = self.rows_per_pair() * self.pairs_per_step;
         c.grpo.max_completion_length = self.max_completion_length;
         c.grpo.beta = 0.0;
         c.grpo.log_ref_kl = false;
@@ -208,98 +279,14 @@ pub struct SelfReinforceMetrics {
     pub num_pairs: usize,
     /// Pairs dropped because both responses were the same tokens.
     pub num_dropped_identical: usize,
-    /// Fraction of the strong side's responses the verifier accepts (a metric only).
+    /// Prompts that gave no pair because their K scores were all equal (scored sources).
+    #[serde(default)]
+    pub num_dropped_tied: usize,
+    /// Fraction of the chosen responses the verifier accepts (a metric only, except for
+    /// `pair_source = "verifier"`, whose pairs it ranks).
     pub chosen_correct: f64,
-    /// Fraction of the weak side's responses the verifier accepts (a metric only).
+    /// Fraction of the rejected responses the verifier accepts.
     pub rejected_correct: f64,
-}
-
-/// A preference pair of token sequences for one prompt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pair {
-    /// The prompt's token ids.
-    pub prompt: Vec<u32>,
-    /// The strong model's response (end token included when it stopped).
-    pub chosen: Vec<u32>,
-    /// The weak model's response.
-    pub rejected: Vec<u32>,
-}
-
-/// Keeps the pairs whose two responses differ; returns them and how many were dropped.
-pub fn drop_identical(pairs: Vec<Pair>) -> (Vec<Pair>, usize) {
-    let n = pairs.len();
-    let kept: Vec<Pair> = pairs
-        .into_iter()
-        .filter(|p| p.chosen != p.rejected)
-        .collect();
-    let dropped = n - kept.len();
-    (kept, dropped)
-}
-
-/// The preference loss over `pairs` with the policy's and the reference's token log-probs
-/// (`[2n × t]`: the n chosen rows then the n rejected rows, with `mask`). Writes
-/// `∂L/∂logp` per token into `token_grad`. With `rpo_alpha > 0` the loss also holds
-/// `rpo_alpha · (−mean logp)` over the chosen rows' tokens (the returned `loss` includes it).
-#[allow(clippy::too_many_arguments)]
-pub fn preference_step_loss(
-    loss_type: PreferenceLoss,
-    beta: f64,
-    rpo_alpha: f64,
-    policy_lp: &[f64],
-    ref_lp: &[f64],
-    mask: &[bool],
-    n: usize,
-    t: usize,
-    token_grad: &mut [f64],
-) -> Result<PreferenceOutput, TrainError> {
-    let red = match loss_type {
-        PreferenceLoss::Ipo => SeqReduction::Mean,
-        PreferenceLoss::Sigmoid | PreferenceLoss::Sppo => SeqReduction::Sum,
-    };
-    let mut pol = vec![0.0f64; 2 * n];
-    let mut rf = vec![0.0f64; 2 * n];
-    sequence_logprobs(policy_lp, mask, 2 * n, t, red, &mut pol)?;
-    sequence_logprobs(ref_lp, mask, 2 * n, t, red, &mut rf)?;
-    let pairs = PairLogprobs {
-        chosen: &pol[..n],
-        rejected: &pol[n..],
-        ref_chosen: &rf[..n],
-        ref_rejected: &rf[n..],
-    };
-    let (mut gw, mut gl) = (vec![0.0f64; n], vec![0.0f64; n]);
-    let mut grads = PairGrads {
-        chosen: &mut gw,
-        rejected: &mut gl,
-    };
-    let out = match loss_type {
-        PreferenceLoss::Sigmoid => spar_losses::dpo::dpo_loss(&pairs, beta, &mut grads)?,
-        PreferenceLoss::Ipo => spar_losses::ipo::ipo_loss(&pairs, beta, &mut grads)?,
-        PreferenceLoss::Sppo => {
-            let (w, l) = (vec![0.75; n], vec![0.25; n]);
-            spar_losses::sppo::sppo_loss(&pairs, beta, &w, &l, &mut grads)?
-        }
-    };
-    let mut seq_grad = gw;
-    seq_grad.extend_from_slice(&gl);
-    spread_sequence_grad(&seq_grad, mask, 2 * n, t, red, token_grad)?;
-    let mut out = out;
-    if rpo_alpha > 0.0 {
-        let rows = n * t;
-        let ntok = mask[..rows].iter().filter(|&&m| m).count().max(1) as f64;
-        let mut nll = 0.0;
-        for ((g, &m), &lp) in token_grad[..rows]
-            .iter_mut()
-            .zip(&mask[..rows])
-            .zip(policy_lp)
-        {
-            if m {
-                *g -= rpo_alpha / ntok;
-                nll -= lp / ntok;
-            }
-        }
-        out.loss += rpo_alpha * nll;
-    }
-    Ok(out)
 }
 
 /// The self-reinforcement loop over a backend `K`: SFT through a [`Trainer`], then rounds of
@@ -328,7 +315,7 @@ impl<K: Kernels> SelfReinforce<K> {
         let (k1, k2) = (make_kernels(), make_kernels());
         let trainer = Trainer::new(config.trainer_config(), make_kernels)?;
         let gpt = Trainer::<K>::gpt_config(trainer.config(), trainer.vocab());
-        let cap = 2 * config.pairs_per_step;
+        let cap = config.rows_per_pair() * config.pairs_per_step;
         let t = config.train.model.n_positions;
         let strong = Gpt::new(k1, gpt, cap, t)?;
         let weak = Gpt::new(k2, gpt, cap, t)?;
@@ -450,6 +437,99 @@ impl<K: Kernels> SelfReinforce<K> {
         Ok((pairs, idx))
     }
 
+    /// Draws `pairs_per_step` unlabelled problems, samples K responses to each from the
+    /// round's reference and scores them (the verifier's 1/0, or the model's own judge:
+    /// `P(yes)`, 0 for a response with no answer); returns the best ≻ worst pair of each
+    /// prompt with a preference, its [`Preference`], a third response for SELM (the first
+    /// sample that is neither, else the rejected one), the pool indices, and the number of
+    /// prompts whose K scores were all equal (no pair).
+    #[allow(clippy::type_complexity)]
+    pub async fn make_scored_pairs(
+        &mut self,
+    ) -> Result<(Vec<Pair>, Vec<Preference>, Vec<Vec<u32>>, Vec<usize>, usize), TrainError> {
+        let data = self.trainer.data();
+        let (lo, hi) = (data.num_labelled, data.pool.len());
+        if lo >= hi {
+            return Err(TrainError::Config(
+                "the pool has no unlabelled problems".into(),
+            ));
+        }
+        let k = self.config.samples_per_prompt;
+        let drawn: Vec<usize> = (0..self.config.pairs_per_step)
+            .map(|_| lo + (self.rng.next_u64() % (hi - lo) as u64) as usize)
+            .collect();
+        let vocab = self.trainer.vocab().clone();
+        let problems: Vec<spar_tasks::Problem> = drawn
+            .iter()
+            .map(|&i| self.trainer.data().pool[i].clone())
+            .collect();
+        let prompts: Vec<Vec<u32>> = problems.iter().map(|p| vocab.encode(&p.prompt)).collect();
+        let refs: Vec<&[u32]> = prompts
+            .iter()
+            .flat_map(|p| core::iter::repeat_n(p.as_slice(), k))
+            .collect();
+        let cfg = SampleConfig {
+            max_new_tokens: self.config.max_completion_length,
+            temperature: self.config.temperature,
+            top_k: 0,
+            top_p: self.config.top_p,
+            stop_tokens: vec![vocab.eos()],
+            seed: self.config.train.seed,
+        };
+        let responses =
+            Self::responses(&mut self.strong, &refs, &cfg, self.step.wrapping_mul(2)).await?;
+        let texts: Vec<String> = responses
+            .iter()
+            .map(|r| {
+                let end = r.iter().position(|&t| t == vocab.eos()).unwrap_or(r.len());
+                vocab.decode(&r[..end])
+            })
+            .collect();
+        let owner = |j: usize| &problems[j / k];
+        let scores: Vec<f64> = match self.config.pair_source {
+            PairSource::Verifier => {
+                let task = self.trainer.task();
+                (0..responses.len())
+                    .map(|j| task.verify(owner(j), &vocab.decode(&responses[j])))
+                    .collect()
+            }
+            _ => {
+                let answered: Vec<usize> = (0..texts.len())
+                    .filter(|&j| self.trainer.task().extract_answer(&texts[j]).is_some())
+                    .collect();
+                let asks: Vec<(&spar_tasks::Problem, &str)> = answered
+                    .iter()
+                    .map(|&j| (owner(j), texts[j].as_str()))
+                    .collect();
+                let judged = self.trainer.judge_scores(&asks).await?;
+                let mut s = vec![0.0; texts.len()];
+                for (&j, v) in answered.iter().zip(judged) {
+                    s[j] = v;
+                }
+                s
+            }
+        };
+        let (mut pairs, mut prefs, mut thirds, mut idx) = (vec![], vec![], vec![], vec![]);
+        let mut tied = 0;
+        for (u, chunk) in scores.chunks_exact(k).enumerate() {
+            let Some((w, l, pref)) = scored_preference(chunk) else {
+                tied += 1;
+                continue;
+            };
+            let third = (0..k).find(|&j| j != w && j != l).unwrap_or(l);
+            let resp = |j: usize| responses[u * k + j].clone();
+            pairs.push(Pair {
+                prompt: prompts[u].clone(),
+                chosen: resp(w),
+                rejected: resp(l),
+            });
+            prefs.push(pref);
+            thirds.push(resp(third));
+            idx.push(drawn[u]);
+        }
+        Ok((pairs, prefs, thirds, idx, tied))
+    }
+
     /// One DPO step: make pairs, drop identical ones, one preference-loss update of the
     /// policy against the frozen reference. Starts the next round (newest model strong,
     /// previous strong weak, fresh reference and optimiser) when the round's steps are done.
@@ -462,7 +542,15 @@ impl<K: Kernels> SelfReinforce<K> {
         if self.step >= self.total_steps() {
             return Err(TrainError::Config("every round is done".into()));
         }
-        let (pairs, idx) = self.make_pairs().await?;
+        let (pairs, prefs, refs, idx, tied) = match self.config.pair_source {
+            PairSource::WeakModel => {
+                let (pairs, idx) = self.make_pairs().await?;
+                let refs: Vec<Vec<u32>> = pairs.iter().map(|p| p.chosen.clone()).collect();
+                let prefs = vec![Preference::HARD_PAIR; pairs.len()];
+                (pairs, prefs, refs, idx, 0)
+            }
+            _ => self.make_scored_pairs().await?,
+        };
         let correct = |this: &Self, side: &dyn Fn(&Pair) -> &Vec<u32>| -> f64 {
             let v = this.trainer.vocab();
             let task = this.trainer.task();
@@ -471,22 +559,38 @@ impl<K: Kernels> SelfReinforce<K> {
                 .zip(&idx)
                 .map(|(p, &i)| task.verify(&this.trainer.data().pool[i], &v.decode(side(p))))
                 .sum();
-            s / pairs.len() as f64
+            s / pairs.len().max(1) as f64
         };
         let chosen_correct = correct(self, &|p| &p.chosen);
         let rejected_correct = correct(self, &|p| &p.rejected);
-        let (kept, dropped) = drop_identical(pairs);
+        let n_made = pairs.len();
+        let keep: Vec<bool> = pairs.iter().map(|p| p.chosen != p.rejected).collect();
+        let pick = |i: usize| keep[i];
+        let kept: Vec<Pair> = pairs
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| pick(*i))
+            .map(|(_, p)| p)
+            .collect();
+        let prefs: Vec<Preference> = (0..n_made).filter(|&i| pick(i)).map(|i| prefs[i]).collect();
+        let refs: Vec<Vec<u32>> = refs
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| pick(*i))
+            .map(|(_, r)| r)
+            .collect();
         let mut m = SelfReinforceMetrics {
             round: self.round,
             step: self.step,
             num_pairs: kept.len(),
-            num_dropped_identical: dropped,
+            num_dropped_identical: n_made - kept.len(),
+            num_dropped_tied: tied,
             chosen_correct,
             rejected_correct,
             ..Default::default()
         };
         if !kept.is_empty() {
-            let out = self.update(&kept).await?;
+            let out = self.update(&kept, &prefs, &refs).await?;
             m.loss = out.loss;
             m.reward_margin = out.reward_margin;
             m.reward_accuracy = out.reward_accuracy;
@@ -533,13 +637,21 @@ impl<K: Kernels> SelfReinforce<K> {
         Ok(())
     }
 
-    /// One preference-loss update over `pairs`.
-    async fn update(&mut self, pairs: &[Pair]) -> Result<PreferenceOutput, TrainError> {
+    /// One preference-loss update over `pairs` with their preferences (and, for SELM, the
+    /// reference's responses `refs`, one per pair).
+    async fn update(
+        &mut self,
+        pairs: &[Pair],
+        prefs: &[Preference],
+        refs: &[Vec<u32>],
+    ) -> Result<PreferenceOutput, TrainError> {
         let n = pairs.len();
+        let selm = self.config.loss_type.needs_reference_response();
         let seqs: Vec<(Vec<u32>, usize)> = pairs
             .iter()
             .map(|p| (&p.chosen, p))
             .chain(pairs.iter().map(|p| (&p.rejected, p)))
+            .chain(pairs.iter().zip(refs).filter(|_| selm).map(|(p, r)| (r, p)))
             .map(|(r, p)| {
                 let mut s = p.prompt.clone();
                 s.extend_from_slice(r);
@@ -560,10 +672,9 @@ impl<K: Kernels> SelfReinforce<K> {
                 .non_finite(step, "reference log-probs"));
         }
         let mut grad = vec![0.0f64; b * t];
-        let out = preference_step_loss(
-            self.config.loss_type,
-            self.config.beta,
-            self.config.rpo_alpha,
+        let out = preference_loss(
+            &self.config.preference_spec(),
+            prefs,
             &pol_lp,
             &ref_lp,
             &batch.mask,
@@ -658,16 +769,6 @@ impl<K: Kernels> SelfReinforce<K> {
     pub async fn evaluate(&mut self) -> Result<crate::EvalReport, TrainError> {
         self.trainer.evaluate().await
     }
-}
-
-/// A short text of the strong and weak responses to one pair (for logs and samples).
-pub fn describe_pair(vocab: &crate::CharVocab, p: &Pair) -> String {
-    alloc::format!(
-        "{} | strong {:?} | weak {:?}",
-        vocab.decode(&p.prompt),
-        vocab.decode(&p.chosen),
-        vocab.decode(&p.rejected)
-    )
 }
 
 /// A self-reinforcement run's own state besides its tensors (a checkpoint's `state.json`).
