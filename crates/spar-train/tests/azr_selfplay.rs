@@ -161,3 +161,127 @@ fn the_learnability_curriculum_scores_with_the_task_rule() {
         assert_eq!(c.scores()[0], spar_tasks::learnability(rate), "rate {rate}");
     }
 }
+
+/// `proposer_references = K`: each proposer prompt shows K distinct tasks of the type's
+/// buffer (`new ded like R1 R2 R3:`), and one reference is spar-tasks' prompt.
+#[test]
+fn the_proposer_prompt_shows_k_buffer_tasks() {
+    use spar_tasks::proposal_text;
+    let cfg = AzrConfig {
+        proposer_references: 3,
+        eval_tasks_per_type: 1,
+        model: ModelSection {
+            n_positions: 128,
+            ..small().model
+        },
+        ..small()
+    };
+    let mut sp = AzrSelfPlay::new(cfg, CpuKernels::new()).unwrap();
+    for k in 0..3 {
+        let texts: Vec<String> = sp.buffers()[k].iter().map(proposal_text).collect();
+        for _ in 0..10 {
+            let p = sp.sample_proposer_prompt(k).unwrap();
+            let body = p
+                .split_once(" like ")
+                .and_then(|(_, b)| b.strip_suffix(':'))
+                .unwrap_or_else(|| panic!("{p}"));
+            let refs: Vec<&str> = body.split(' ').collect();
+            assert_eq!(refs.len(), 3, "{p}");
+            let distinct: std::collections::BTreeSet<&&str> = refs.iter().collect();
+            assert_eq!(distinct.len(), 3, "{p}");
+            assert!(refs.iter().all(|r| texts.iter().any(|t| t == r)), "{p}");
+        }
+    }
+    assert!(sp.sample_proposer_prompt(3).is_none());
+    // In a 64-token context fewer references fit: the prompt leaves room for a proposal.
+    let mut short = AzrSelfPlay::new(
+        AzrConfig {
+            proposer_references: 3,
+            eval_tasks_per_type: 1,
+            ..small()
+        },
+        CpuKernels::new(),
+    )
+    .unwrap();
+    for _ in 0..10 {
+        let p = short.sample_proposer_prompt(2).unwrap();
+        assert!(p.len() + 16 <= 64 && p.ends_with(':'), "{p}");
+    }
+    // K = 1 is the task rule's prompt.
+    let mut one = AzrSelfPlay::new(small(), CpuKernels::new()).unwrap();
+    let p = one.sample_proposer_prompt(0).unwrap();
+    let seeds = spar_tasks::seed_tasks(spar_tasks::ProgramTaskKind::Deduction);
+    assert!(seeds
+        .iter()
+        .any(|s| spar_tasks::proposer_prompt(s.kind, s) == p));
+}
+
+/// The novelty bonus: `b / c` for a program the buffer does not hold (`c` its count among
+/// the step's valid proposals), 0 for a known program or an invalid proposal.
+#[test]
+fn the_diversity_term_shares_the_bonus_among_repeats() {
+    use spar_train::azr_selfplay::diversity_terms;
+    let seen: std::collections::BTreeSet<String> = ["x*2".to_string()].into();
+    let p = |s: &str| Some(s.to_string());
+    let programs = vec![p("x+3"), p("x*2"), None, p("x+3"), p("sum(x)"), p("x+3")];
+    let t = diversity_terms(&programs, &seen, 0.6);
+    let want = [0.2, 0.0, 0.0, 0.2, 0.6, 0.2];
+    for (a, b) in t.iter().zip(want) {
+        assert!((a - b).abs() < 1e-12, "{t:?}");
+    }
+    assert_eq!(diversity_terms(&programs, &seen, 0.0), vec![0.0; 6]);
+    // `distinct_by = "skeleton"`: numbers do not make a program new.
+    use spar_train::azr_selfplay::AzrDistinctBy;
+    assert_eq!(AzrDistinctBy::Skeleton.key("x%2123+15"), "x%#+#");
+    assert_eq!(AzrDistinctBy::Skeleton.key("sum(x)"), "sum(x)");
+    assert_eq!(AzrDistinctBy::Program.key("x%2123"), "x%2123");
+    let c = AzrConfig::from_toml("distinct_by = \"skeleton\"\n").unwrap();
+    assert_eq!(c.distinct_by, AzrDistinctBy::Skeleton);
+}
+
+/// `buffer_distinct`: the buffers (the solver's training tasks) hold each program once, and
+/// past proposals stay in them; with the supervised solver term the run stays finite.
+#[test]
+fn distinct_buffers_hold_each_program_once() {
+    let cfg = AzrConfig {
+        warmup_steps: 20,
+        max_steps: 12,
+        buffer_distinct: true,
+        diversity_bonus: 0.5,
+        solver_sft_weight: 1.0,
+        warmup_corpus_size: 50,
+        eval_tasks_per_type: 1,
+        ..small()
+    };
+    let mut sp = AzrSelfPlay::new(cfg.clone(), CpuKernels::new()).unwrap();
+    let mut proposed = 0;
+    while sp.step() < cfg.max_steps {
+        let m = block_on(sp.train_step()).unwrap();
+        assert!(m.loss.is_finite());
+        proposed += (m.valid_proposal_rate * 48.0).round() as usize;
+    }
+    let mut held = 0;
+    for b in sp.buffers() {
+        let programs: Vec<String> = b.iter().map(|t| t.program.to_string()).collect();
+        let distinct: std::collections::BTreeSet<&String> = programs.iter().collect();
+        assert_eq!(distinct.len(), programs.len(), "{programs:?}");
+        held += b.len() - 6;
+    }
+    assert!(held <= proposed, "{held} > {proposed}");
+}
+
+#[test]
+fn bad_lever_values_are_named() {
+    for (text, key) in [
+        ("proposer_references = 0\n", "proposer_references"),
+        ("proposer_references = 9\n", "proposer_references"),
+        ("diversity_bonus = -0.1\n", "diversity_bonus"),
+        ("diversity_bonus = nan\n", "diversity_bonus"),
+        ("solver_sft_weight = 11.0\n", "solver_sft_weight"),
+        ("buffer_distinct = 3\n", "buffer_distinct"),
+        ("distinct_by = \"text\"\n", "text"),
+    ] {
+        let e = AzrConfig::from_toml(text).unwrap_err();
+        assert!(e.to_string().contains(key), "{text}: {e}");
+    }
+}

@@ -44,6 +44,37 @@ impl AzrTaskType {
     }
 }
 
+/// What makes two proposals "the same program" for the novelty levers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AzrDistinctBy {
+    /// The program's text.
+    #[default]
+    Program,
+    /// The program's text with every number written as `#`.
+    Skeleton,
+}
+
+impl AzrDistinctBy {
+    /// The key of `program` (its text) under this rule.
+    pub fn key(self, program: &str) -> String {
+        match self {
+            AzrDistinctBy::Program => program.to_string(),
+            AzrDistinctBy::Skeleton => {
+                let mut s = String::with_capacity(program.len());
+                for c in program.chars() {
+                    if !c.is_ascii_digit() {
+                        s.push(c);
+                    } else if !s.ends_with('#') {
+                        s.push('#');
+                    }
+                }
+                s
+            }
+        }
+    }
+}
+
 /// An Absolute Zero self-play run (`configs/absolute_zero.toml`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -94,6 +125,27 @@ pub struct AzrConfig {
     pub eval_seed: u64,
     /// Held-out evaluation every this many self-play steps (0: only when asked).
     pub eval_every: u32,
+    /// Reference tasks (distinct, drawn from the type's buffer) shown in each proposer
+    /// prompt, `new ded like R1 R2 …:` (the paper's K past tasks); fewer when the prompt would
+    /// not leave room for a proposal. 1: spar-tasks' one-reference prompt. The warm start
+    /// uses the same prompts.
+    pub proposer_references: usize,
+    /// Proposer reward bonus for novelty: a valid proposal whose program is not yet in its
+    /// type's buffer earns `diversity_bonus / c`, with `c` the step's valid proposals of that
+    /// type with the same program (so a repeated new program shares it). 0: off.
+    pub diversity_bonus: f64,
+    /// Admit to a buffer only proposals whose program it does not hold yet, so that the
+    /// solver's training tasks (drawn from the buffers) stay varied. false: every valid
+    /// proposal enters.
+    pub buffer_distinct: bool,
+    /// What counts as "the same program" for `diversity_bonus` and `buffer_distinct`:
+    /// `"program"` (its text) or `"skeleton"` (its text with every number written as `#`, so
+    /// that `x%15` and `x%2123` are one program and novelty needs a new structure).
+    pub distinct_by: AzrDistinctBy,
+    /// Weight of a supervised term on the solver's training tasks: the mean NLL of the
+    /// executor's answers (the triplets' outputs, inputs or programs), added to the policy
+    /// gradient. Not in the paper; 0: off.
+    pub solver_sft_weight: f64,
 }
 
 impl Default for AzrConfig {
@@ -133,6 +185,11 @@ impl Default for AzrConfig {
             eval_tasks_per_type: 32,
             eval_seed: 1_000_003,
             eval_every: 25,
+            proposer_references: 1,
+            diversity_bonus: 0.0,
+            buffer_distinct: false,
+            distinct_by: AzrDistinctBy::Program,
+            solver_sft_weight: 0.0,
         }
     }
 }
@@ -154,9 +211,21 @@ impl AzrConfig {
             ("n_samples", self.n_samples),
             ("max_proposal_tokens", self.max_proposal_tokens),
             ("max_answer_tokens", self.max_answer_tokens),
+            ("proposer_references", self.proposer_references),
         ] {
             if v == 0 {
                 return bad(f, "must be at least 1");
+            }
+        }
+        if self.proposer_references > 8 {
+            return bad("proposer_references", "must be at most 8");
+        }
+        for (f, v) in [
+            ("diversity_bonus", self.diversity_bonus),
+            ("solver_sft_weight", self.solver_sft_weight),
+        ] {
+            if !(v.is_finite() && (0.0..=10.0).contains(&v)) {
+                return bad(f, "must be finite and in [0, 10]");
             }
         }
         if self.buffer_size <= NUM_SEED_TASKS {

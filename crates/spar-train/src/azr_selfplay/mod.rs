@@ -42,10 +42,16 @@
 //! without their outputs, as a stand-in for the code a pretrained model has seen. The solver's
 //! held-out accuracy (greedy) on tasks drawn by [`spar_tasks::ProgramTasks`] at level 0 —
 //! problems whose answers the model is never shown — shows whether self-play helps.
+//!
+//! Levers against the proposals' collapse onto a few programs (several reference tasks in
+//! the proposer prompt, a novelty bonus, distinct buffers, a supervised solver term) are
+//! config keys, off by default; see [`reference_prompt`] and [`diversity_terms`].
 
 mod config;
+mod levers;
 
-pub use config::{AzrConfig, AzrEval, AzrMetrics, AzrState, AzrTaskType};
+pub use config::{AzrConfig, AzrDistinctBy, AzrEval, AzrMetrics, AzrState, AzrTaskType};
+pub use levers::{diversity_terms, reference_prompt};
 
 use crate::pg::PgSpec;
 use crate::policy::Policy;
@@ -341,9 +347,10 @@ impl<K: Kernels> AzrSelfPlay<K> {
                 let n = self.buffers[k].len();
                 let m = self.corpus[k].len();
                 for _ in 0..self.config.proposals_per_type {
-                    let (r, c) = (self.pick(n), self.pick(n + m));
+                    let prompt = self.draw_reference_prompt(k);
+                    let c = self.pick(n + m);
                     let b = &self.buffers[k];
-                    let mut s = self.vocab.encode(&proposer_prompt(b[r].kind, &b[r]));
+                    let mut s = self.vocab.encode(&prompt);
                     let p = s.len();
                     let target = if c < n {
                         proposal_text(&b[c])
@@ -399,9 +406,8 @@ impl<K: Kernels> AzrSelfPlay<K> {
         let mut owner = Vec::new();
         for k in 0..ktypes {
             for _ in 0..self.config.proposals_per_type {
-                let r = self.pick(self.buffers[k].len());
-                let t = &self.buffers[k][r];
-                prompts.push(self.vocab.encode(&proposer_prompt(t.kind, t)));
+                let prompt = self.draw_reference_prompt(k);
+                prompts.push(self.vocab.encode(&prompt));
                 owner.push(k);
             }
         }
@@ -450,6 +456,22 @@ impl<K: Kernels> AzrSelfPlay<K> {
                 .count();
             acc[i] = Some(right as f64 / n as f64);
         }
+        // The novelty bonus, per task type against the type's buffer before this step.
+        let mut bonus = vec![0.0f64; tasks.len()];
+        if self.config.diversity_bonus > 0.0 {
+            for k in 0..ktypes {
+                let idx: Vec<usize> = (0..tasks.len()).filter(|&i| owner[i] == k).collect();
+                let programs: Vec<Option<String>> = idx
+                    .iter()
+                    .map(|&i| tasks[i].as_ref().map(|t| self.program_key(t)))
+                    .collect();
+                let seen = self.buffer_programs(k);
+                let terms = diversity_terms(&programs, &seen, self.config.diversity_bonus);
+                for (&i, v) in idx.iter().zip(terms) {
+                    bonus[i] = v;
+                }
+            }
+        }
         let mut rollouts: Vec<Rollout> = Vec::new();
         for (i, (toks, _, _)) in proposals.iter().enumerate() {
             let mut seq = prompts[i].clone();
@@ -457,7 +479,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             seq.extend_from_slice(toks);
             rollouts.push(Rollout {
                 role: 2 * kind_index(self.config.task_types[owner[i]].kind()),
-                reward: proposer_reward(acc[i]),
+                reward: proposer_reward(acc[i]) + bonus[i],
                 ..Rollout::new(seq, prompt_len)
             });
         }
@@ -475,9 +497,20 @@ impl<K: Kernels> AzrSelfPlay<K> {
         );
         let prop_acc = mean(&mut valid.iter().map(|&i| acc[i].expect("valid")), nv);
         let mean_propose = mean(&mut rollouts.iter().map(|r| r.reward), tasks.len());
-        // Valid tasks enter their buffers (the seeds stay; the oldest proposal leaves).
+        // Valid tasks enter their buffers (the seeds stay; the oldest proposal leaves); with
+        // `buffer_distinct` only programs the buffer does not hold yet.
+        let mut held: Vec<BTreeSet<String>> = if self.config.buffer_distinct {
+            (0..ktypes).map(|k| self.buffer_programs(k)).collect()
+        } else {
+            Vec::new()
+        };
         for (i, t) in tasks.into_iter().enumerate() {
             if let Some(t) = t {
+                if let Some(h) = held.get_mut(owner[i]) {
+                    if !h.insert(self.program_key(&t)) {
+                        continue;
+                    }
+                }
                 let b = &mut self.buffers[owner[i]];
                 if b.len() >= self.config.buffer_size {
                     b.remove(NUM_SEED_TASKS);
@@ -518,7 +551,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
                 ..Rollout::new(seq, prompt_len)
             });
         }
-        let loss = self.update(&rollouts).await?;
+        let loss = self.update(&rollouts, &solve_tasks).await?;
         let ns = solve_tasks.len().max(1) as f64;
         let m = AzrMetrics {
             step: self.step,
@@ -539,8 +572,13 @@ impl<K: Kernels> AzrSelfPlay<K> {
         Ok(m)
     }
 
-    /// Task-relative REINFORCE++ advantages and one on-policy policy-loss update.
-    async fn update(&mut self, rollouts: &[Rollout]) -> Result<f64, TrainError> {
+    /// Task-relative REINFORCE++ advantages and one on-policy policy-loss update (plus the
+    /// supervised solver term on `solve_tasks` when `solver_sft_weight` > 0).
+    async fn update(
+        &mut self,
+        rollouts: &[Rollout],
+        solve_tasks: &[(usize, ProgramTask)],
+    ) -> Result<f64, TrainError> {
         let refs: Vec<&Rollout> = rollouts.iter().collect();
         let batch = Batch::from_rollouts(refs.iter().copied(), self.config.model.n_positions);
         let (b, t) = (batch.b, batch.t);
@@ -565,6 +603,7 @@ impl<K: Kernels> AzrSelfPlay<K> {
             .policy
             .policy_gradient(&refs, &spec, None, self.config.model.n_positions, self.step)
             .await?;
+        self.solver_sft_backward(solve_tasks).await?;
         self.policy.step(self.step).await?;
         Ok(out.loss)
     }
