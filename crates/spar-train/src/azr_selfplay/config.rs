@@ -53,6 +53,9 @@ pub enum AzrDistinctBy {
     Program,
     /// The program's text with every number written as `#`.
     Skeleton,
+    /// The set of names and operators the program uses (`x-x-x%6` and `x%2-x` are one
+    /// program; `sort(x)` and `x%2` are two).
+    Operators,
 }
 
 impl AzrDistinctBy {
@@ -70,6 +73,23 @@ impl AzrDistinctBy {
                     }
                 }
                 s
+            }
+            AzrDistinctBy::Operators => {
+                let mut set: BTreeSet<String> = BTreeSet::new();
+                let mut word = String::new();
+                for c in program.chars().chain(core::iter::once(' ')) {
+                    if c.is_ascii_alphabetic() {
+                        word.push(c);
+                        continue;
+                    }
+                    if !word.is_empty() {
+                        set.insert(core::mem::take(&mut word));
+                    }
+                    if !(c.is_ascii_digit() || c.is_whitespace()) {
+                        set.insert(c.to_string());
+                    }
+                }
+                set.into_iter().collect::<Vec<_>>().join(" ")
             }
         }
     }
@@ -134,13 +154,19 @@ pub struct AzrConfig {
     /// type's buffer earns `diversity_bonus / c`, with `c` the step's valid proposals of that
     /// type with the same program (so a repeated new program shares it). 0: off.
     pub diversity_bonus: f64,
+    /// With `diversity_bonus`: every valid proposal earns `diversity_bonus / c` (`c` its
+    /// program's count among the step's valid proposals of its type), whether or not the
+    /// buffer holds the program, so the pressure towards a varied step never runs out.
+    /// false: only programs new to the buffer earn it.
+    pub diversity_step_only: bool,
     /// Admit to a buffer only proposals whose program it does not hold yet, so that the
     /// solver's training tasks (drawn from the buffers) stay varied. false: every valid
     /// proposal enters.
     pub buffer_distinct: bool,
     /// What counts as "the same program" for `diversity_bonus` and `buffer_distinct`:
-    /// `"program"` (its text) or `"skeleton"` (its text with every number written as `#`, so
-    /// that `x%15` and `x%2123` are one program and novelty needs a new structure).
+    /// `"program"` (its text), `"skeleton"` (its text with every number written as `#`, so
+    /// that `x%15` and `x%2123` are one program) or `"operators"` (the set of names and
+    /// operators it uses, so that novelty needs an operation not used yet).
     pub distinct_by: AzrDistinctBy,
     /// Weight of a supervised term on the solver's training tasks: the mean NLL of the
     /// executor's answers (the triplets' outputs, inputs or programs), added to the policy
@@ -187,6 +213,7 @@ impl Default for AzrConfig {
             eval_every: 25,
             proposer_references: 1,
             diversity_bonus: 0.0,
+            diversity_step_only: false,
             buffer_distinct: false,
             distinct_by: AzrDistinctBy::Program,
             solver_sft_weight: 0.0,

@@ -5,7 +5,8 @@
 //!   [`proposer_prompt`], the paper's conditioning on past tasks);
 //! - `diversity_bonus = b`: a valid proposal whose program is not yet in its type's buffer
 //!   earns `b / c`, where `c` counts the step's valid proposals of that type with the same
-//!   program ([`diversity_terms`]);
+//!   program ([`diversity_terms`]); with `diversity_step_only` every valid proposal earns
+//!   `b / c` (the buffer is not consulted);
 //! - `buffer_distinct`: a valid proposal whose program is already in its type's buffer does
 //!   not enter it, so the solver's batches (drawn from the buffer) stay varied;
 //! - `solver_sft_weight = w`: besides the policy gradient, the solver reads the executor's

@@ -465,7 +465,12 @@ impl<K: Kernels> AzrSelfPlay<K> {
                     .iter()
                     .map(|&i| tasks[i].as_ref().map(|t| self.program_key(t)))
                     .collect();
-                let seen = self.buffer_programs(k);
+                // Scope "step": only this step's repeats count, never the buffer.
+                let seen = if self.config.diversity_step_only {
+                    BTreeSet::new()
+                } else {
+                    self.buffer_programs(k)
+                };
                 let terms = diversity_terms(&programs, &seen, self.config.diversity_bonus);
                 for (&i, v) in idx.iter().zip(terms) {
                     bonus[i] = v;
