@@ -317,9 +317,17 @@ mod tests {
         // Evaluations at 0 (the start), 2 and 4 per arm, each a line of metrics.jsonl.
         let metrics = fs::read_to_string(out.join("seed-3").join("metrics.jsonl")).unwrap();
         assert_eq!(metrics.matches("\"kind\":\"eval\"").count(), 1 + 2 * 2);
-        // What `spar sample` does with a checkpoint: its config, a trainer, greedy text.
+        // What `spar sample` does with a checkpoint: its config, a trainer, greedy text; from
+        // a copy elsewhere, so that nothing points back at where the run wrote it.
+        let moved = dir.join("moved");
+        fs::rename(&out, &moved).unwrap();
         for stage in ["start", "mle", "ditto"] {
-            let (cfg, vocab, params) = load_model(&out.join("seed-3").join(stage)).unwrap();
+            let (cfg, vocab, params) = load_model(&moved.join("seed-3").join(stage)).unwrap();
+            assert!(
+                std::path::Path::new(&cfg.model.init_from).starts_with(&moved),
+                "{}",
+                cfg.model.init_from
+            );
             assert_eq!(vocab.vocab_size(), 280);
             let mut trainer = Trainer::new(cfg, Box::new(CpuKernels::new)).unwrap();
             trainer.load_params(&params).unwrap();

@@ -322,6 +322,18 @@ pub fn resolve(dir: &Path) -> Result<PathBuf, TrainError> {
     Ok(dir.join(name.trim()))
 }
 
+/// `model.init_from` in a checkpoint's `train.toml` naming the checkpoint's own directory:
+/// [`load_checkpoint`] and [`load_model`] replace it with the directory they read, so a
+/// checkpoint that starts from itself (DITTO's on BPE text) loads wherever it is moved.
+pub const THIS_CHECKPOINT: &str = ".";
+
+/// `config`'s `model.init_from`, if it is [`THIS_CHECKPOINT`], as `dir`.
+fn own_init_from(config: &mut TrainConfig, dir: &Path) {
+    if config.model.init_from == THIS_CHECKPOINT {
+        config.model.init_from = dir.display().to_string();
+    }
+}
+
 /// Reads a checkpoint written by [`save_checkpoint`] (`dir` is the run's output directory or
 /// a `step-*` directory).
 pub fn load_checkpoint(dir: &Path) -> Result<Checkpoint, TrainError> {
@@ -334,7 +346,8 @@ pub fn load_checkpoint(dir: &Path) -> Result<Checkpoint, TrainError> {
     let text = |file: &str| -> Result<String, TrainError> {
         String::from_utf8(read(file)?).map_err(|e| io(&dir.join(file), e))
     };
-    let config = TrainConfig::from_toml(&text("train.toml")?)?;
+    let mut config = TrainConfig::from_toml(&text("train.toml")?)?;
+    own_init_from(&mut config, &dir);
     let vocab = CharVocab::from_json(&text("tokenizer.json")?)?;
     let (_, params) = checkpoint::load(&dir).map_err(|e| io(&dir, e))?;
     let state: TrainState =
@@ -378,9 +391,10 @@ pub fn load_pretrained(dir: &Path) -> Result<(GptConfig, CharVocab, Vec<f32>), T
 /// and `sample`).
 pub fn load_model(dir: &Path) -> Result<(TrainConfig, CharVocab, Vec<f32>), TrainError> {
     let dir = resolve(dir)?;
-    let config = TrainConfig::from_toml(
+    let mut config = TrainConfig::from_toml(
         &fs::read_to_string(dir.join("train.toml")).map_err(|e| io(&dir, e))?,
     )?;
+    own_init_from(&mut config, &dir);
     let vocab = CharVocab::from_json(
         &fs::read_to_string(dir.join("tokenizer.json")).map_err(|e| io(&dir, e))?,
     )?;

@@ -2,8 +2,9 @@
 //! ([`crate::native`]) so that `spar sample --checkpoint DIR` continues prompts with them.
 //!
 //! `spar sample` reads a trainer config from `train.toml`; the one written here names the
-//! checkpoint itself as `model.init_from`, so the model's shape and the BPE vocabulary come
-//! from the checkpoint's `config.json` and `tokenizer.json`. The run's own config and the
+//! checkpoint itself as `model.init_from` (as `.`, which the loaders read as the checkpoint's
+//! own directory, so a moved or copied checkpoint still loads), so the model's shape and the
+//! BPE vocabulary come from the checkpoint's `config.json` and `tokenizer.json`. The run's own config and the
 //! stage's label go in `state.json`.
 
 use super::run::DittoText;
@@ -34,7 +35,6 @@ pub async fn save_checkpoint<K: Kernels>(
     label: &str,
 ) -> Result<PathBuf, TrainError> {
     let step = run.stage_step();
-    let final_dir = dir.join(format!("step-{step:06}"));
     let snap = run.snapshot().await?;
     let cfg = run.config().clone();
     let mut train = TrainConfig {
@@ -46,7 +46,7 @@ pub async fn save_checkpoint<K: Kernels>(
     train.model.n_embd = cfg.model.n_embd;
     train.model.n_head = cfg.model.n_head;
     train.model.n_positions = cfg.model.n_positions;
-    train.model.init_from = final_dir.display().to_string();
+    train.model.init_from = crate::native::THIS_CHECKPOINT.to_string();
     train.grpo.max_completion_length = cfg.continuation_len;
     let state = SavedStage {
         stage: label.to_string(),
