@@ -1,7 +1,9 @@
 //! `spar reinforce`: weak-supervision self-reinforcement with DPO from
 //! `configs/dpo_self_reinforce.toml` or a given config: SFT on the labelled problems, then
 //! rounds of DPO on (strong model's response ≻ weak model's response) pairs of unlabelled
-//! problems. Writes one JSON line per SFT and DPO step to `OUT/metrics.jsonl`, an `"eval"`
+//! problems, or, with `pair_source = "verifier" | "self_judge"`
+//! (`configs/iterative_preference.toml`), on pairs of the model's own samples ranked by the
+//! verifier or by its own judgement. Writes one JSON line per SFT and DPO step to `OUT/metrics.jsonl`, an `"eval"`
 //! line (held-out accuracy) after SFT and after each round, and a plot of the accuracy per
 //! round in `OUT/plots/self_reinforce.svg`.
 
@@ -56,9 +58,9 @@ pub fn command(argv: &[String]) -> CliResult {
         log.line(&v)?;
         if (m.step + 1) % 10 == 0 {
             eprintln!(
-                "round {} step {:>4}  loss {:.4}  margin {:.4}  pairs {} (dropped {})  strong/weak right {:.2}/{:.2}",
+                "round {} step {:>4}  loss {:.4}  margin {:.4}  pairs {} (dropped {})  chosen/rejected right {:.2}/{:.2}",
                 m.round, m.step + 1, m.loss, m.reward_margin, m.num_pairs,
-                m.num_dropped_identical, m.chosen_correct, m.rejected_correct
+                m.num_dropped_identical + m.num_dropped_tied, m.chosen_correct, m.rejected_correct
             );
         }
         if sr.step() % per == 0 {
