@@ -297,6 +297,14 @@ pub struct GrpoSection {
     /// T1's entropy bonus: `− entropy_coef ·` the token mean of the policy's entropy over the
     /// trained completions joins the loss (verl's `entropy_coeff`; T1's `α`). 0: off; ≥ 0.
     pub entropy_coef: f64,
+    /// RISE (Liu et al. 2025, [`crate::rewards::self_verify`]): this share of each step's
+    /// prompts (rounded, at least one solving prompt left) are verify prompts that show the
+    /// model one of this step's own fresh solutions in the task's verify form; a verify
+    /// completion earns 1 when its yes/no verdict matches whether the solution is right.
+    /// Both kinds of group train in the one GRPO update. Needs `reward = "verifier"`, a task
+    /// with a verify form and a model that has seen the form (`sft.judge_fraction > 0` or
+    /// `model.init_from`). 0 (default): off. In `[0, 1)`.
+    pub verify_fraction: f64,
 }
 
 impl Default for GrpoSection {
@@ -344,6 +352,7 @@ impl Default for GrpoSection {
             oversample_factor: 1,
             entropy_coef: 0.0,
             rl_pool_size: 0,
+            verify_fraction: 0.0,
         }
     }
 }

@@ -567,6 +567,7 @@ impl TrainConfig {
                  trained model with model.init_from)",
             ));
         }
+        self.validate_rise()?;
         let e = &self.eval;
         if e.num_samples > MAX_EVAL_SAMPLES {
             return Err(bad("eval.num_samples", "must be at most 1024"));
@@ -591,6 +592,49 @@ impl TrainConfig {
     #[cfg(feature = "std")]
     pub fn to_toml(&self) -> String {
         write_toml(self)
+    }
+
+    /// The RISE checks (`grpo.verify_fraction`).
+    fn validate_rise(&self) -> Result<(), TrainError> {
+        let f = self.grpo.verify_fraction;
+        let key = "grpo.verify_fraction";
+        if !(0.0..1.0).contains(&f) {
+            return Err(bad(key, "must be in [0, 1)"));
+        }
+        if f == 0.0 {
+            return Ok(());
+        }
+        if self.grpo.reward != RewardSource::Verifier {
+            return Err(bad(
+                key,
+                "> 0 (RISE) needs grpo.reward = \"verifier\": the verify prompts are graded \
+                 against whether the shown solution is right",
+            ));
+        }
+        let name = &self.task.name;
+        if spar_tasks::verify_form_by_name(name, spar_tasks::Format::Compact).is_err() {
+            return Err(bad(
+                key,
+                "> 0 (RISE) needs a task with a verify form (addition, subtraction, \
+                 multiplication, countdown, factoring, trace)",
+            ));
+        }
+        if self.sft.judge_fraction == 0.0 && self.model.init_from.is_empty() {
+            return Err(bad(
+                key,
+                "> 0 (RISE) needs a model that has seen the verify form: set \
+                 sft.judge_fraction > 0 (or start from a trained model with model.init_from)",
+            ));
+        }
+        let n = self.prompts_per_step();
+        if crate::rewards::self_verify::verify_count(n, f) == 0 {
+            return Err(bad(
+                key,
+                "leaves no verify prompt at this many prompts per step (round(prompts · \
+                 fraction) is 0, or there is only one prompt)",
+            ));
+        }
+        Ok(())
     }
 
     /// Prompts per RL step.

@@ -26,6 +26,7 @@ pub mod co_reward;
 pub mod majority_vote;
 pub mod self_certainty;
 pub mod self_judge;
+pub mod self_verify;
 pub mod verifier;
 
 use crate::TrainError;

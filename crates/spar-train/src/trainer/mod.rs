@@ -34,12 +34,17 @@
 //! buffer of earlier steps, `oversample_factor` samples larger groups and trains on a subset,
 //! `entropy_coef` adds T1's entropy bonus (`trainer/replay.rs`).
 //!
+//! RISE (`verify_fraction`, off by default): some of each round's prompts show the model its
+//! own fresh solutions in the task's verify form, graded and trained with the rest
+//! (`trainer/rise.rs`).
+//!
 //! The step is `async` because reading the GPU back is; native code drives it with
 //! [`spar_model::block_on`]. A NaN or infinity in the log-probs, the loss or the gradient
 //! stops the step before the update with [`TrainError::NonFinite`] naming the step.
 
 mod judge;
 mod replay;
+mod rise;
 mod sampling;
 mod state;
 
@@ -477,7 +482,7 @@ impl<K: Kernels> Trainer<K> {
         while kept.len() < want {
             let key = self.step.wrapping_mul(16).wrapping_add(round);
             let units = self
-                .sample_step_units(want - kept.len(), key, &mut sampled_spread)
+                .sample_rise_units(want - kept.len(), key, &mut sampled_spread)
                 .await?;
             for u in units {
                 let spread = u
@@ -602,7 +607,9 @@ impl<K: Kernels> Trainer<K> {
             let k = u.rollouts.len();
             let rw = &rewards_v[offset..offset + k];
             let solve = (rw.iter().sum::<f64>() / k as f64).clamp(0.0, 1.0);
-            outcomes.push((u.arm, solve, rw, &adv[offset..offset + k]));
+            if !u.verify {
+                outcomes.push((u.arm, solve, rw, &adv[offset..offset + k]));
+            }
             offset += k;
         }
         let outcomes: Vec<ProblemOutcome<'_>> = outcomes
@@ -629,7 +636,8 @@ impl<K: Kernels> Trainer<K> {
             learning_rate: opt.learning_rate as f64,
             grad_norm: opt.grad_norm as f64,
             reward: rewards_v.iter().sum::<f64>() / bf,
-            accuracy: kept.iter().flat_map(|u| &u.correct).sum::<f64>() / bf,
+            accuracy: rise::solve_accuracy(&kept),
+            verify_accuracy: rise::verify_accuracy(&kept),
             label_accuracy: share(used.iter().filter(|v| v.right).count(), used.len()),
             majority_ratio: (!votes.is_empty())
                 .then(|| votes.iter().map(|v| v.ratio).sum::<f64>() / votes.len() as f64),

@@ -39,6 +39,10 @@ pub(super) struct Unit {
     /// Per completion shown to the judge (`self_judge`), whether its verdict (score above ½)
     /// matches the verifier's (a metric only).
     pub(super) judge_agree: Vec<bool>,
+    /// The pool index of its (original) problem.
+    pub(super) problem: usize,
+    /// A RISE verify prompt's group (`correct` then holds its verdicts' rewards).
+    pub(super) verify: bool,
 }
 
 impl<K: Kernels> Trainer<K> {
@@ -315,6 +319,8 @@ impl<K: Kernels> Trainer<K> {
                     .flatten()
                     .copied()
                     .collect(),
+                problem: drawn[u],
+                verify: false,
             });
         }
         // Selective rollouts: remember which RL prompts' groups had no spread.

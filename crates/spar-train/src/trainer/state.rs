@@ -68,8 +68,12 @@ pub struct StepMetrics {
     /// Mean reward of the trained completions (RL).
     pub reward: f64,
     /// Fraction of the trained completions the verifier accepts (a metric only: label-free
-    /// rewards never see it).
+    /// rewards never see it); with RISE, of the solving completions only.
     pub accuracy: f64,
+    /// RISE (`grpo.verify_fraction`): fraction of the trained verify completions whose verdict
+    /// matches whether the solution they were shown is right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_accuracy: Option<f64>,
     /// Fraction of the label-free groups graded against a pseudo-label (those the gates let
     /// through) whose pseudo-label is the true answer (majority vote, Co-Reward).
     pub label_accuracy: Option<f64>,
