@@ -332,3 +332,18 @@ fn a_run_with_the_levers_resumes_bit_exactly() {
     assert_eq!(sa.params, sb.params);
     assert_eq!(sa.state, sb.state);
 }
+
+/// The levers' recipe config parses, with the levers on and the measured model.
+#[test]
+fn the_levers_config_parses() {
+    use spar_train::azr_selfplay::AzrDistinctBy;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../configs/absolute_zero_levers.toml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let c = AzrConfig::from_toml(&text).unwrap();
+    assert_eq!(c.distinct_by, AzrDistinctBy::Operators);
+    assert!(c.diversity_step_only && c.diversity_bonus == 1.0 && c.solver_sft_weight == 1.0);
+    assert_eq!((c.model.n_layer, c.model.n_embd, c.warmup_steps), (1, 32, 300));
+}
