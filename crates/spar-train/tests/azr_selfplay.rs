@@ -345,5 +345,8 @@ fn the_levers_config_parses() {
     let c = AzrConfig::from_toml(&text).unwrap();
     assert_eq!(c.distinct_by, AzrDistinctBy::Operators);
     assert!(c.diversity_step_only && c.diversity_bonus == 1.0 && c.solver_sft_weight == 1.0);
-    assert_eq!((c.model.n_layer, c.model.n_embd, c.warmup_steps), (1, 32, 300));
+    assert_eq!(
+        (c.model.n_layer, c.model.n_embd, c.warmup_steps),
+        (1, 32, 300)
+    );
 }
