@@ -4,7 +4,8 @@
 //! verify prompts) and `RISE+` (as many solving prompts as `verifier`, the verify prompts on
 //! top). Prints one markdown table row per seed and arm: held-out greedy accuracy, sampled
 //! pass@1 and judge accuracy after SFT and after RL, and the verify accuracy over the RL
-//! steps (mean of the first 50 → mean of the last 50).
+//! steps and the share of right solutions among those the verify prompts show (the accuracy of
+//! always saying `yes`), each as the mean of the first 50 steps → the mean of the last 50.
 //!
 //! `cargo run --release -p spar-train --example rise -- CONFIG RL_STEPS [SFT_STEPS]`
 //! Environment: `SEEDS` (default `1,2,3`).
@@ -54,9 +55,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t0 = Instant::now();
     println!(
         "| seed | arm | SFT greedy | SFT pass@1 | SFT judge | RL greedy | RL pass@1 | RL judge | \
-         verify acc during RL |"
+         verify acc during RL | right share of the shown solutions |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for seed in seeds {
         cfg.seed = seed;
         let mut t = Trainer::new(cfg.clone(), Box::new(CpuKernels::new))?;
@@ -68,21 +69,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for (arm, g) in &arms {
             t.restore(&start)?;
             t.set_grpo(g.clone())?;
-            let mut verify = Vec::new();
+            let (mut verify, mut shown) = (Vec::new(), Vec::new());
             while t.step() < t.total_steps() {
                 let m = block_on(t.train_step())?;
                 verify.extend(m.verify_accuracy);
+                shown.extend(m.verify_shown_right);
             }
             let rl = block_on(t.evaluate())?;
             let w = verify.len().min(50);
             let avg = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
             let mean = if verify.is_empty() {
-                "–".into()
+                "– | –".into()
             } else {
+                let n = verify.len();
                 format!(
-                    "{:.3} → {:.3}",
+                    "{:.3} → {:.3} | {:.2} → {:.2}",
                     avg(&verify[..w]),
-                    avg(&verify[verify.len() - w..])
+                    avg(&verify[n - w..]),
+                    avg(&shown[..w.min(shown.len())]),
+                    avg(&shown[shown.len().saturating_sub(w)..])
                 )
             };
             println!(

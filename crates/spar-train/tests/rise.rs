@@ -63,6 +63,10 @@ fn a_rise_step_trains_verify_groups_and_reports_their_accuracy() {
         assert_eq!(m.num_groups, 4, "2 solving and 2 verify groups");
         let a = m.verify_accuracy.expect("a RISE step has verify groups");
         assert!((0.0..=1.0).contains(&a), "{a}");
+        let s = m
+            .verify_shown_right
+            .expect("the shown solutions' mix is logged");
+        assert!((0.0..=1.0).contains(&s), "{s}");
         assert!((0.0..=1.0).contains(&m.accuracy), "{}", m.accuracy);
         assert!(m.loss.is_finite() && m.grad_norm.is_finite());
         let line = serde_json::to_string(&m).unwrap();
@@ -76,7 +80,7 @@ fn a_rise_step_trains_verify_groups_and_reports_their_accuracy() {
     let mut v = trainer(c);
     while v.step() <= v.config().sft.max_steps {
         let m = block_on(v.train_step()).unwrap();
-        assert_eq!(m.verify_accuracy, None);
+        assert_eq!((m.verify_accuracy, m.verify_shown_right), (None, None));
         assert!(!serde_json::to_string(&m)
             .unwrap()
             .contains("verify_accuracy"));

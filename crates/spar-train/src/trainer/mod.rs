@@ -607,7 +607,7 @@ impl<K: Kernels> Trainer<K> {
             let k = u.rollouts.len();
             let rw = &rewards_v[offset..offset + k];
             let solve = (rw.iter().sum::<f64>() / k as f64).clamp(0.0, 1.0);
-            if !u.verify {
+            if u.verify.is_none() {
                 outcomes.push((u.arm, solve, rw, &adv[offset..offset + k]));
             }
             offset += k;
@@ -638,6 +638,7 @@ impl<K: Kernels> Trainer<K> {
             reward: rewards_v.iter().sum::<f64>() / bf,
             accuracy: rise::solve_accuracy(&kept),
             verify_accuracy: rise::verify_accuracy(&kept),
+            verify_shown_right: rise::shown_right(&kept),
             label_accuracy: share(used.iter().filter(|v| v.right).count(), used.len()),
             majority_ratio: (!votes.is_empty())
                 .then(|| votes.iter().map(|v| v.ratio).sum::<f64>() / votes.len() as f64),

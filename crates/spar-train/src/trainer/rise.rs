@@ -27,7 +27,7 @@ type Shown = (Vec<u32>, bool);
 /// The mean of the `correct` entries of the units that are (`verify`) or are not verify
 /// units, and how many there are.
 fn mean_correct(units: &[Unit], verify: bool) -> (f64, usize) {
-    let kind = || units.iter().filter(move |u| u.verify == verify);
+    let kind = || units.iter().filter(move |u| u.verify.is_some() == verify);
     let n = kind().map(|u| u.correct.len()).sum::<usize>();
     let sum = kind().flat_map(|u| &u.correct).sum::<f64>();
     (sum / n.max(1) as f64, n)
@@ -43,6 +43,14 @@ pub(super) fn solve_accuracy(units: &[Unit]) -> f64 {
 pub(super) fn verify_accuracy(units: &[Unit]) -> Option<f64> {
     let (mean, n) = mean_correct(units, true);
     (n > 0).then_some(mean)
+}
+
+/// The share of the verify units whose shown solution is right (`None` without verify
+/// units): the accuracy a verdict of always `yes` would have.
+pub(super) fn shown_right(units: &[Unit]) -> Option<f64> {
+    let shown: Vec<bool> = units.iter().filter_map(|u| u.verify).collect();
+    let right = shown.iter().filter(|&&r| r).count();
+    (!shown.is_empty()).then(|| right as f64 / shown.len() as f64)
 }
 
 impl<K: Kernels> Trainer<K> {
@@ -164,7 +172,7 @@ impl<K: Kernels> Trainer<K> {
                 votes: Vec::new(),
                 judge_agree: Vec::new(),
                 problem: solved[i].problem,
-                verify: true,
+                verify: Some(*right),
             });
         }
         Ok(units)

@@ -41,8 +41,9 @@ pub(super) struct Unit {
     pub(super) judge_agree: Vec<bool>,
     /// The pool index of its (original) problem.
     pub(super) problem: usize,
-    /// A RISE verify prompt's group (`correct` then holds its verdicts' rewards).
-    pub(super) verify: bool,
+    /// A RISE verify prompt's group: `Some(whether the solution it shows is right)`
+    /// (`correct` then holds its verdicts' rewards); `None` for a solving group.
+    pub(super) verify: Option<bool>,
 }
 
 impl<K: Kernels> Trainer<K> {
@@ -320,7 +321,7 @@ impl<K: Kernels> Trainer<K> {
                     .copied()
                     .collect(),
                 problem: drawn[u],
-                verify: false,
+                verify: None,
             });
         }
         // Selective rollouts: remember which RL prompts' groups had no spread.

@@ -74,6 +74,10 @@ pub struct StepMetrics {
     /// matches whether the solution they were shown is right.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verify_accuracy: Option<f64>,
+    /// RISE: fraction of the trained verify groups whose shown solution is right (what a
+    /// verdict of always `yes` would score per group).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_shown_right: Option<f64>,
     /// Fraction of the label-free groups graded against a pseudo-label (those the gates let
     /// through) whose pseudo-label is the true answer (majority vote, Co-Reward).
     pub label_accuracy: Option<f64>,
