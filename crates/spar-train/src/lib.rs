@@ -77,6 +77,7 @@ pub mod data;
 pub mod ditto_text;
 mod error;
 pub mod eval;
+pub mod expert_iteration;
 pub mod faults;
 pub mod kuhn_selfplay;
 #[cfg(feature = "std")]
@@ -89,6 +90,7 @@ pub mod rollout;
 pub mod sampler;
 pub mod self_reinforce;
 pub mod selfplay;
+pub mod spc_selfplay;
 pub mod tictactoe_selfplay;
 pub mod trainer;
 pub mod vocab;

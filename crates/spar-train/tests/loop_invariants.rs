@@ -244,6 +244,8 @@ fn every_shipped_config_parses() {
                 spar_train::azr_selfplay::AzrConfig::from_toml(&text).map(drop)
             } else if name.starts_with("dpo_self_reinforce") {
                 spar_train::self_reinforce::SelfReinforceConfig::from_toml(&text).map(drop)
+            } else if name.starts_with("expert_iteration") {
+                spar_train::expert_iteration::ExpertIterationConfig::from_toml(&text).map(drop)
             } else if name.starts_with("ditto_text") {
                 spar_train::ditto_text::DittoTextConfig::from_toml(&text).map(drop)
             } else if name.starts_with("tictactoe") {
