@@ -82,7 +82,7 @@ impl Default for SpcConfig {
             output_dir: "runs/spc".to_string(),
             model: ModelSection {
                 n_layer: 2,
-                n_embd: 48,
+                n_embd: 64,
                 n_head: 2,
                 n_positions: 64,
                 charset: SPC_CHARSET.to_string(),
@@ -90,18 +90,18 @@ impl Default for SpcConfig {
             },
             arm: SpcArm::Spc,
             max_digits: 2,
-            warmup_steps: 300,
+            warmup_steps: 1500,
             warmup_batch: 48,
             warmup_clean_fraction: 0.25,
             warmup_optim: OptimOverride::lr(3e-3),
-            max_steps: 200,
+            max_steps: 400,
             sneaks_per_step: 32,
             critic_per_step: 32,
-            clean_per_step: 8,
+            clean_per_step: 32,
             invalid_reward: -2.0,
             optim: OptimConfig {
                 optimizer_state: OptimizerState::Carry,
-                ..OptimConfig::first_wave(5e-4)
+                ..OptimConfig::first_wave(1e-3)
             },
             temperature: 1.0,
             max_step_tokens: 12,
