@@ -1,5 +1,6 @@
 //! The `[grpo]` section: the RL stage's options and the names its enums take in a config.
 
+use super::{HintName, HintTargetName};
 use crate::optim::OptimOverride;
 use crate::sampler::Sampler;
 use serde::{Deserialize, Serialize};
@@ -305,6 +306,27 @@ pub struct GrpoSection {
     /// with a verify form and a model that has seen the form (`sft.judge_fraction > 0` or
     /// `model.init_from`). 0 (default): off. In `[0, 1)`.
     pub verify_fraction: f64,
+    /// Hints for groups that all fail (GHPO, Liu et al. 2025; Guide, Nath et al. 2025):
+    /// `none` (default), `fixed` or `adaptive` ([`HintName`]). A solving group whose
+    /// verifier rewards are all 0 is re-sampled with a prefix of its problem's reference
+    /// solution appended to the prompt, graded on hint and continuation together, and
+    /// replaces the failing group in the batch (`crate::trainer::hints`). Needs
+    /// `reward = "verifier"`.
+    pub hint: HintName,
+    /// The share of the reference solution a hint shows (`adaptive`: the first stage's, and
+    /// the step between stages), in characters rounded up, at least one, and at most all
+    /// but the last (the model always writes something). In `(0, 1]`.
+    pub hint_fraction: f64,
+    /// What a hinted group trains: `hinted` (GHPO: the generated tokens after the hinted
+    /// prompt) or `original` (Guide: hint and generated tokens as the completion of the
+    /// original prompt) ([`HintTargetName`]).
+    pub hint_target: HintTargetName,
+    /// Guide's clipped importance ratio for `hint_target = "original"`: a hint token was not
+    /// sampled (its behaviour probability is 1), so its ratio at the sampled parameters is
+    /// `w = min(π(h_t | x, h_<t), c)` instead of 1; the generated tokens' context is the same
+    /// with and without the hint in the prompt, so their ratio stays 1. 0 (default): no
+    /// correction (the hint tokens are trained as if sampled). ≥ 0.
+    pub hint_importance_clip: f64,
 }
 
 impl Default for GrpoSection {
@@ -353,6 +375,10 @@ impl Default for GrpoSection {
             entropy_coef: 0.0,
             rl_pool_size: 0,
             verify_fraction: 0.0,
+            hint: HintName::None,
+            hint_fraction: 0.25,
+            hint_target: HintTargetName::Hinted,
+            hint_importance_clip: 0.0,
         }
     }
 }

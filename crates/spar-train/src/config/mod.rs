@@ -30,7 +30,9 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 mod grpo;
+mod hints;
 pub use grpo::*;
+pub use hints::{HintName, HintTargetName};
 
 /// The whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -568,6 +570,7 @@ impl TrainConfig {
             ));
         }
         self.validate_rise()?;
+        self.validate_hints()?;
         let e = &self.eval;
         if e.num_samples > MAX_EVAL_SAMPLES {
             return Err(bad("eval.num_samples", "must be at most 1024"));

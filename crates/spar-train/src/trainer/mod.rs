@@ -38,10 +38,14 @@
 //! own fresh solutions in the task's verify form, graded and trained with the rest
 //! (`trainer/rise.rs`).
 //!
+//! Hints (`grpo.hint`, off by default; GHPO, Guide): groups that all fail are re-sampled with
+//! a prefix of the reference solution in the prompt ([`hints`]).
+//!
 //! The step is `async` because reading the GPU back is; native code drives it with
 //! [`spar_model::block_on`]. A NaN or infinity in the log-probs, the loss or the gradient
 //! stops the step before the update with [`TrainError::NonFinite`] naming the step.
 
+pub mod hints;
 mod judge;
 mod replay;
 mod rise;
@@ -479,11 +483,13 @@ impl<K: Kernels> Trainer<K> {
         let mut dropped: Vec<Unit> = Vec::new();
         let mut round = 0u32;
         let mut sampled_spread = replay::SampledSpread::default();
+        let mut hint_stats = hints::HintStats::default();
         while kept.len() < want {
             let key = self.step.wrapping_mul(16).wrapping_add(round);
             let units = self
                 .sample_rise_units(want - kept.len(), key, &mut sampled_spread)
                 .await?;
+            let units = self.add_hints(units, key, &mut hint_stats).await?;
             for u in units {
                 let spread = u
                     .rollouts
@@ -669,6 +675,8 @@ impl<K: Kernels> Trainer<K> {
             sampled_zero_spread_fraction: sampled_spread.reported(&gc),
             zero_advantage_fraction: replay::SampledSpread::zero_advantage_share(&gc, &trained_adv),
             replayed: plan.len(),
+            hinted_groups: hint_stats.reported_groups(),
+            hinted_solve_rate: hint_stats.solve_rate(),
             curriculum: self.curriculum.get().probabilities()?,
         })
     }

@@ -125,6 +125,12 @@ pub struct StepMetrics {
     /// Completions replayed into zero-spread groups' slots (`grpo.replay`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub replayed: usize,
+    /// Groups re-sampled with a hint because they all failed (`grpo.hint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hinted_groups: Option<usize>,
+    /// Share of the final hinted groups' completions the verifier accepts (`grpo.hint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hinted_solve_rate: Option<f64>,
     /// The curriculum's probability for each level after the update.
     pub curriculum: Vec<f64>,
 }
