@@ -190,6 +190,24 @@ impl ProblemSet {
         &self.pool[..self.num_labelled]
     }
 
+    /// `n` pool indices of unlabelled problems drawn uniformly (with replacement) from
+    /// `rng`; an error when the pool has none.
+    pub fn draw_unlabelled(
+        &self,
+        n: usize,
+        rng: &mut dyn RngCore,
+    ) -> Result<Vec<usize>, TrainError> {
+        let (lo, hi) = (self.num_labelled, self.pool.len());
+        if lo >= hi {
+            return Err(TrainError::Config(
+                "the pool has no unlabelled problems".into(),
+            ));
+        }
+        Ok((0..n)
+            .map(|_| lo + (rng.next_u64() % (hi - lo) as u64) as usize)
+            .collect())
+    }
+
     /// Gives `round(num_labelled · share)` labelled problems, drawn from `seed`, a wrong SFT
     /// target: the reference completion of another pool problem with a different answer (a
     /// noisy annotator whose errors spread over many answers). Only the SFT targets change:

@@ -24,10 +24,9 @@
 
 use crate::config::TrainConfig;
 use crate::optim::{OptimConfig, OptimOverride};
-use crate::policy::{OptimizerCounters, OptimizerSnapshot};
 use crate::rollout::Batch;
 use crate::selfplay::LoopSnapshot;
-use crate::trainer::{Snapshot, Trainer};
+use crate::trainer::Trainer;
 use crate::{EvalReport, TrainError};
 use alloc::boxed::Box;
 use alloc::collections::BTreeSet;
@@ -149,15 +148,10 @@ impl ExpertIterationConfig {
     /// The trainer config: the `train` section with batches large enough for the E-step's
     /// generation and the M-step, and no RL steps.
     fn trainer_config(&self) -> TrainConfig {
-        let mut c = self.train.clone();
-        c.grpo.max_steps = 0;
-        c.grpo.num_generations = 2;
-        c.grpo.per_device_train_batch_size =
-            2 * self.batch_size.max(c.sft.per_device_train_batch_size);
-        c.grpo.max_completion_length = self.max_completion_length;
-        c.grpo.beta = 0.0;
-        c.grpo.log_ref_kl = false;
-        c
+        let rows = 2 * self
+            .batch_size
+            .max(self.train.sft.per_device_train_batch_size);
+        crate::selfplay::sft_stage_config(&self.train, rows, self.max_completion_length)
     }
 }
 
@@ -248,16 +242,10 @@ impl<K: Kernels> ExpertIteration<K> {
     /// with the share of verified samples and of problems with one.
     #[allow(clippy::type_complexity)]
     pub async fn collect(&mut self) -> Result<(Vec<(Vec<u32>, usize)>, f64, f64), TrainError> {
-        let data = self.trainer.data();
-        let (lo, hi) = (data.num_labelled, data.pool.len());
-        if lo >= hi {
-            return Err(TrainError::Config(
-                "the pool has no unlabelled problems".into(),
-            ));
-        }
-        let drawn: Vec<usize> = (0..self.config.prompts_per_iteration)
-            .map(|_| lo + (self.rng.next_u64() % (hi - lo) as u64) as usize)
-            .collect();
+        let drawn = self
+            .trainer
+            .data()
+            .draw_unlabelled(self.config.prompts_per_iteration, &mut self.rng)?;
         let vocab = self.trainer.vocab().clone();
         let problems: Vec<spar_tasks::Problem> = drawn
             .iter()
@@ -373,43 +361,23 @@ impl<K: Kernels> ExpertIteration<K> {
             ));
         }
         let t = self.trainer.snapshot().await?;
-        Ok(LoopSnapshot {
-            params: t.params,
-            optimizer: OptimizerSnapshot {
-                m: t.m,
-                v: t.v,
-                counters: OptimizerCounters {
-                    adam_steps: t.state.adam_t,
-                    stage_step: t.state.stage_step,
-                },
+        let (iteration, rng_word_pos) = (self.iteration, crate::selfplay::rng_position(&self.rng));
+        Ok(crate::selfplay::trainer_loop_snapshot(
+            t,
+            vec![("base".into(), self.base.clone())],
+            |trainer| ExpertIterationState {
+                iteration,
+                rng_word_pos,
+                trainer,
             },
-            tensors: vec![("base".into(), self.base.clone())],
-            state: ExpertIterationState {
-                iteration: self.iteration,
-                rng_word_pos: crate::selfplay::rng_position(&self.rng),
-                trainer: t.state,
-            },
-        })
+        ))
     }
 
     /// Restores an [`ExpertIteration::snapshot`] taken from a run with the same config.
     pub fn restore(&mut self, snap: &LoopSnapshot<ExpertIterationState>) -> Result<(), TrainError> {
-        let base = snap
-            .tensors
-            .iter()
-            .find(|(n, _)| n == "base")
-            .map(|(_, t)| t.clone())
-            .ok_or_else(|| TrainError::Checkpoint("no `base` tensor".into()))?;
-        let mut state = snap.state.trainer.clone();
-        state.adam_t = snap.optimizer.counters.adam_steps;
-        state.stage_step = snap.optimizer.counters.stage_step;
-        self.trainer.restore(&Snapshot {
-            state,
-            params: snap.params.clone(),
-            m: snap.optimizer.m.clone(),
-            v: snap.optimizer.v.clone(),
-            reference: None,
-        })?;
+        let base = crate::selfplay::snapshot_tensor(snap, "base")?.to_vec();
+        self.trainer
+            .restore(&crate::selfplay::trainer_part(snap, &snap.state.trainer))?;
         self.trainer
             .policy()
             .set_stage_options(self.config.m_step_optim(), self.config.sft_steps);

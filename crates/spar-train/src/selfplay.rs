@@ -73,6 +73,76 @@ pub struct LoopSnapshot<S> {
     pub state: S,
 }
 
+/// A loop built around a [`crate::Trainer`] (SFT, evaluation and its policy): the trainer's
+/// snapshot `t` with the loop's further `tensors`, and the loop's state made from the
+/// trainer's own state by `state`.
+pub fn trainer_loop_snapshot<S>(
+    t: crate::Snapshot,
+    tensors: Vec<(String, Vec<f32>)>,
+    state: impl FnOnce(crate::TrainState) -> S,
+) -> LoopSnapshot<S> {
+    LoopSnapshot {
+        params: t.params,
+        optimizer: OptimizerSnapshot {
+            m: t.m,
+            v: t.v,
+            counters: crate::policy::OptimizerCounters {
+                adam_steps: t.state.adam_t,
+                stage_step: t.state.stage_step,
+            },
+        },
+        tensors,
+        state: state(t.state),
+    }
+}
+
+/// The trainer's snapshot inside a [`trainer_loop_snapshot`] whose loop state holds the
+/// trainer's state `trainer` (the optimiser's counters put back into it).
+pub fn trainer_part<S>(snap: &LoopSnapshot<S>, trainer: &crate::TrainState) -> crate::Snapshot {
+    let mut state = trainer.clone();
+    state.adam_t = snap.optimizer.counters.adam_steps;
+    state.stage_step = snap.optimizer.counters.stage_step;
+    crate::Snapshot {
+        state,
+        params: snap.params.clone(),
+        m: snap.optimizer.m.clone(),
+        v: snap.optimizer.v.clone(),
+        reference: None,
+    }
+}
+
+/// A named tensor of a loop snapshot, or a checkpoint error naming it.
+pub fn snapshot_tensor<'a, S>(
+    snap: &'a LoopSnapshot<S>,
+    name: &str,
+) -> Result<&'a [f32], TrainError> {
+    snap.tensors
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t.as_slice())
+        .ok_or_else(|| TrainError::Checkpoint(alloc::format!("no `{name}` tensor")))
+}
+
+/// The trainer config of a loop that uses the trainer for its SFT stage, evaluation and
+/// policy only: `train` with no RL steps, the verifier as reward, and an RL batch of
+/// `sequences` (rounded up to an even count; the trainer allocates its model from it) of at
+/// most `max_completion_length` new tokens.
+pub fn sft_stage_config(
+    train: &crate::TrainConfig,
+    sequences: usize,
+    max_completion_length: usize,
+) -> crate::TrainConfig {
+    let mut c = train.clone();
+    c.grpo.max_steps = 0;
+    c.grpo.reward = crate::config::RewardSource::Verifier;
+    c.grpo.num_generations = 2;
+    c.grpo.per_device_train_batch_size = sequences.max(2).div_ceil(2) * 2;
+    c.grpo.max_completion_length = max_completion_length;
+    c.grpo.beta = 0.0;
+    c.grpo.log_ref_kl = false;
+    c
+}
+
 /// The position of a random stream, as decimal text (a u128 does not fit JSON numbers).
 pub fn rng_position(rng: &ChaCha8Rng) -> String {
     alloc::format!("{}", rng.get_word_pos())

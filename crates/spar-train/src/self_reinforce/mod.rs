@@ -39,9 +39,8 @@
 //! ([`loss`]). Rounds renew the sampler and the reference, so `rounds = 3` is three
 //! iterations.
 
-use crate::config::{RewardSource, TrainConfig};
+use crate::config::TrainConfig;
 use crate::optim::{OptimConfig, OptimOverride, OptimizerState};
-use crate::policy::{OptimizerCounters, OptimizerSnapshot};
 use crate::rollout::Batch;
 use crate::selfplay::LoopSnapshot;
 use crate::trainer::{Snapshot, Trainer};
@@ -51,7 +50,7 @@ use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_core::SeedableRng;
 use serde::{Deserialize, Serialize};
 use spar_losses::preference::PreferenceOutput;
 use spar_model::{Gpt, Kernels, SampleConfig};
@@ -246,15 +245,11 @@ impl SelfReinforceConfig {
     /// The trainer config of the SFT stage: the `train` section, with an RL batch large
     /// enough for a step's pairs (the trainer allocates its model from it) and no RL steps.
     fn trainer_config(&self) -> TrainConfig {
-        let mut c = self.train.clone();
-        c.grpo.max_steps = 0;
-        c.grpo.reward = RewardSource::Verifier;
-        c.grpo.num_generations = 2;
-        c.grpo.per_device_train_batch_size = self.rows_per_pair() * self.pairs_per_step;
-        c.grpo.max_completion_length = self.max_completion_length;
-        c.grpo.beta = 0.0;
-        c.grpo.log_ref_kl = false;
-        c
+        crate::selfplay::sft_stage_config(
+            &self.train,
+            self.rows_per_pair() * self.pairs_per_step,
+            self.max_completion_length,
+        )
     }
 }
 
@@ -397,16 +392,10 @@ impl<K: Kernels> SelfReinforce<K> {
     /// Draws `pairs_per_step` unlabelled problems and one strong and one weak response to
     /// each; returns the pairs (identical ones not yet dropped) and the pool indices.
     pub async fn make_pairs(&mut self) -> Result<(Vec<Pair>, Vec<usize>), TrainError> {
-        let data = self.trainer.data();
-        let (lo, hi) = (data.num_labelled, data.pool.len());
-        if lo >= hi {
-            return Err(TrainError::Config(
-                "the pool has no unlabelled problems".into(),
-            ));
-        }
-        let idx: Vec<usize> = (0..self.config.pairs_per_step)
-            .map(|_| lo + (self.rng.next_u64() % (hi - lo) as u64) as usize)
-            .collect();
+        let idx = self
+            .trainer
+            .data()
+            .draw_unlabelled(self.config.pairs_per_step, &mut self.rng)?;
         let vocab = self.trainer.vocab().clone();
         let prompts: Vec<Vec<u32>> = idx
             .iter()
@@ -435,99 +424,6 @@ impl<K: Kernels> SelfReinforce<K> {
             })
             .collect();
         Ok((pairs, idx))
-    }
-
-    /// Draws `pairs_per_step` unlabelled problems, samples K responses to each from the
-    /// round's reference and scores them (the verifier's 1/0, or the model's own judge:
-    /// `P(yes)`, 0 for a response with no answer); returns the best ≻ worst pair of each
-    /// prompt with a preference, its [`Preference`], a third response for SELM (the first
-    /// sample that is neither, else the rejected one), the pool indices, and the number of
-    /// prompts whose K scores were all equal (no pair).
-    #[allow(clippy::type_complexity)]
-    pub async fn make_scored_pairs(
-        &mut self,
-    ) -> Result<(Vec<Pair>, Vec<Preference>, Vec<Vec<u32>>, Vec<usize>, usize), TrainError> {
-        let data = self.trainer.data();
-        let (lo, hi) = (data.num_labelled, data.pool.len());
-        if lo >= hi {
-            return Err(TrainError::Config(
-                "the pool has no unlabelled problems".into(),
-            ));
-        }
-        let k = self.config.samples_per_prompt;
-        let drawn: Vec<usize> = (0..self.config.pairs_per_step)
-            .map(|_| lo + (self.rng.next_u64() % (hi - lo) as u64) as usize)
-            .collect();
-        let vocab = self.trainer.vocab().clone();
-        let problems: Vec<spar_tasks::Problem> = drawn
-            .iter()
-            .map(|&i| self.trainer.data().pool[i].clone())
-            .collect();
-        let prompts: Vec<Vec<u32>> = problems.iter().map(|p| vocab.encode(&p.prompt)).collect();
-        let refs: Vec<&[u32]> = prompts
-            .iter()
-            .flat_map(|p| core::iter::repeat_n(p.as_slice(), k))
-            .collect();
-        let cfg = SampleConfig {
-            max_new_tokens: self.config.max_completion_length,
-            temperature: self.config.temperature,
-            top_k: 0,
-            top_p: self.config.top_p,
-            stop_tokens: vec![vocab.eos()],
-            seed: self.config.train.seed,
-        };
-        let responses =
-            Self::responses(&mut self.strong, &refs, &cfg, self.step.wrapping_mul(2)).await?;
-        let texts: Vec<String> = responses
-            .iter()
-            .map(|r| {
-                let end = r.iter().position(|&t| t == vocab.eos()).unwrap_or(r.len());
-                vocab.decode(&r[..end])
-            })
-            .collect();
-        let owner = |j: usize| &problems[j / k];
-        let scores: Vec<f64> = match self.config.pair_source {
-            PairSource::Verifier => {
-                let task = self.trainer.task();
-                (0..responses.len())
-                    .map(|j| task.verify(owner(j), &vocab.decode(&responses[j])))
-                    .collect()
-            }
-            _ => {
-                let answered: Vec<usize> = (0..texts.len())
-                    .filter(|&j| self.trainer.task().extract_answer(&texts[j]).is_some())
-                    .collect();
-                let asks: Vec<(&spar_tasks::Problem, &str)> = answered
-                    .iter()
-                    .map(|&j| (owner(j), texts[j].as_str()))
-                    .collect();
-                let judged = self.trainer.judge_scores(&asks).await?;
-                let mut s = vec![0.0; texts.len()];
-                for (&j, v) in answered.iter().zip(judged) {
-                    s[j] = v;
-                }
-                s
-            }
-        };
-        let (mut pairs, mut prefs, mut thirds, mut idx) = (vec![], vec![], vec![], vec![]);
-        let mut tied = 0;
-        for (u, chunk) in scores.chunks_exact(k).enumerate() {
-            let Some((w, l, pref)) = scored_preference(chunk) else {
-                tied += 1;
-                continue;
-            };
-            let third = (0..k).find(|&j| j != w && j != l).unwrap_or(l);
-            let resp = |j: usize| responses[u * k + j].clone();
-            pairs.push(Pair {
-                prompt: prompts[u].clone(),
-                chosen: resp(w),
-                rejected: resp(l),
-            });
-            prefs.push(pref);
-            thirds.push(resp(third));
-            idx.push(drawn[u]);
-        }
-        Ok((pairs, prefs, thirds, idx, tied))
     }
 
     /// One DPO step: make pairs, drop identical ones, one preference-loss update of the
@@ -713,46 +609,26 @@ impl<K: Kernels> SelfReinforce<K> {
                 what: "parameters",
             });
         }
-        Ok(LoopSnapshot {
-            params: t.params,
-            optimizer: OptimizerSnapshot {
-                m: t.m,
-                v: t.v,
-                counters: OptimizerCounters {
-                    adam_steps: t.state.adam_t,
-                    stage_step: t.state.stage_step,
-                },
+        let (round, step) = (self.round, self.step);
+        let rng_word_pos = crate::selfplay::rng_position(&self.rng);
+        Ok(crate::selfplay::trainer_loop_snapshot(
+            t,
+            vec![("strong".into(), strong), ("weak".into(), weak)],
+            |trainer| SelfReinforceState {
+                round,
+                step,
+                rng_word_pos,
+                trainer,
             },
-            tensors: vec![("strong".into(), strong), ("weak".into(), weak)],
-            state: SelfReinforceState {
-                round: self.round,
-                step: self.step,
-                rng_word_pos: crate::selfplay::rng_position(&self.rng),
-                trainer: t.state,
-            },
-        })
+        ))
     }
 
     /// Restores a [`SelfReinforce::snapshot`] taken from a run with the same config.
     pub fn restore(&mut self, snap: &LoopSnapshot<SelfReinforceState>) -> Result<(), TrainError> {
-        let tensor = |name: &str| {
-            snap.tensors
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, t)| t.as_slice())
-                .ok_or_else(|| TrainError::Checkpoint(alloc::format!("no `{name}` tensor")))
-        };
-        let (strong, weak) = (tensor("strong")?, tensor("weak")?);
-        let mut trainer_state = snap.state.trainer.clone();
-        trainer_state.adam_t = snap.optimizer.counters.adam_steps;
-        trainer_state.stage_step = snap.optimizer.counters.stage_step;
-        self.trainer.restore(&Snapshot {
-            state: trainer_state,
-            params: snap.params.clone(),
-            m: snap.optimizer.m.clone(),
-            v: snap.optimizer.v.clone(),
-            reference: None,
-        })?;
+        let strong = crate::selfplay::snapshot_tensor(snap, "strong")?;
+        let weak = crate::selfplay::snapshot_tensor(snap, "weak")?;
+        self.trainer
+            .restore(&crate::selfplay::trainer_part(snap, &snap.state.trainer))?;
         self.trainer
             .policy()
             .set_stage_options(self.config.preference_optim(), self.config.steps_per_round);

@@ -26,8 +26,12 @@
 //! assert!(scored_preference(&[1.0, 1.0]).is_none()); // no preference among equals
 //! ```
 
+use super::{PairSource, SelfReinforce};
+use crate::TrainError;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
+use spar_model::{Kernels, SampleConfig};
 
 /// A preference pair of token sequences for one prompt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +108,95 @@ pub fn scored_preference(scores: &[f64]) -> Option<(usize, usize, Preference)> {
             prob_chosen_wins: beats(scores[w], scores[l]),
         },
     ))
+}
+
+impl<K: Kernels> SelfReinforce<K> {
+    /// Draws `pairs_per_step` unlabelled problems, samples K responses to each from the
+    /// round's reference and scores them (the verifier's 1/0, or the model's own judge:
+    /// `P(yes)`, 0 for a response with no answer); returns the best ≻ worst pair of each
+    /// prompt with a preference, its [`Preference`], a third response for SELM (the first
+    /// sample that is neither, else the rejected one), the pool indices, and the number of
+    /// prompts whose K scores were all equal (no pair).
+    #[allow(clippy::type_complexity)]
+    pub async fn make_scored_pairs(
+        &mut self,
+    ) -> Result<(Vec<Pair>, Vec<Preference>, Vec<Vec<u32>>, Vec<usize>, usize), TrainError> {
+        let k = self.config.samples_per_prompt;
+        let drawn = self
+            .trainer
+            .data()
+            .draw_unlabelled(self.config.pairs_per_step, &mut self.rng)?;
+        let vocab = self.trainer.vocab().clone();
+        let problems: Vec<spar_tasks::Problem> = drawn
+            .iter()
+            .map(|&i| self.trainer.data().pool[i].clone())
+            .collect();
+        let prompts: Vec<Vec<u32>> = problems.iter().map(|p| vocab.encode(&p.prompt)).collect();
+        let refs: Vec<&[u32]> = prompts
+            .iter()
+            .flat_map(|p| core::iter::repeat_n(p.as_slice(), k))
+            .collect();
+        let cfg = SampleConfig {
+            max_new_tokens: self.config.max_completion_length,
+            temperature: self.config.temperature,
+            top_k: 0,
+            top_p: self.config.top_p,
+            stop_tokens: vec![vocab.eos()],
+            seed: self.config.train.seed,
+        };
+        let responses =
+            Self::responses(&mut self.strong, &refs, &cfg, self.step.wrapping_mul(2)).await?;
+        let texts: Vec<String> = responses
+            .iter()
+            .map(|r| {
+                let end = r.iter().position(|&t| t == vocab.eos()).unwrap_or(r.len());
+                vocab.decode(&r[..end])
+            })
+            .collect();
+        let owner = |j: usize| &problems[j / k];
+        let scores: Vec<f64> = match self.config.pair_source {
+            PairSource::Verifier => {
+                let task = self.trainer.task();
+                (0..responses.len())
+                    .map(|j| task.verify(owner(j), &vocab.decode(&responses[j])))
+                    .collect()
+            }
+            _ => {
+                let answered: Vec<usize> = (0..texts.len())
+                    .filter(|&j| self.trainer.task().extract_answer(&texts[j]).is_some())
+                    .collect();
+                let asks: Vec<(&spar_tasks::Problem, &str)> = answered
+                    .iter()
+                    .map(|&j| (owner(j), texts[j].as_str()))
+                    .collect();
+                let judged = self.trainer.judge_scores(&asks).await?;
+                let mut s = vec![0.0; texts.len()];
+                for (&j, v) in answered.iter().zip(judged) {
+                    s[j] = v;
+                }
+                s
+            }
+        };
+        let (mut pairs, mut prefs, mut thirds, mut idx) = (vec![], vec![], vec![], vec![]);
+        let mut tied = 0;
+        for (u, chunk) in scores.chunks_exact(k).enumerate() {
+            let Some((w, l, pref)) = scored_preference(chunk) else {
+                tied += 1;
+                continue;
+            };
+            let third = (0..k).find(|&j| j != w && j != l).unwrap_or(l);
+            let resp = |j: usize| responses[u * k + j].clone();
+            pairs.push(Pair {
+                prompt: prompts[u].clone(),
+                chosen: resp(w),
+                rejected: resp(l),
+            });
+            prefs.push(pref);
+            thirds.push(resp(third));
+            idx.push(drawn[u]);
+        }
+        Ok((pairs, prefs, thirds, idx, tied))
+    }
 }
 
 /// A short text of the chosen and rejected responses to one pair (for logs and samples).
