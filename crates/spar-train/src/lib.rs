@@ -88,6 +88,7 @@ pub mod policy;
 pub mod rewards;
 pub mod rollout;
 pub mod sampler;
+pub mod self_correct;
 pub mod self_reinforce;
 pub mod selfplay;
 pub mod spc_selfplay;

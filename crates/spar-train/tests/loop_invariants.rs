@@ -248,6 +248,8 @@ fn every_shipped_config_parses() {
                 spar_train::expert_iteration::ExpertIterationConfig::from_toml(&text).map(drop)
             } else if name.starts_with("ditto_text") {
                 spar_train::ditto_text::DittoTextConfig::from_toml(&text).map(drop)
+            } else if name.starts_with("score") {
+                spar_train::self_correct::SelfCorrectConfig::from_toml(&text).map(drop)
             } else if name.starts_with("spc") {
                 spar_train::spc_selfplay::SpcConfig::from_toml(&text).map(drop)
             } else if name.starts_with("tictactoe") {
