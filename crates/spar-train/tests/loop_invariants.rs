@@ -242,8 +242,12 @@ fn every_shipped_config_parses() {
                 KuhnConfig::from_toml(&text).map(drop)
             } else if name.starts_with("absolute_zero") {
                 spar_train::azr_selfplay::AzrConfig::from_toml(&text).map(drop)
-            } else if name.starts_with("dpo_self_reinforce") {
+            } else if name.starts_with("dpo_self_reinforce")
+                || name.starts_with("iterative_preference")
+            {
                 spar_train::self_reinforce::SelfReinforceConfig::from_toml(&text).map(drop)
+            } else if name.starts_with("calibration") {
+                spar_train::calibration::CalibrationConfig::from_toml(&text).map(drop)
             } else if name.starts_with("expert_iteration") {
                 spar_train::expert_iteration::ExpertIterationConfig::from_toml(&text).map(drop)
             } else if name.starts_with("ditto_text") {
