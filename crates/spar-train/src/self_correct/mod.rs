@@ -58,6 +58,7 @@ pub use config::{
 };
 
 use crate::eval::complete;
+use crate::pg::PgSpec;
 use crate::policy::{OptimizerCounters, OptimizerSnapshot};
 use crate::rewards::verifier::grade;
 use crate::rollout::{Batch, Rollout};
@@ -65,6 +66,7 @@ use crate::selfplay::LoopSnapshot;
 use crate::trainer::{Snapshot, Trainer};
 use crate::TrainError;
 use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
@@ -74,8 +76,6 @@ use spar_losses::grpo::{grpo_advantages, ScaleRewards, TRL_STD_EPSILON};
 use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
 use spar_model::{Gpt, Kernels, SampleConfig};
 use spar_tasks::{Candidates, Instance, Problem};
-
-use crate::pg::PgSpec;
 
 /// Stream of the warm start's draws.
 const WARM_STREAM: u64 = 0x5343_0000;
@@ -139,8 +139,6 @@ pub struct SelfCorrectState {
     /// The trainer's state.
     pub trainer: crate::TrainState,
 }
-
-use alloc::string::String;
 
 /// Both attempts at one problem.
 struct Trace {
