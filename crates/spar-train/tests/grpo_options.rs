@@ -299,3 +299,61 @@ fn experiment_grpo_options() {
         }
     }
 }
+
+/// T1's refreshed reference: every `ref_refresh_steps` RL steps the reference is the current
+/// policy again, so the step's KL to it is exactly 0; without the refresh it has grown.
+#[test]
+fn a_refreshed_reference_restarts_the_kl_at_zero() {
+    let kls = |refresh: u32| {
+        let mut c = small();
+        c.grpo.beta = 0.04;
+        c.grpo.max_steps = 4;
+        c.grpo.ref_refresh_steps = refresh;
+        c.grpo.optim.learning_rate = Some(1e-2);
+        c.grpo.entropy_coef = 0.5; // moves the policy whether or not groups have spread
+        let mut t = trainer(&c);
+        let mut kl = Vec::new();
+        while t.step() < t.total_steps() {
+            let m = block_on(t.train_step()).unwrap();
+            if m.phase == "rl" {
+                kl.push(m.kl);
+            }
+        }
+        kl
+    };
+    let (off, on) = (kls(0), kls(2));
+    assert_eq!(off[..2], on[..2], "the same run before the first refresh");
+    assert_eq!((off[0], on[0], on[2]), (0.0, 0.0, 0.0), "{off:?} {on:?}");
+    assert!(off[2] > 0.0 && on[3] > 0.0, "{off:?} {on:?}");
+}
+
+/// A run with a refreshed reference resumes bit for bit across a refresh.
+#[test]
+fn a_refreshed_reference_resumes_exactly() {
+    let mut c = small();
+    c.grpo.beta = 0.04;
+    c.grpo.max_steps = 4;
+    c.grpo.ref_refresh_steps = 2;
+    c.grpo.entropy_coef = 0.5;
+    let mut full = trainer(&c);
+    let mut expected = Vec::new();
+    while full.step() < full.total_steps() {
+        expected.push(block_on(full.train_step()).unwrap());
+    }
+    let mut first = trainer(&c);
+    let mut got = Vec::new();
+    while first.step() < c.sft.max_steps + 2 {
+        got.push(block_on(first.train_step()).unwrap());
+    }
+    let snap = block_on(first.snapshot()).unwrap();
+    let mut second = trainer(&c);
+    second.restore(&snap).unwrap();
+    while second.step() < second.total_steps() {
+        got.push(block_on(second.train_step()).unwrap());
+    }
+    assert_eq!(got, expected);
+    assert_eq!(
+        block_on(second.snapshot()).unwrap(),
+        block_on(full.snapshot()).unwrap()
+    );
+}

@@ -298,6 +298,11 @@ pub struct GrpoSection {
     /// T1's entropy bonus: `− entropy_coef ·` the token mean of the policy's entropy over the
     /// trained completions joins the loss (verl's `entropy_coeff`; T1's `α`). 0: off; ≥ 0.
     pub entropy_coef: f64,
+    /// T1's refreshed reference: every `ref_refresh_steps` RL steps the KL reference (and
+    /// `log_ref_kl`'s) is re-taken from the current policy, so that β anchors the policy to
+    /// where it was recently rather than to the start of RL. 0 (default): the reference stays
+    /// the start of RL.
+    pub ref_refresh_steps: u32,
     /// RISE (Liu et al. 2025, [`crate::rewards::self_verify`]): this share of each step's
     /// prompts (rounded, at least one solving prompt left) are verify prompts that show the
     /// model one of this step's own fresh solutions in the task's verify form; a verify
@@ -373,6 +378,7 @@ impl Default for GrpoSection {
             spear_reward_window: 512,
             oversample_factor: 1,
             entropy_coef: 0.0,
+            ref_refresh_steps: 0,
             rl_pool_size: 0,
             verify_fraction: 0.0,
             hint: HintName::None,

@@ -453,15 +453,25 @@ impl<K: Kernels> Trainer<K> {
         })
     }
 
+    /// Takes the KL reference from the current policy when there is none, and again every
+    /// `grpo.ref_refresh_steps` RL steps (T1's refreshed reference).
     async fn ensure_reference(&mut self) -> Result<(), TrainError> {
         let g = &self.config.grpo;
-        if self.reference.is_some() || !(g.beta > 0.0 || g.log_ref_kl) {
+        if !(g.beta > 0.0 || g.log_ref_kl) {
+            return Ok(());
+        }
+        let rl_step = self.step.saturating_sub(self.config.sft.max_steps);
+        let refresh = g.ref_refresh_steps > 0 && rl_step > 0 && rl_step % g.ref_refresh_steps == 0;
+        if self.reference.is_some() && !refresh {
             return Ok(());
         }
         let model = self.policy.model();
         let mut params = vec![0.0f32; model.layout().len()];
         model.read_params(&mut params).await?;
-        self.set_reference(&params)
+        match self.reference.as_mut() {
+            Some(r) => Ok(r.write_params(&params)?),
+            None => self.set_reference(&params),
+        }
     }
 
     fn set_reference(&mut self, params: &[f32]) -> Result<(), TrainError> {
