@@ -48,6 +48,23 @@ pub fn judge_score(logits: &[f32], yes: u32, no: u32) -> Result<f64, TrainError>
     Ok(1.0 / (1.0 + libm::exp(ln as f64 - ly as f64)))
 }
 
+/// Spreads the judge's `scores` (one per judged completion, in order) over all completions:
+/// `judged[i]` says whether completion `i` has an answer (and so a score); the others get 0.
+/// Errors when the counts disagree.
+pub fn spread_judged(scores: &[f64], judged: &[bool], out: &mut [f64]) -> Result<(), TrainError> {
+    super::check_out("the self-judge reward buffer", out.len(), judged.len())?;
+    super::check_out(
+        "the judge's scores",
+        scores.len(),
+        judged.iter().filter(|&&j| j).count(),
+    )?;
+    let mut it = scores.iter();
+    for (o, &j) in out.iter_mut().zip(judged) {
+        *o = if j { *it.next().unwrap_or(&0.0) } else { 0.0 };
+    }
+    Ok(())
+}
+
 /// Self-judged rewards: `logits` holds one row of `v` logits per judged completion, in order;
 /// `judged[i]` says whether completion `i` has an answer (and so a row); the others get 0.
 pub fn self_judge_rewards(
@@ -58,21 +75,13 @@ pub fn self_judge_rewards(
     judged: &[bool],
     out: &mut [f64],
 ) -> Result<(), TrainError> {
-    super::check_out("the self-judge reward buffer", out.len(), judged.len())?;
     let rows = judged.iter().filter(|&&j| j).count();
     super::check_out("the judge's logits", logits.len(), rows * v)?;
-    let mut row = logits.chunks_exact(v.max(1));
-    for (o, &j) in out.iter_mut().zip(judged) {
-        *o = if j {
-            match row.next() {
-                Some(l) => judge_score(l, yes, no)?,
-                None => 0.0,
-            }
-        } else {
-            0.0
-        };
-    }
-    Ok(())
+    let scores = logits
+        .chunks_exact(v.max(1))
+        .map(|l| judge_score(l, yes, no))
+        .collect::<Result<Vec<f64>, _>>()?;
+    spread_judged(&scores, judged, out)
 }
 
 #[cfg(test)]

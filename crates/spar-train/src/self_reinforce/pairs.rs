@@ -162,18 +162,17 @@ impl<K: Kernels> SelfReinforce<K> {
                     .collect()
             }
             _ => {
-                let answered: Vec<usize> = (0..texts.len())
-                    .filter(|&j| self.trainer.task().extract_answer(&texts[j]).is_some())
-                    .collect();
-                let asks: Vec<(&spar_tasks::Problem, &str)> = answered
+                let judged: Vec<bool> = texts
                     .iter()
-                    .map(|&j| (owner(j), texts[j].as_str()))
+                    .map(|t| self.trainer.task().extract_answer(t).is_some())
                     .collect();
-                let judged = self.trainer.judge_scores(&asks).await?;
+                let asks: Vec<(&spar_tasks::Problem, &str)> = (0..texts.len())
+                    .filter(|&j| judged[j])
+                    .map(|j| (owner(j), texts[j].as_str()))
+                    .collect();
+                let scores = self.trainer.judge_scores(&asks).await?;
                 let mut s = vec![0.0; texts.len()];
-                for (&j, v) in answered.iter().zip(judged) {
-                    s[j] = v;
-                }
+                crate::rewards::self_judge::spread_judged(&scores, &judged, &mut s)?;
                 s
             }
         };

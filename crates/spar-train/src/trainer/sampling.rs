@@ -277,10 +277,10 @@ impl<K: Kernels> Trainer<K> {
                     .map(|((p, t), _)| (*p, t.as_str()))
                     .collect();
                 let scores = self.judge_scores(&pairs).await?;
-                let mut it = scores.into_iter();
-                for (j, a) in answers.iter().enumerate() {
-                    if a.is_some() {
-                        r[j] = it.next().unwrap_or(0.0);
+                let judged: Vec<bool> = answers.iter().map(Option::is_some).collect();
+                rewards::self_judge::spread_judged(&scores, &judged, &mut r)?;
+                for (j, &yes) in judged.iter().enumerate() {
+                    if yes {
                         judged_ok[j] = Some((r[j] > 0.5) == (correct[j] == 1.0));
                     }
                 }
