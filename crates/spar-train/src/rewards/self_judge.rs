@@ -80,7 +80,7 @@ pub fn self_judge_rewards(
     let scores = logits
         .chunks_exact(v.max(1))
         .map(|l| judge_score(l, yes, no))
-        .collect::<Result<Vec<f64>, _>>()?;
+        .collect::<Result<alloc::vec::Vec<f64>, _>>()?;
     spread_judged(&scores, judged, out)
 }
 
