@@ -321,16 +321,13 @@ impl<K: Kernels> Calibration<K> {
         if self.stage > 0 {
             return Ok(0);
         }
-        let drawn = self
-            .trainer
-            .data()
-            .draw_unlabelled(self.config.confidence_problems, &mut self.rng)?;
+        let crate::selfplay::DrawnPrompts { prompts, .. } =
+            crate::selfplay::draw_unlabelled_prompts(
+                &self.trainer,
+                self.config.confidence_problems,
+                &mut self.rng,
+            )?;
         let vocab = self.trainer.vocab().clone();
-        let problems: Vec<Problem> = drawn
-            .iter()
-            .map(|&i| self.trainer.data().pool[i].clone())
-            .collect();
-        let prompts: Vec<Vec<u32>> = problems.iter().map(|p| vocab.encode(&p.prompt)).collect();
         let greedy_cfg = self.sample_config(0.0);
         let greedy = crate::eval::complete(
             self.trainer.model(),
@@ -406,16 +403,14 @@ impl<K: Kernels> Calibration<K> {
             self.stage = 2;
         }
         let g = self.config.num_generations;
-        let drawn = self
-            .trainer
-            .data()
-            .draw_unlabelled(self.config.prompts_per_step, &mut self.rng)?;
+        let crate::selfplay::DrawnPrompts {
+            problems, prompts, ..
+        } = crate::selfplay::draw_unlabelled_prompts(
+            &self.trainer,
+            self.config.prompts_per_step,
+            &mut self.rng,
+        )?;
         let vocab = self.trainer.vocab().clone();
-        let problems: Vec<Problem> = drawn
-            .iter()
-            .map(|&i| self.trainer.data().pool[i].clone())
-            .collect();
-        let prompts: Vec<Vec<u32>> = problems.iter().map(|p| vocab.encode(&p.prompt)).collect();
         let seqs: Vec<&[u32]> = prompts
             .iter()
             .flat_map(|p| core::iter::repeat_n(p.as_slice(), g))

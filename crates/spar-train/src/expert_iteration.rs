@@ -242,16 +242,14 @@ impl<K: Kernels> ExpertIteration<K> {
     /// with the share of verified samples and of problems with one.
     #[allow(clippy::type_complexity)]
     pub async fn collect(&mut self) -> Result<(Vec<(Vec<u32>, usize)>, f64, f64), TrainError> {
-        let drawn = self
-            .trainer
-            .data()
-            .draw_unlabelled(self.config.prompts_per_iteration, &mut self.rng)?;
+        let crate::selfplay::DrawnPrompts {
+            problems, prompts, ..
+        } = crate::selfplay::draw_unlabelled_prompts(
+            &self.trainer,
+            self.config.prompts_per_iteration,
+            &mut self.rng,
+        )?;
         let vocab = self.trainer.vocab().clone();
-        let problems: Vec<spar_tasks::Problem> = drawn
-            .iter()
-            .map(|&i| self.trainer.data().pool[i].clone())
-            .collect();
-        let prompts: Vec<Vec<u32>> = problems.iter().map(|p| vocab.encode(&p.prompt)).collect();
         let k = self.config.samples_per_prompt;
         let cfg = SampleConfig {
             max_new_tokens: self.config.max_completion_length,

@@ -143,6 +143,40 @@ pub fn sft_stage_config(
     c
 }
 
+/// Unlabelled problems drawn for a loop's step: their pool indices, the problems, and their
+/// prompts encoded in the trainer's vocabulary.
+pub struct DrawnPrompts {
+    /// Pool indices.
+    pub indices: Vec<usize>,
+    /// The problems.
+    pub problems: Vec<spar_tasks::Problem>,
+    /// Their prompts' token ids.
+    pub prompts: Vec<Vec<u32>>,
+}
+
+/// Draws `n` unlabelled problems of `trainer`'s pool from `rng`
+/// ([`crate::data::ProblemSet::draw_unlabelled`]) with their encoded prompts.
+pub fn draw_unlabelled_prompts<K: spar_model::Kernels>(
+    trainer: &crate::Trainer<K>,
+    n: usize,
+    rng: &mut dyn rand_core::RngCore,
+) -> Result<DrawnPrompts, TrainError> {
+    let indices = trainer.data().draw_unlabelled(n, rng)?;
+    let problems: Vec<spar_tasks::Problem> = indices
+        .iter()
+        .map(|&i| trainer.data().pool[i].clone())
+        .collect();
+    let prompts = problems
+        .iter()
+        .map(|p| trainer.vocab().encode(&p.prompt))
+        .collect();
+    Ok(DrawnPrompts {
+        indices,
+        problems,
+        prompts,
+    })
+}
+
 /// The position of a random stream, as decimal text (a u128 does not fit JSON numbers).
 pub fn rng_position(rng: &ChaCha8Rng) -> String {
     alloc::format!("{}", rng.get_word_pos())

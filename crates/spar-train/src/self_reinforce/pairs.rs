@@ -122,16 +122,16 @@ impl<K: Kernels> SelfReinforce<K> {
         &mut self,
     ) -> Result<(Vec<Pair>, Vec<Preference>, Vec<Vec<u32>>, Vec<usize>, usize), TrainError> {
         let k = self.config.samples_per_prompt;
-        let drawn = self
-            .trainer
-            .data()
-            .draw_unlabelled(self.config.pairs_per_step, &mut self.rng)?;
+        let crate::selfplay::DrawnPrompts {
+            indices: drawn,
+            problems,
+            prompts,
+        } = crate::selfplay::draw_unlabelled_prompts(
+            &self.trainer,
+            self.config.pairs_per_step,
+            &mut self.rng,
+        )?;
         let vocab = self.trainer.vocab().clone();
-        let problems: Vec<spar_tasks::Problem> = drawn
-            .iter()
-            .map(|&i| self.trainer.data().pool[i].clone())
-            .collect();
-        let prompts: Vec<Vec<u32>> = problems.iter().map(|p| vocab.encode(&p.prompt)).collect();
         let refs: Vec<&[u32]> = prompts
             .iter()
             .flat_map(|p| core::iter::repeat_n(p.as_slice(), k))
