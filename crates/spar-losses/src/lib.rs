@@ -14,7 +14,7 @@
 //! | family | modules |
 //! |---|---|
 //! | advantages | [`grpo`] (`scale_rewards` group / batch / none), [`dr_grpo`], [`rloo`], [`reinforce_pp`] (+ baseline), [`task_relative`] (Absolute Zero), [`rae`] (SPIRAL) |
-//! | policy losses | [`ppo_clip`] (PPO-clip, `epsilon_high`, dual clip, KL, GSPO), [`kl`], [`aggregation`] (`loss_type`), [`gspo`], [`entropy`], [`dapo`], [`ssr`], [`self_imitation`], [`nft`] (negative-aware fine-tuning) |
+//! | policy losses | [`ppo_clip`] (PPO-clip, `epsilon_high`, dual clip, KL, GSPO), [`kl`], [`aggregation`] (`loss_type`), [`gspo`], [`entropy`], [`dapo`], [`ssr`], [`self_imitation`], [`clip_cov`] (Clip-Cov), [`nft`] (negative-aware fine-tuning) |
 //! | preference losses | [`preference`], [`sequence`], [`dpo`], [`cdpo`], [`robust_dpo`], [`ipo`], [`hinge`], [`simpo`], [`sppo`], [`dno`], [`selm`], [`osp`] |
 //! | other losses | [`ditto`], [`nce`] (InfoNCE, logistic NCE) |
 //! | evaluation and rewards | [`pass_at_k`], [`self_certainty`] |
@@ -103,6 +103,7 @@ pub mod aggregation;
 #[cfg_attr(docsrs, doc(cfg(feature = "ndarray")))]
 pub mod array;
 pub mod cdpo;
+pub mod clip_cov;
 pub mod dapo;
 pub mod ditto;
 pub mod dno;
