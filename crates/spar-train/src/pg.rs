@@ -33,6 +33,7 @@ use spar_losses::nft::{nft_loss, NftBatch, NftConfig, NftOutput};
 use spar_losses::ppo_clip::{
     policy_loss, Advantages, PolicyBatch, PolicyDiagnostics, PolicyLossConfig, PolicyLossOutput,
 };
+use spar_losses::task_relative::task_relative_advantages;
 use spar_model::{Gpt, Kernels};
 
 /// Which loss turns the log-probs into per-token weights.
@@ -220,5 +221,41 @@ impl<K: Kernels> Policy<K> {
             max_logprob_gap: max_gap,
             batch,
         })
+    }
+
+    /// The self-play loops' backward (Absolute Zero, SPC): task-relative REINFORCE++
+    /// advantages, whitened per role (`Rollout::role`) over the whole batch, with γ = 1 and no
+    /// KL, and the on-policy clipped loss on them. Gradients accumulate; the caller takes the
+    /// optimiser step. Returns the loss.
+    pub async fn task_relative_gradient(
+        &mut self,
+        rollouts: &[Rollout],
+        max_t: usize,
+        step: u32,
+    ) -> Result<f64, TrainError> {
+        let refs: Vec<&Rollout> = rollouts.iter().collect();
+        let batch = Batch::from_rollouts(refs.iter().copied(), max_t);
+        let (b, t) = (batch.b, batch.t);
+        let rewards: Vec<f64> = rollouts.iter().map(|r| r.reward).collect();
+        let categories: Vec<usize> = rollouts.iter().map(|r| r.role).collect();
+        let mut adv = vec![0.0f64; b * t];
+        // γ = 1 and no KL (β = 0): old log-probs only enter the KL term, so zeros do.
+        task_relative_advantages(
+            &rewards,
+            &categories,
+            &vec![0.0; b * t],
+            None,
+            &batch.mask,
+            b,
+            t,
+            0.0,
+            1.0,
+            &mut adv,
+        )?;
+        let spec = PgSpec::on_policy(PolicyLossConfig::default(), Advantages::PerToken(&adv));
+        let out = self
+            .policy_gradient(&refs, &spec, None, max_t, step)
+            .await?;
+        Ok(out.loss)
     }
 }

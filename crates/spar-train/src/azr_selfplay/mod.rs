@@ -53,7 +53,6 @@ mod levers;
 pub use config::{AzrConfig, AzrDistinctBy, AzrEval, AzrMetrics, AzrState, AzrTaskType};
 pub use levers::{diversity_terms, reference_prompt};
 
-use crate::pg::PgSpec;
 use crate::policy::Policy;
 use crate::rollout::{Batch, Rollout};
 use crate::selfplay::LoopSnapshot;
@@ -65,8 +64,6 @@ use alloc::vec;
 use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
-use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
-use spar_losses::task_relative::task_relative_advantages;
 use spar_model::{Gpt, Kernels, SampleConfig};
 use spar_tasks::{
     check_proposal, grade_answer, learnability, proposer_prompt, proposer_reward, seed_tasks,
@@ -584,33 +581,14 @@ impl<K: Kernels> AzrSelfPlay<K> {
         rollouts: &[Rollout],
         solve_tasks: &[(usize, ProgramTask)],
     ) -> Result<f64, TrainError> {
-        let refs: Vec<&Rollout> = rollouts.iter().collect();
-        let batch = Batch::from_rollouts(refs.iter().copied(), self.config.model.n_positions);
-        let (b, t) = (batch.b, batch.t);
-        let rewards: Vec<f64> = rollouts.iter().map(|r| r.reward).collect();
-        let categories: Vec<usize> = rollouts.iter().map(|r| r.role).collect();
-        let mut adv = vec![0.0f64; b * t];
-        // γ = 1 and no KL (β = 0): old log-probs only enter the KL term, so zeros do.
-        task_relative_advantages(
-            &rewards,
-            &categories,
-            &vec![0.0; b * t],
-            None,
-            &batch.mask,
-            b,
-            t,
-            0.0,
-            1.0,
-            &mut adv,
-        )?;
-        let spec = PgSpec::on_policy(PolicyLossConfig::default(), Advantages::PerToken(&adv));
-        let out = self
+        let max_t = self.config.model.n_positions;
+        let loss = self
             .policy
-            .policy_gradient(&refs, &spec, None, self.config.model.n_positions, self.step)
+            .task_relative_gradient(rollouts, max_t, self.step)
             .await?;
         self.solver_sft_backward(solve_tasks).await?;
         self.policy.step(self.step).await?;
-        Ok(out.loss)
+        Ok(loss)
     }
 
     /// The full state (parameters, optimiser, buffers, random streams, step); refuses a

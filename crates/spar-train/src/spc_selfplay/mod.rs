@@ -47,7 +47,6 @@ pub use game::{
     sneaky_trace, trace_steps, verdict_is_right, verdict_text, wrong_steps, Verdict, SPC_CHARSET,
 };
 
-use crate::pg::PgSpec;
 use crate::policy::Policy;
 use crate::rollout::{Batch, Rollout};
 use crate::selfplay::LoopSnapshot;
@@ -58,8 +57,6 @@ use alloc::vec;
 use alloc::vec::Vec;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
-use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
-use spar_losses::task_relative::task_relative_advantages;
 use spar_model::{Gpt, Kernels, SampleConfig};
 use spar_tasks::{check_trace, corrupt_step, corrupt_trace, AddTrace};
 
@@ -424,32 +421,13 @@ impl<K: Kernels> SpcSelfPlay<K> {
 
     /// Per-role whitened advantages and one on-policy policy-loss update.
     async fn update(&mut self, rollouts: &[Rollout]) -> Result<f64, TrainError> {
-        let refs: Vec<&Rollout> = rollouts.iter().collect();
-        let batch = Batch::from_rollouts(refs.iter().copied(), self.config.model.n_positions);
-        let (b, t) = (batch.b, batch.t);
-        let rewards: Vec<f64> = rollouts.iter().map(|r| r.reward).collect();
-        let categories: Vec<usize> = rollouts.iter().map(|r| r.role).collect();
-        let mut adv = vec![0.0f64; b * t];
-        // γ = 1 and no KL (β = 0): old log-probs only enter the KL term, so zeros do.
-        task_relative_advantages(
-            &rewards,
-            &categories,
-            &vec![0.0; b * t],
-            None,
-            &batch.mask,
-            b,
-            t,
-            0.0,
-            1.0,
-            &mut adv,
-        )?;
-        let spec = PgSpec::on_policy(PolicyLossConfig::default(), Advantages::PerToken(&adv));
-        let out = self
+        let max_t = self.config.model.n_positions;
+        let loss = self
             .policy
-            .policy_gradient(&refs, &spec, None, self.config.model.n_positions, self.step)
+            .task_relative_gradient(rollouts, max_t, self.step)
             .await?;
         self.policy.step(self.step).await?;
-        Ok(out.loss)
+        Ok(loss)
     }
 
     /// The full state (parameters, optimiser, random streams, held-out sneaky set, step);
