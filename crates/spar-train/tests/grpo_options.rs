@@ -335,25 +335,5 @@ fn a_refreshed_reference_resumes_exactly() {
     c.grpo.max_steps = 4;
     c.grpo.ref_refresh_steps = 2;
     c.grpo.entropy_coef = 0.5;
-    let mut full = trainer(&c);
-    let mut expected = Vec::new();
-    while full.step() < full.total_steps() {
-        expected.push(block_on(full.train_step()).unwrap());
-    }
-    let mut first = trainer(&c);
-    let mut got = Vec::new();
-    while first.step() < c.sft.max_steps + 2 {
-        got.push(block_on(first.train_step()).unwrap());
-    }
-    let snap = block_on(first.snapshot()).unwrap();
-    let mut second = trainer(&c);
-    second.restore(&snap).unwrap();
-    while second.step() < second.total_steps() {
-        got.push(block_on(second.train_step()).unwrap());
-    }
-    assert_eq!(got, expected);
-    assert_eq!(
-        block_on(second.snapshot()).unwrap(),
-        block_on(full.snapshot()).unwrap()
-    );
+    common::assert_resumes_exactly(&c, c.sft.max_steps + 2);
 }

@@ -4,6 +4,8 @@
 //! errors naming the key, and a resumed run continues bit for bit.
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 
+mod common;
+
 use spar_model::{block_on, CpuKernels};
 use spar_train::config::{HintName, HintTargetName, RewardSource};
 use spar_train::trainer::hints::{
@@ -14,22 +16,9 @@ use spar_train::{StepMetrics, TrainConfig, Trainer};
 /// Three-digit addition after 3 SFT steps (every group fails), 4 prompts × 4 completions per
 /// RL step, fixed hints of half the reference.
 fn tiny() -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.seed = 5;
-    c.model.n_embd = 16;
-    c.model.n_positions = 24;
-    c.task.name = "addition".into();
-    c.task.levels = vec![2];
-    c.task.num_train_problems = 200;
-    c.task.labelled_fraction = 0.5;
+    let mut c = common::tiny_addition(2, 5);
     c.task.num_eval_problems = 10;
-    c.sft.max_steps = 3;
-    c.sft.per_device_train_batch_size = 8;
-    c.grpo.max_steps = 3;
-    c.grpo.per_device_train_batch_size = 16;
-    c.grpo.num_generations = 4;
     c.grpo.max_completion_length = 5;
-    c.grpo.reward = RewardSource::Verifier;
     c.grpo.hint = HintName::Fixed;
     c.grpo.hint_fraction = 0.5;
     c
@@ -211,27 +200,10 @@ fn a_hinted_run_resumes_exactly() {
             cfg.grpo.hint_importance_clip = 1.0;
         }
         cfg.grpo.dynamic_sampling = true; // refill rounds hint their groups too
-        let total = cfg.sft.max_steps + cfg.grpo.max_steps;
-        let mut full = trainer(cfg.clone());
-        let mut expected = Vec::new();
-        while full.step() < total {
-            expected.push(block_on(full.train_step()).unwrap());
-        }
-        let end = block_on(full.snapshot()).unwrap();
-        let mut first = trainer(cfg.clone());
-        let mut got = Vec::new();
-        while first.step() < cfg.sft.max_steps + 1 {
-            got.push(block_on(first.train_step()).unwrap());
-        }
-        let snap = block_on(first.snapshot()).unwrap();
-        drop(first);
-        let mut second = trainer(cfg);
-        second.restore(&snap).unwrap();
-        while second.step() < total {
-            got.push(block_on(second.train_step()).unwrap());
-        }
-        assert!(expected.iter().any(|m| m.hinted_groups.is_some()));
-        assert_eq!(got, expected, "{target:?}");
-        assert_eq!(block_on(second.snapshot()).unwrap(), end, "{target:?}");
+        let metrics = common::assert_resumes_exactly(&cfg, cfg.sft.max_steps + 1);
+        assert!(
+            metrics.iter().any(|m| m.hinted_groups.is_some()),
+            "{target:?}"
+        );
     }
 }

@@ -4,6 +4,8 @@
 //! continues bit for bit.
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 
+mod common;
+
 use spar_model::{block_on, CpuKernels};
 use spar_train::config::RewardSource;
 use spar_train::rewards::self_verify::{pick_solutions, verify_count, verify_reward};
@@ -12,23 +14,8 @@ use spar_train::{TrainConfig, Trainer};
 /// Two-digit addition, a judge taught in SFT, 4 prompts × 4 completions per RL step, half of
 /// the prompts verify prompts.
 fn tiny() -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.seed = 7;
-    c.model.n_embd = 16;
-    c.model.n_positions = 24;
-    c.task.name = "addition".into();
-    c.task.levels = vec![1];
-    c.task.num_train_problems = 200;
-    c.task.labelled_fraction = 0.5;
-    c.task.num_eval_problems = 20;
-    c.sft.max_steps = 3;
-    c.sft.per_device_train_batch_size = 8;
+    let mut c = common::tiny_addition(1, 7);
     c.sft.judge_fraction = 0.5;
-    c.grpo.max_steps = 3;
-    c.grpo.per_device_train_batch_size = 16;
-    c.grpo.num_generations = 4;
-    c.grpo.max_completion_length = 4;
-    c.grpo.reward = RewardSource::Verifier;
     c.grpo.verify_fraction = 0.5;
     c
 }
@@ -140,26 +127,6 @@ fn configs_that_cannot_verify_are_errors_naming_the_key() {
 fn a_rise_run_resumes_exactly() {
     let mut cfg = tiny();
     cfg.grpo.dynamic_sampling = true; // the refill rounds split their prompts too
-    let total = cfg.sft.max_steps + cfg.grpo.max_steps;
-    let mut full = trainer(cfg.clone());
-    let mut expected = Vec::new();
-    while full.step() < total {
-        expected.push(block_on(full.train_step()).unwrap());
-    }
-    let end = block_on(full.snapshot()).unwrap();
-    let mut first = trainer(cfg.clone());
-    let mut got = Vec::new();
-    while first.step() < cfg.sft.max_steps + 1 {
-        got.push(block_on(first.train_step()).unwrap());
-    }
-    let snap = block_on(first.snapshot()).unwrap();
-    drop(first);
-    let mut second = trainer(cfg);
-    second.restore(&snap).unwrap();
-    while second.step() < total {
-        got.push(block_on(second.train_step()).unwrap());
-    }
-    assert!(expected.iter().any(|m| m.verify_accuracy.is_some()));
-    assert_eq!(got, expected);
-    assert_eq!(block_on(second.snapshot()).unwrap(), end);
+    let metrics = common::assert_resumes_exactly(&cfg, cfg.sft.max_steps + 1);
+    assert!(metrics.iter().any(|m| m.verify_accuracy.is_some()));
 }

@@ -3,28 +3,17 @@
 //! how often it agrees with the verifier, SFT teaches the judge, and bad configs are errors.
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 
+mod common;
+
 use spar_model::{block_on, CpuKernels};
 use spar_train::config::RewardSource;
 use spar_train::rollout::Batch;
 use spar_train::{TrainConfig, Trainer};
 
 fn tiny() -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.seed = 5;
-    c.model.n_embd = 16;
-    c.model.n_positions = 24;
-    c.task.name = "addition".into();
-    c.task.levels = vec![1];
-    c.task.num_train_problems = 200;
-    c.task.labelled_fraction = 0.5;
-    c.task.num_eval_problems = 20;
-    c.sft.max_steps = 3;
-    c.sft.per_device_train_batch_size = 8;
+    let mut c = common::tiny_addition(1, 5);
     c.sft.judge_fraction = 0.5;
     c.grpo.max_steps = 2;
-    c.grpo.per_device_train_batch_size = 16;
-    c.grpo.num_generations = 4;
-    c.grpo.max_completion_length = 4;
     c.grpo.reward = RewardSource::SelfJudge;
     c
 }
