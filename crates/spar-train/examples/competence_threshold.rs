@@ -178,11 +178,7 @@ fn main() -> Res<()> {
         .ok_or("usage: competence_threshold RL_STEPS [VARIANT...]")?
         .parse()?;
     let names = &args[1..];
-    let seeds: Vec<u64> = std::env::var("SEEDS")
-        .unwrap_or_else(|_| "1".into())
-        .split(',')
-        .map(str::parse)
-        .collect::<Result<_, _>>()?;
+    let seeds: Vec<u64> = spar_train::config::env_seeds(&[1])?;
     let sets = std::env::var("SET").unwrap_or_default();
     let every: u32 = std::env::var("EVERY").map_or(Ok(50), |e| e.parse())?;
     let temps: Vec<f32> = std::env::var("VOTE_T")

@@ -56,11 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(String::from)
             .to_vec()
     };
-    let seeds: Vec<u64> = std::env::var("SEEDS")
-        .unwrap_or_else(|_| "1,2,3".into())
-        .split(',')
-        .map(|s| s.trim().parse())
-        .collect::<Result<_, _>>()?;
+    let seeds: Vec<u64> = spar_train::config::env_seeds(&[1, 2, 3])?;
     let every: u32 = std::env::var("EVERY").map_or(Ok(50), |e| e.parse())?;
     let target: f64 = std::env::var("TARGET").map_or(Ok(0.5), |e| e.parse())?;
     for seed in seeds {

@@ -15,21 +15,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let usage = "usage: expert_iteration CONFIG.toml OUT.jsonl";
     let mut base =
         ExpertIterationConfig::from_toml(&std::fs::read_to_string(args.first().ok_or(usage)?)?)?;
-    let set = std::env::var("SET").unwrap_or_default();
-    if !set.is_empty() {
-        let sets: Vec<&str> = set.split_whitespace().collect();
-        base = spar_train::config::with_overrides(&base, &sets)?;
-        base.validate()?;
-    }
+    base = spar_train::config::with_env_overrides(&base)?;
+    base.validate()?;
     let mut out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(args.get(1).ok_or(usage)?)?;
-    let seeds: Vec<u64> = std::env::var("SEEDS")
-        .unwrap_or_else(|_| "1,2,3".into())
-        .split(',')
-        .map(|s| s.trim().parse())
-        .collect::<Result<_, _>>()?;
+    let seeds: Vec<u64> = spar_train::config::env_seeds(&[1, 2, 3])?;
     let t0 = std::time::Instant::now();
     for seed in seeds {
         let mut cfg = base.clone();
@@ -56,8 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 m.eval.accuracy
             );
         }
-        let line =
-            serde_json::json!({"set": set, "seed": seed, "accuracy": acc, "iterations": rows});
+        let line = serde_json::json!({"set": std::env::var("SET").unwrap_or_default(), "seed": seed, "accuracy": acc, "iterations": rows});
         writeln!(out, "{line}")?;
         out.flush()?;
     }

@@ -69,19 +69,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let usage = "usage: iterative_preference CONFIG.toml OUT.jsonl SOURCE:LOSS...";
     let mut base =
         SelfReinforceConfig::from_toml(&std::fs::read_to_string(args.first().ok_or(usage)?)?)?;
-    if let Ok(set) = std::env::var("SET") {
-        let sets: Vec<&str> = set.split_whitespace().collect();
-        base = spar_train::config::with_overrides(&base, &sets)?;
-    }
+    base = spar_train::config::with_env_overrides(&base)?;
     let mut out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(args.get(1).ok_or(usage)?)?;
-    let seeds: Vec<u64> = std::env::var("SEEDS")
-        .unwrap_or_else(|_| "1,2,3".into())
-        .split(',')
-        .map(|s| s.trim().parse())
-        .collect::<Result<_, _>>()?;
+    let seeds: Vec<u64> = spar_train::config::env_seeds(&[1, 2, 3])?;
     let t0 = std::time::Instant::now();
     for arm in &args[2.min(args.len())..] {
         let (source, loss) = arm.split_once(':').ok_or("an arm is SOURCE:LOSS")?;

@@ -90,11 +90,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         TrainConfig::from_toml(&std::fs::read_to_string(path)?)?
     };
-    if let Ok(set) = std::env::var("SET") {
-        let sets: Vec<&str> = set.split_whitespace().collect();
-        cfg = spar_train::config::with_overrides(&cfg, &sets)?;
-        cfg.validate()?;
-    }
+    cfg = spar_train::config::with_env_overrides(&cfg)?;
+    cfg.validate()?;
     if let Ok(seed) = std::env::var("SEED") {
         cfg.seed = seed.parse()?;
     }

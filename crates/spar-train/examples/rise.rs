@@ -47,11 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arms = [("verifier", off), ("RISE", base), ("RISE+", plus.clone())];
     // Allocate for the largest arm.
     cfg.grpo = plus;
-    let seeds: Vec<u64> = std::env::var("SEEDS")
-        .unwrap_or_else(|_| "1,2,3".into())
-        .split(',')
-        .map(|s| s.trim().parse())
-        .collect::<Result<_, _>>()?;
+    let seeds: Vec<u64> = spar_train::config::env_seeds(&[1, 2, 3])?;
     let t0 = Instant::now();
     println!(
         "| seed | arm | SFT greedy | SFT pass@1 | SFT judge | RL greedy | RL pass@1 | RL judge | \

@@ -18,21 +18,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let usage = "usage: score CONFIG.toml OUT.jsonl";
     let mut base =
         SelfCorrectConfig::from_toml(&std::fs::read_to_string(args.first().ok_or(usage)?)?)?;
-    let set = std::env::var("SET").unwrap_or_default();
-    if !set.is_empty() {
-        let sets: Vec<&str> = set.split_whitespace().collect();
-        base = spar_train::config::with_overrides(&base, &sets)?;
-        base.validate()?;
-    }
+    base = spar_train::config::with_env_overrides(&base)?;
+    base.validate()?;
     let mut out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(args.get(1).ok_or(usage)?)?;
-    let seeds: Vec<u64> = std::env::var("SEEDS")
-        .unwrap_or_else(|_| "1,2,3".into())
-        .split(',')
-        .map(|s| s.trim().parse())
-        .collect::<Result<_, _>>()?;
+    let seeds: Vec<u64> = spar_train::config::env_seeds(&[1, 2, 3])?;
     let mut arms = Vec::new();
     for a in std::env::var("ARMS")
         .unwrap_or_else(|_| "score,trace_sft,grpo".into())
@@ -69,7 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             warm.accuracy_t1,
             warm.accuracy_t2
         );
-        let mut line = serde_json::json!({"set": set, "seed": seed, "warm_start": warm});
+        let mut line = serde_json::json!({"set": std::env::var("SET").unwrap_or_default(), "seed": seed, "warm_start": warm});
         for &arm in &arms {
             run.begin_arm(arm)?;
             let name = serde_json::to_value(arm)?;

@@ -22,11 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(s) = args.get(2) {
         cfg.max_steps = s.parse()?;
     }
-    let seeds: Vec<u64> = std::env::var("SEEDS")
-        .unwrap_or_else(|_| "1,2,3".into())
-        .split(',')
-        .map(|s| s.trim().parse())
-        .collect::<Result<_, _>>()?;
+    let seeds: Vec<u64> = spar_train::config::env_seeds(&[1, 2, 3])?;
     let mut jsonl = std::fs::File::create(format!("{out}.jsonl"))?;
     // (arm, set) → step → accuracies over seeds.
     let mut curves: BTreeMap<(String, &str), BTreeMap<u32, Vec<f64>>> = BTreeMap::new();

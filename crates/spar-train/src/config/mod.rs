@@ -287,6 +287,38 @@ pub fn read_toml<T: serde::de::DeserializeOwned>(
     Ok(cfg)
 }
 
+/// The overrides in the environment variable `SET` (`KEY=VALUE` in TOML syntax, dotted,
+/// separated by spaces; the experiment drivers' convention) applied to `cfg` with
+/// [`with_overrides`]; `cfg` unchanged when `SET` is unset or empty.
+#[cfg(feature = "std")]
+pub fn with_env_overrides<T: Serialize + serde::de::DeserializeOwned + Clone>(
+    cfg: &T,
+) -> Result<T, TrainError> {
+    let set = std::env::var("SET").unwrap_or_default();
+    let sets: Vec<&str> = set.split_whitespace().collect();
+    if sets.is_empty() {
+        return Ok(cfg.clone());
+    }
+    with_overrides(cfg, &sets)
+}
+
+/// The seeds in the environment variable `SEEDS` (comma-separated), `default` when unset;
+/// an unparsable entry is an error naming it.
+#[cfg(feature = "std")]
+pub fn env_seeds(default: &[u64]) -> Result<Vec<u64>, TrainError> {
+    match std::env::var("SEEDS") {
+        Err(_) => Ok(default.to_vec()),
+        Ok(s) => s
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse()
+                    .map_err(|_| TrainError::Config(alloc::format!("SEEDS: `{x}` is not a seed")))
+            })
+            .collect(),
+    }
+}
+
 /// `cfg` with `KEY=VALUE` overrides in TOML syntax applied (`beta=0.2`,
 /// `optim.learning_rate=1e-4`, `optim={learning_rate=1e-4}`); a table value merges into the
 /// existing table key by key instead of replacing it. The result is parsed again, so an
