@@ -332,6 +332,23 @@ pub struct GrpoSection {
     /// with and without the hint in the prompt, so their ratio stays 1. 0 (default): no
     /// correction (the hint tokens are trained as if sampled). ≥ 0.
     pub hint_importance_clip: f64,
+    /// ReLIFT (Ma et al. 2025, "Learning What Reinforcement Learning Can't: Interleaved
+    /// Online Fine-Tuning for Hardest Questions"; `crate::trainer::relift`): every solving
+    /// group whose completions the verifier all rejects puts its problem (once) into a
+    /// buffer of demonstrations, the problem's reference completion being the expert's;
+    /// when the buffer holds `relift_batch_size`, the next RL step is one SFT step (token
+    /// NLL of the reference completions) on all of it instead, and the buffer is cleared.
+    /// Needs `reward = "verifier"` and `hint = "none"`. Off by default.
+    pub relift: bool,
+    /// ReLIFT: demonstrations in the buffer that make the next RL step an SFT step (≥ 1).
+    pub relift_batch_size: usize,
+    /// ReLIFT: demonstrations the buffer holds at most (the oldest leave first; ours, not
+    /// the paper's); at least `relift_batch_size` and at most the sequences the model is
+    /// allocated for (the larger of the SFT and the RL batch).
+    pub relift_buffer_size: usize,
+    /// ReLIFT: coefficient of the SFT step's mean token NLL (the step takes the RL stage's
+    /// learning rate and AdamW state; finite, > 0).
+    pub relift_sft_coef: f64,
 }
 
 impl Default for GrpoSection {
@@ -385,7 +402,61 @@ impl Default for GrpoSection {
             hint_fraction: 0.25,
             hint_target: HintTargetName::Hinted,
             hint_importance_clip: 0.0,
+            relift: false,
+            relift_batch_size: 16,
+            relift_buffer_size: 64,
+            relift_sft_coef: 1.0,
         }
+    }
+}
+
+impl super::TrainConfig {
+    /// The ReLIFT checks (`grpo.relift`, `grpo.relift_batch_size`, `grpo.relift_buffer_size`,
+    /// `grpo.relift_sft_coef`); the sizes and the coefficient are checked whether or not
+    /// ReLIFT is on, the model's capacity only when it is.
+    pub fn validate_relift(&self) -> Result<(), crate::TrainError> {
+        use super::bad;
+        let g = &self.grpo;
+        if g.relift_batch_size == 0 {
+            return Err(bad("grpo.relift_batch_size", "must be at least 1"));
+        }
+        if g.relift_buffer_size < g.relift_batch_size {
+            return Err(bad(
+                "grpo.relift_buffer_size",
+                "must be at least grpo.relift_batch_size (the buffer must hold a full batch)",
+            ));
+        }
+        let c = g.relift_sft_coef;
+        if !(c.is_finite() && c > 0.0) {
+            return Err(bad("grpo.relift_sft_coef", "must be finite and > 0"));
+        }
+        if !g.relift {
+            return Ok(());
+        }
+        let capacity = self
+            .sft
+            .per_device_train_batch_size
+            .max(self.rl_batch_sequences());
+        if g.relift_buffer_size > capacity {
+            return Err(crate::TrainError::Config(alloc::format!(
+                "`grpo.relift_buffer_size`: {} is more than the {capacity} sequences the model \
+                 is allocated for (the larger of sft.per_device_train_batch_size and the RL batch)",
+                g.relift_buffer_size
+            )));
+        }
+        if g.reward != RewardSource::Verifier {
+            return Err(bad(
+                "grpo.relift",
+                "needs grpo.reward = \"verifier\": a group all fails only against the true answer",
+            ));
+        }
+        if g.hint != HintName::None {
+            return Err(bad(
+                "grpo.relift",
+                "cannot be combined with grpo.hint (hints replace the groups that all fail)",
+            ));
+        }
+        Ok(())
     }
 }
 

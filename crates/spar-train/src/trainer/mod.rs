@@ -41,17 +41,23 @@
 //! Hints (`grpo.hint`, off by default; GHPO, Guide): groups that all fail are re-sampled with
 //! a prefix of the reference solution in the prompt ([`hints`]).
 //!
+//! ReLIFT (`grpo.relift`, off by default): problems whose groups all fail are buffered with
+//! their reference solutions; a full buffer makes the next RL step an SFT step on them
+//! (`trainer/relift.rs`).
+//!
 //! The step is `async` because reading the GPU back is; native code drives it with
 //! [`spar_model::block_on`]. A NaN or infinity in the log-probs, the loss or the gradient
 //! stops the step before the update with [`TrainError::NonFinite`] naming the step.
 
 pub mod hints;
 mod judge;
+pub mod relift;
 mod replay;
 mod rise;
 mod sampling;
 mod state;
 
+pub use relift::ReliftState;
 pub use replay::{ReplayItem, ReplayState};
 pub use state::{CurriculumState, Snapshot, StepMetrics, TrainState};
 
@@ -123,6 +129,8 @@ pub struct Trainer<K: Kernels> {
     judge: Option<Box<dyn spar_tasks::VerifyForm>>,
     /// The replay buffer and SPEAR's recent rewards (`grpo.replay`).
     replay: ReplayState,
+    /// ReLIFT's buffer of demonstrations (`grpo.relift`).
+    relift: ReliftState,
     step: u32,
 }
 
@@ -138,6 +146,7 @@ impl<K: Kernels> Trainer<K> {
         mut make_kernels: Box<dyn FnMut() -> K>,
     ) -> Result<Self, TrainError> {
         config.validate()?;
+        config.validate_relift()?;
         let pretrained = Self::pretrained(&mut config)?;
         let vocab = match &pretrained {
             Some((v, _)) => v.clone(),
@@ -186,6 +195,7 @@ impl<K: Kernels> Trainer<K> {
             zero_spread: vec![false; n_pool],
             judge,
             replay: ReplayState::default(),
+            relift: ReliftState::default(),
             step: 0,
         })
     }
@@ -308,6 +318,7 @@ impl<K: Kernels> Trainer<K> {
         let mut cfg = self.config.clone();
         cfg.grpo = grpo;
         cfg.validate()?;
+        cfg.validate_relift()?;
         if cfg.rl_batch_sequences() > self.policy.model_ref().capacity().0 {
             return Err(TrainError::Config(
                 "`grpo.per_device_train_batch_size` is larger than the model was allocated for"
@@ -485,6 +496,9 @@ impl<K: Kernels> Trainer<K> {
 
     async fn rl_step(&mut self) -> Result<StepMetrics, TrainError> {
         self.enter_rl_stage();
+        if let Some(m) = self.relift_sft_step().await? {
+            return Ok(m);
+        }
         self.ensure_reference().await?;
         let gc = self.config.grpo.clone();
         let g = gc.num_generations;
@@ -494,12 +508,14 @@ impl<K: Kernels> Trainer<K> {
         let mut round = 0u32;
         let mut sampled_spread = replay::SampledSpread::default();
         let mut hint_stats = hints::HintStats::default();
+        let mut relift_added = 0;
         while kept.len() < want {
             let key = self.step.wrapping_mul(16).wrapping_add(round);
             let units = self
                 .sample_rise_units(want - kept.len(), key, &mut sampled_spread)
                 .await?;
             let units = self.add_hints(units, key, &mut hint_stats).await?;
+            relift_added += self.relift_collect(&units);
             for u in units {
                 let spread = u
                     .rollouts
@@ -645,6 +661,7 @@ impl<K: Kernels> Trainer<K> {
         let used: Vec<&VoteStat> = votes.iter().filter(|v| v.used).collect();
         let share = |k: usize, n: usize| (n > 0).then(|| k as f64 / n as f64);
         let bf = b as f64;
+        let (relift_added, relift_buffered) = self.relift_reported(relift_added);
         Ok(StepMetrics {
             step: self.step,
             phase: "rl".into(),
@@ -687,6 +704,9 @@ impl<K: Kernels> Trainer<K> {
             replayed: plan.len(),
             hinted_groups: hint_stats.reported_groups(),
             hinted_solve_rate: hint_stats.solve_rate(),
+            relift_added,
+            relift_trained: None,
+            relift_buffered,
             curriculum: self.curriculum.get().probabilities()?,
         })
     }

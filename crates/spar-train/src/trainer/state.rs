@@ -1,7 +1,7 @@
 //! The trainer's state: the per-step metrics, what a checkpoint holds, and the snapshot and
 //! restore that make a resumed run continue bit for bit.
 
-use super::{Phase, ReplayState, Trainer};
+use super::{Phase, ReliftState, ReplayState, Trainer};
 use crate::policy::{OptimizerCounters, OptimizerSnapshot};
 use crate::sampler::EpochCursor;
 use crate::TrainError;
@@ -131,6 +131,17 @@ pub struct StepMetrics {
     /// Share of the final hinted groups' completions the verifier accepts (`grpo.hint`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hinted_solve_rate: Option<f64>,
+    /// Demonstrations put into the ReLIFT buffer in the step (problems whose solving group
+    /// all failed and that were not in it yet; `grpo.relift`, RL steps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relift_added: Option<usize>,
+    /// Demonstrations the step trained on when it was ReLIFT's SFT step (`grpo.relift`; such
+    /// a step samples nothing: `num_groups` is 0 and `loss` is the mean token NLL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relift_trained: Option<usize>,
+    /// Demonstrations in the ReLIFT buffer after the step (`grpo.relift`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relift_buffered: Option<usize>,
     /// The curriculum's probability for each level after the update.
     pub curriculum: Vec<f64>,
 }
@@ -165,6 +176,9 @@ pub struct TrainState {
     /// The replay buffer and SPEAR's recent rewards (`grpo.replay`; empty when it is off).
     #[serde(default, skip_serializing_if = "ReplayState::is_empty")]
     pub replay: ReplayState,
+    /// The ReLIFT buffer (`grpo.relift`; empty when it is off).
+    #[serde(default, skip_serializing_if = "ReliftState::is_empty")]
+    pub relift: ReliftState,
 }
 
 /// A trainer's full state: [`TrainState`] plus parameters, AdamW moments and the reference
@@ -218,6 +232,7 @@ impl<K: Kernels> Trainer<K> {
                     .map(|(i, _)| i)
                     .collect(),
                 replay: self.replay.clone(),
+                relift: self.relift.clone(),
             },
             params,
             m: opt.m,
@@ -252,6 +267,7 @@ impl<K: Kernels> Trainer<K> {
         snap.state
             .replay
             .check(self.vocab.vocab_size(), self.config.model.n_positions)?;
+        snap.state.relift.check(pool)?;
         self.set_optimizer_stage(snap.state.optimizer_stage);
         self.policy.restore(
             &snap.params,
@@ -272,6 +288,7 @@ impl<K: Kernels> Trainer<K> {
         self.rl_cursors
             .resize(self.config.task.levels.len(), EpochCursor::default());
         self.replay = snap.state.replay.clone();
+        self.relift = snap.state.relift.clone();
         self.zero_spread.fill(false);
         for &i in &snap.state.zero_spread_prompts {
             self.zero_spread[i as usize] = true;
