@@ -28,6 +28,9 @@ use crate::rollout::{Batch, Rollout};
 use crate::TrainError;
 use alloc::vec;
 use alloc::vec::Vec;
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+use spar_losses::clip_cov::{clip_cov_select, ClipCovConfig, ClipCovStats};
 use spar_losses::kl::{kl_penalty, KlEstimator};
 use spar_losses::nft::{nft_loss, NftBatch, NftConfig, NftOutput};
 use spar_losses::ppo_clip::{
@@ -68,6 +71,22 @@ pub struct PgSpec<'a> {
     pub entropy_coef: f64,
     /// The loss (the clipped surrogate unless NFT is asked for).
     pub objective: PgObjective<'a>,
+    /// Clip-Cov: detach a few high-covariance tokens after the loss (None: off).
+    pub clip_cov: Option<ClipCovSpec>,
+}
+
+/// Clip-Cov in a policy-gradient backward ([`spar_losses::clip_cov`]): after the loss's
+/// per-token weights are computed, the selected tokens' weights are set to 0. Tokens whose
+/// weight is already 0 (clipped by the ratio, or of zero advantage) are not eligible: removing
+/// them would change nothing. With `loss.beta > 0` a detached token loses its KL gradient too
+/// (one weight per token carries both).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClipCovSpec {
+    /// The share and the covariance band.
+    pub config: ClipCovConfig,
+    /// Seed of the draw among the tokens in the band (the loop mixes its seed and step in, so a
+    /// resumed run draws the same tokens).
+    pub seed: u64,
 }
 
 impl<'a> PgSpec<'a> {
@@ -80,6 +99,7 @@ impl<'a> PgSpec<'a> {
             use_old_logprobs: false,
             entropy_coef: 0.0,
             objective: PgObjective::Clip,
+            clip_cov: None,
         }
     }
 }
@@ -102,8 +122,42 @@ pub struct PgOutcome {
     pub kl: f64,
     /// Largest `|logp − logp_old|` between this forward and the sampler (0 on-policy).
     pub max_logprob_gap: f64,
+    /// What Clip-Cov saw and detached (`spec.clip_cov` only).
+    pub clip_cov: Option<ClipCovStats>,
     /// The padded batch the forward ran on.
     pub batch: Batch,
+}
+
+/// Clip-Cov's selection on the batch's per-token weights `grad` (see [`ClipCovSpec`]).
+fn detach_high_covariance(
+    cc: &ClipCovSpec,
+    logprobs: &[f64],
+    advantages: Advantages<'_>,
+    batch: &Batch,
+    grad: &mut [f64],
+) -> Result<ClipCovStats, TrainError> {
+    let per_token: Vec<f64> = match advantages {
+        Advantages::PerToken(a) => a.to_vec(),
+        Advantages::PerSequence(a) => (0..batch.b * batch.t).map(|i| a[i / batch.t]).collect(),
+    };
+    let eligible: Vec<bool> = grad.iter().map(|&g| g != 0.0).collect();
+    let mut selected = vec![false; grad.len()];
+    let mut rng = ChaCha8Rng::seed_from_u64(cc.seed);
+    let stats = clip_cov_select(
+        &cc.config,
+        logprobs,
+        &per_token,
+        &batch.mask,
+        &eligible,
+        &mut rng,
+        &mut selected,
+    )?;
+    for (g, &s) in grad.iter_mut().zip(&selected) {
+        if s {
+            *g = 0.0;
+        }
+    }
+    Ok(stats)
 }
 
 impl<K: Kernels> Policy<K> {
@@ -184,6 +238,16 @@ impl<K: Kernels> Policy<K> {
                 (policy, Some(o))
             }
         };
+        let clip_cov = match &spec.clip_cov {
+            Some(cc) => Some(detach_high_covariance(
+                cc,
+                &logprobs,
+                spec.advantages,
+                &batch,
+                &mut grad,
+            )?),
+            None => None,
+        };
         let entropy = batch.masked_mean(&ent);
         let loss = out.loss - spec.entropy_coef * entropy;
         if !loss.is_finite() || grad.iter().any(|x| !x.is_finite()) {
@@ -219,6 +283,7 @@ impl<K: Kernels> Policy<K> {
             entropy,
             kl,
             max_logprob_gap: max_gap,
+            clip_cov,
             batch,
         })
     }

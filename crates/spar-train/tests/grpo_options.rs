@@ -156,7 +156,7 @@ fn oversampling_trains_the_configured_group_and_keeps_spread_where_it_was_sample
 #[test]
 fn bad_option_values_are_refused_by_name() {
     type Edit = fn(&mut GrpoSection);
-    let cases: [(&str, Edit); 7] = [
+    let cases: [(&str, Edit); 9] = [
         ("grpo.replay_buffer_size", |g| {
             g.replay = ReplayName::Ssr;
             g.replay_buffer_size = 0;
@@ -173,6 +173,11 @@ fn bad_option_values_are_refused_by_name() {
         ("grpo.oversample_factor", |g| g.oversample_factor = 0),
         ("grpo.oversample_factor", |g| g.oversample_factor = 17),
         ("grpo.entropy_coef", |g| g.entropy_coef = -0.1),
+        ("grpo.clip_cov_fraction", |g| g.clip_cov_fraction = 1.5),
+        ("grpo.clip_cov_high", |g| {
+            g.clip_cov_low = 5.0;
+            g.clip_cov_high = 1.0;
+        }),
     ];
     for (key, edit) in cases {
         let mut c = small();
@@ -188,6 +193,82 @@ fn bad_option_values_are_refused_by_name() {
     let d = GrpoSection::default();
     assert_eq!(d.replay, ReplayName::None);
     assert_eq!((d.oversample_factor, d.entropy_coef), (1, 0.0));
+    assert!(d.clip_cov().is_none());
+}
+
+/// Clip-Cov in the policy-gradient backward: with a band that holds every covariance and a
+/// share of 1, every token that had a gradient loses it (gradient norm 0); with a share of
+/// ½ about half of them do (the norm falls but stays above 0); off, the backward is the
+/// plain one.
+#[test]
+fn clip_cov_removes_the_gradient_of_the_selected_tokens() {
+    use spar_losses::clip_cov::ClipCovConfig;
+    use spar_losses::ppo_clip::{Advantages, PolicyLossConfig};
+    use spar_model::{Gpt, GptConfig};
+    use spar_train::optim::OptimConfig;
+    use spar_train::pg::{ClipCovSpec, PgSpec};
+    use spar_train::policy::Policy;
+    use spar_train::rollout::Rollout;
+    let norm = |fraction: Option<f64>| {
+        let mut gpt = Gpt::new(CpuKernels::new(), GptConfig::new(8, 8, 8, 1, 2), 4, 8).unwrap();
+        gpt.init_params(0);
+        let mut policy = Policy::new(gpt, OptimConfig::default(), 10);
+        let rollouts = [
+            Rollout::new(vec![1, 2, 3, 4, 5], 2),
+            Rollout::new(vec![1, 2, 4, 4, 6], 2),
+            Rollout::new(vec![1, 3, 5, 2, 7], 2),
+            Rollout::new(vec![1, 3, 6, 6, 1], 2),
+        ];
+        let refs: Vec<&Rollout> = rollouts.iter().collect();
+        let adv = [1.0, -1.0, 0.5, -0.5];
+        let mut spec =
+            PgSpec::on_policy(PolicyLossConfig::default(), Advantages::PerSequence(&adv));
+        spec.clip_cov = fraction.map(|fraction| ClipCovSpec {
+            config: ClipCovConfig {
+                fraction,
+                low: -1e9,
+                high: 1e9,
+            },
+            seed: 3,
+        });
+        let out = block_on(policy.policy_gradient(&refs, &spec, None, 8, 0)).unwrap();
+        let step = block_on(policy.step(0)).unwrap();
+        (step.grad_norm, out.clip_cov)
+    };
+    let (plain, none) = norm(None);
+    assert!(plain > 0.0 && none.is_none());
+    let (all, stats) = norm(Some(1.0));
+    let stats = stats.unwrap();
+    assert_eq!(all, 0.0);
+    assert_eq!(
+        (stats.num_tokens, stats.in_band, stats.selected),
+        (12, 12, 12)
+    );
+    let (half, stats) = norm(Some(0.5));
+    assert_eq!(stats.unwrap().selected, 6);
+    assert!(half > 0.0 && half < plain, "{half} against {plain}");
+}
+
+/// A run with Clip-Cov reports its share and covariance every RL step and resumes bit for bit
+/// (the draw is seeded by the run's seed and step).
+#[test]
+fn a_clip_cov_run_reports_and_resumes_exactly() {
+    let mut c = small();
+    c.grpo.clip_cov_fraction = 0.2;
+    c.grpo.clip_cov_low = -1e9;
+    c.grpo.clip_cov_high = 1e9;
+    let metrics = common::assert_resumes_exactly(&c, c.sft.max_steps + 1);
+    for m in metrics.iter().filter(|m| m.phase == "rl") {
+        let share = m.clip_cov_fraction.unwrap();
+        assert!(
+            (0.0..=0.2 + 1e-12).contains(&share) || m.zero_spread_fraction == 1.0,
+            "{m:?}"
+        );
+        assert!(m.token_covariance.unwrap().is_finite());
+    }
+    assert!(metrics
+        .iter()
+        .all(|m| m.phase == "rl" || m.clip_cov_fraction.is_none()));
 }
 
 /// The experiment of EXPERIMENTS.md ("replay, recalibration and oversampling as GRPO

@@ -170,6 +170,7 @@ fn three_grpo_steps_match_trl() {
             use_old_logprobs: false,
             entropy_coef: 0.0,
             objective: PgObjective::Clip,
+            clip_cov: None,
         };
         let refs: Vec<&Rollout> = rollouts.iter().collect();
         let out = block_on(policy.policy_gradient(&refs, &spec, None, cfg.n_positions, s as u32))

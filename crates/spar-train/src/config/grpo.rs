@@ -298,6 +298,17 @@ pub struct GrpoSection {
     /// T1's entropy bonus: `− entropy_coef ·` the token mean of the policy's entropy over the
     /// trained completions joins the loss (verl's `entropy_coeff`; T1's `α`). 0: off; ≥ 0.
     pub entropy_coef: f64,
+    /// Clip-Cov (Cui et al. 2025, "The Entropy Mechanism of Reinforcement Learning for
+    /// Reasoning Language Models"; the entropy control SPEAR adopts, [`spar_losses::clip_cov`]):
+    /// each RL step, this share of the trained completion tokens (at least one), drawn from
+    /// those whose covariance of advantage and log-prob lies in (`clip_cov_low`,
+    /// `clip_cov_high`), have their policy gradient removed. The authors' share is 2e-4
+    /// \[MEM\]. 0 (default): off. In `[0, 1]`.
+    pub clip_cov_fraction: f64,
+    /// Clip-Cov's lower covariance bound, exclusive (the authors' 1, \[MEM\]).
+    pub clip_cov_low: f64,
+    /// Clip-Cov's upper covariance bound, exclusive (the authors' 5, \[MEM\]).
+    pub clip_cov_high: f64,
     /// T1's refreshed reference: every `ref_refresh_steps` RL steps the KL reference (and
     /// `log_ref_kl`'s) is re-taken from the current policy, so that β anchors the policy to
     /// where it was recently rather than to the start of RL. 0 (default): the reference stays
@@ -395,6 +406,9 @@ impl Default for GrpoSection {
             spear_reward_window: 512,
             oversample_factor: 1,
             entropy_coef: 0.0,
+            clip_cov_fraction: 0.0,
+            clip_cov_low: 1.0,
+            clip_cov_high: 5.0,
             ref_refresh_steps: 0,
             rl_pool_size: 0,
             verify_fraction: 0.0,
@@ -461,6 +475,15 @@ impl super::TrainConfig {
 }
 
 impl GrpoSection {
+    /// Clip-Cov's options these keys describe (`None` when `clip_cov_fraction` is 0).
+    pub fn clip_cov(&self) -> Option<spar_losses::clip_cov::ClipCovConfig> {
+        (self.clip_cov_fraction > 0.0).then_some(spar_losses::clip_cov::ClipCovConfig {
+            fraction: self.clip_cov_fraction,
+            low: self.clip_cov_low,
+            high: self.clip_cov_high,
+        })
+    }
+
     /// The NFT loss options these keys describe (aggregation by `loss_type` with
     /// `max_completion_length`, the authors' correctness-rate clamp).
     pub fn nft_config(&self) -> spar_losses::nft::NftConfig {

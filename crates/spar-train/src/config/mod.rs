@@ -562,6 +562,17 @@ impl TrainConfig {
         if !(g.entropy_coef >= 0.0 && g.entropy_coef.is_finite()) {
             return Err(bad("grpo.entropy_coef", "must be finite and ≥ 0"));
         }
+        if !(0.0..=1.0).contains(&g.clip_cov_fraction) {
+            return Err(bad("grpo.clip_cov_fraction", "must be in [0, 1] (0: off)"));
+        }
+        if !(g.clip_cov_low.is_finite() && g.clip_cov_high.is_finite())
+            || g.clip_cov_low >= g.clip_cov_high
+        {
+            return Err(bad(
+                "grpo.clip_cov_high",
+                "must be finite and above grpo.clip_cov_low (the covariance band)",
+            ));
+        }
         if g.reward == RewardSource::NoReward {
             if g.entropy_coef == 0.0 {
                 return Err(bad(

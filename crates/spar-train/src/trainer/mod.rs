@@ -583,6 +583,10 @@ impl<K: Kernels> Trainer<K> {
             use_old_logprobs: true,
             entropy_coef: gc.entropy_coef,
             objective,
+            clip_cov: gc.clip_cov().map(|config| crate::pg::ClipCovSpec {
+                config,
+                seed: self.config.seed ^ (u64::from(self.step) << 32) ^ 0xC0FF,
+            }),
         };
         let pg = self
             .policy
@@ -707,6 +711,10 @@ impl<K: Kernels> Trainer<K> {
             relift_added,
             relift_trained: None,
             relift_buffered,
+            clip_cov_fraction: pg
+                .clip_cov
+                .map(|c| c.selected as f64 / c.num_tokens.max(1) as f64),
+            token_covariance: pg.clip_cov.map(|c| c.mean_covariance),
             curriculum: self.curriculum.get().probabilities()?,
         })
     }

@@ -142,6 +142,14 @@ pub struct StepMetrics {
     /// Demonstrations in the ReLIFT buffer after the step (`grpo.relift`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relift_buffered: Option<usize>,
+    /// Share of the trained completion tokens whose gradient Clip-Cov removed
+    /// (`grpo.clip_cov_fraction`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clip_cov_fraction: Option<f64>,
+    /// Mean over the trained completion tokens of `(A − mean A)(ℓ − mean ℓ)`, the covariance
+    /// that drives the entropy change (`grpo.clip_cov_fraction`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_covariance: Option<f64>,
     /// The curriculum's probability for each level after the update.
     pub curriculum: Vec<f64>,
 }
