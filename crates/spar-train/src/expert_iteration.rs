@@ -288,17 +288,7 @@ impl<K: Kernels> ExpertIteration<K> {
 
     /// The labelled SFT examples (prompt, reference completion, end token).
     fn labelled_examples(&self) -> Vec<(Vec<u32>, usize)> {
-        let vocab = self.trainer.vocab();
-        let data = self.trainer.data();
-        (0..data.num_labelled)
-            .map(|i| {
-                let mut s = vocab.encode(&data.pool[i].prompt);
-                let len = s.len();
-                s.extend(vocab.encode(data.sft_completion(i)));
-                s.push(vocab.eos());
-                (s, len)
-            })
-            .collect()
+        labelled_examples(&self.trainer)
     }
 
     /// One iteration: the E-step, then the M-step (from the base with `restart_from_base`)
@@ -319,24 +309,16 @@ impl<K: Kernels> ExpertIteration<K> {
         if self.config.restart_from_base {
             self.trainer.load_params(&self.base)?;
         }
-        let optim = self.config.m_step_optim();
-        self.trainer
-            .policy()
-            .begin_stage(optim, self.config.sft_steps);
-        let n_pos = self.config.train.model.n_positions;
-        let mut final_nll = 0.0;
-        for s in 0..self.config.sft_steps {
-            if data.is_empty() {
-                break;
-            }
-            let batch_seqs: Vec<(Vec<u32>, usize)> = (0..self.config.batch_size)
-                .map(|_| data[(self.rng.next_u64() % data.len() as u64) as usize].clone())
-                .collect();
-            let batch = Batch::from_pairs(&batch_seqs, n_pos);
-            let policy = self.trainer.policy();
-            final_nll = policy.nll_backward(&batch, 1.0, s).await?;
-            policy.step(s).await?;
-        }
+        let final_nll = sft_m_step(
+            self.trainer.policy(),
+            &data,
+            self.config.m_step_optim(),
+            self.config.sft_steps,
+            self.config.batch_size,
+            self.config.train.model.n_positions,
+            &mut self.rng,
+        )
+        .await?;
         self.iteration += 1;
         let eval = self.trainer.evaluate().await?;
         Ok(IterationMetrics {
@@ -385,4 +367,49 @@ impl<K: Kernels> ExpertIteration<K> {
         self.sft_done = true;
         Ok(())
     }
+}
+
+/// The labelled SFT examples of `trainer`'s problems: prompt, reference completion, end token,
+/// as `(sequence, prompt length)`.
+pub fn labelled_examples<K: Kernels>(trainer: &Trainer<K>) -> Vec<(Vec<u32>, usize)> {
+    let vocab = trainer.vocab();
+    let data = trainer.data();
+    (0..data.num_labelled)
+        .map(|i| {
+            let mut s = vocab.encode(&data.pool[i].prompt);
+            let len = s.len();
+            s.extend(vocab.encode(data.sft_completion(i)));
+            s.push(vocab.eos());
+            (s, len)
+        })
+        .collect()
+}
+
+/// The M-step: a stage of `steps` optimiser steps with options `optim` on `data`
+/// (`(sequence, prompt length)` pairs, sampled with replacement, `batch_size` per step, from
+/// `rng`) by next-token NLL on the completion tokens; returns the mean NLL of the last batch
+/// (0 when `data` is empty, and then no step is taken).
+pub async fn sft_m_step<K: Kernels>(
+    policy: &mut crate::policy::Policy<K>,
+    data: &[(Vec<u32>, usize)],
+    optim: OptimConfig,
+    steps: u32,
+    batch_size: usize,
+    n_positions: usize,
+    rng: &mut dyn RngCore,
+) -> Result<f64, TrainError> {
+    policy.begin_stage(optim, steps);
+    let mut final_nll = 0.0;
+    for s in 0..steps {
+        if data.is_empty() {
+            break;
+        }
+        let batch_seqs: Vec<(Vec<u32>, usize)> = (0..batch_size)
+            .map(|_| data[(rng.next_u64() % data.len() as u64) as usize].clone())
+            .collect();
+        let batch = Batch::from_pairs(&batch_seqs, n_positions);
+        final_nll = policy.nll_backward(&batch, 1.0, s).await?;
+        policy.step(s).await?;
+    }
+    Ok(final_nll)
 }
