@@ -273,8 +273,8 @@ fn a_clip_cov_run_reports_and_resumes_exactly() {
 
 /// The experiment of EXPERIMENTS.md ("replay, recalibration and oversampling as GRPO
 /// options"): per seed one SFT start from `configs/verifier.toml`, then plain verifier GRPO
-/// and the `[grpo]` sections of `configs/grpo_ssr.toml`, `grpo_spear.toml`, `grpo_t1.toml`
-/// (which must otherwise equal the plain config) from that start. Prints per arm the mean
+/// and the `[grpo]` sections of `configs/grpo_ssr.toml`, `grpo_spear.toml`, `grpo_t1.toml`,
+/// `grpo_spear_clip_cov.toml` (which must otherwise equal the plain config) from that start. Prints per arm the mean
 /// over RL of the sampled groups' zero-spread share and of the trained completions'
 /// zero-advantage share, and held-out greedy accuracy every `EVERY` steps with the final
 /// sampled pass@1. Environment: `SEEDS` (default `1,2,3`), `RL_STEPS` (default the config's),
@@ -294,6 +294,7 @@ fn experiment_grpo_options() {
         ("ssr", "grpo_ssr.toml"),
         ("spear", "grpo_spear.toml"),
         ("t1", "grpo_t1.toml"),
+        ("spear_clip_cov", "grpo_spear_clip_cov.toml"),
     ]
     .into_iter()
     .map(|(arm, file)| {
@@ -346,6 +347,9 @@ fn experiment_grpo_options() {
             t.set_grpo(g).unwrap();
             let mut curve = vec![format!("0:{:.3}", sft.accuracy)];
             let (mut sampled, mut trained, mut replayed, mut entropy) = (0.0, 0.0, 0usize, 0.0);
+            // Clip-Cov's detached share and the token covariance (0 with it off), and the
+            // entropy of the last 50 steps (the collapse Clip-Cov is meant to hold off).
+            let (mut detached, mut covariance, mut late_entropy) = (0.0, 0.0, 0.0);
             let mut end = None;
             while t.step() < t.total_steps() {
                 let m = block_on(t.train_step()).unwrap();
@@ -357,7 +361,12 @@ fn experiment_grpo_options() {
                 trained += m.zero_advantage_fraction.unwrap_or(m.zero_spread_fraction);
                 replayed += m.replayed;
                 entropy += m.entropy;
+                detached += m.clip_cov_fraction.unwrap_or(0.0);
+                covariance += m.token_covariance.unwrap_or(0.0);
                 let done = t.step() - cfg.sft.max_steps;
+                if done + 50 > rl_steps {
+                    late_entropy += m.entropy / 50f64.min(rl_steps as f64);
+                }
                 if done % every == 0 || done == rl_steps {
                     let r = block_on(t.evaluate()).unwrap();
                     curve.push(format!("{done}:{:.3}", r.accuracy));
@@ -368,11 +377,15 @@ fn experiment_grpo_options() {
             let n = rl_steps as f64;
             println!(
                 "seed {seed} arm {arm}: sampled zero-spread {:.3} trained zero-advantage {:.3} \
-                 replayed/step {:.1} entropy {:.3} | greedy {:.3} pass@1 {:.3} | curve {}",
+                 replayed/step {:.1} entropy {:.3} (last 50 steps {:.3}) clip-cov share {:.4} \
+                 token covariance {:.4} | greedy {:.3} pass@1 {:.3} | curve {}",
                 sampled / n,
                 trained / n,
                 replayed as f64 / n,
                 entropy / n,
+                late_entropy,
+                detached / n,
+                covariance / n,
                 r.accuracy,
                 r.pass_at(1).unwrap_or(f64::NAN),
                 curve.join(",")

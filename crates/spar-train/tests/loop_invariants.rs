@@ -256,6 +256,10 @@ fn every_shipped_config_parses() {
                 spar_train::self_correct::SelfCorrectConfig::from_toml(&text).map(drop)
             } else if name.starts_with("spc") {
                 spar_train::spc_selfplay::SpcConfig::from_toml(&text).map(drop)
+            } else if name.starts_with("behaviour_priming") {
+                spar_train::behaviour_priming::PrimingConfig::from_toml(&text).map(drop)
+            } else if name.starts_with("rest_mcts") {
+                spar_train::rest_mcts::RestMctsConfig::from_toml(&text).map(drop)
             } else if name.starts_with("tictactoe") {
                 spar_train::tictactoe_selfplay::TicTacToeConfig::from_toml(&text).map(drop)
             } else {
