@@ -251,8 +251,9 @@ fn bad_relift_keys_are_errors_naming_them() {
 // ---------------------------------------------------------------------------------------
 // The experiment (ignored).
 
-/// Greedy held-out accuracy of the current model on each level's eval problems, and (when
-/// `samples > 0`) pass@`samples` on the last (hardest) level.
+/// Greedy held-out accuracy of the current model on each level's eval problems (levels with
+/// none held out are left out), and (when `samples > 0`) pass@`samples` on the last (hardest)
+/// level.
 fn eval_levels(t: &mut Trainer<CpuKernels>, samples: usize) -> (Vec<f64>, Option<f64>) {
     let c = t.config().clone();
     let vocab = t.vocab().clone();
@@ -268,11 +269,23 @@ fn eval_levels(t: &mut Trainer<CpuKernels>, samples: usize) -> (Vec<f64>, Option
     };
     let mut acc = Vec::new();
     let mut pass = None;
-    let n_levels = c.task.levels.len();
-    for (arm, &level) in c.task.levels.iter().enumerate() {
-        let probs: Vec<_> = eval.iter().filter(|p| p.level == level).cloned().collect();
+    // Levels with held-out problems (1-digit sums are all in the pool: none held out).
+    let levels: Vec<Vec<_>> = c
+        .task
+        .levels
+        .iter()
+        .map(|&l| {
+            eval.iter()
+                .filter(|p| p.level == l)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .filter(|probs| !probs.is_empty())
+        .collect();
+    let n_levels = levels.len();
+    for (arm, probs) in levels.iter().enumerate() {
         let n = if arm + 1 == n_levels { samples } else { 0 };
-        let r = block_on(evaluate(t.model(), &vocab, task.as_ref(), &probs, &opts(n))).unwrap();
+        let r = block_on(evaluate(t.model(), &vocab, task.as_ref(), probs, &opts(n))).unwrap();
         acc.push(r.accuracy);
         if n > 0 {
             pass = r.pass_at(n);
@@ -282,14 +295,18 @@ fn eval_levels(t: &mut Trainer<CpuKernels>, samples: usize) -> (Vec<f64>, Option
 }
 
 /// The experiment of EXPERIMENTS.md: per seed, one SFT start (`configs/relift.toml`'s SFT);
-/// from it, three arms of `grpo.max_steps` optimiser steps each: `rl` (the config with
+/// from it, four arms of `grpo.max_steps` loop steps each: `rl` (the config with
 /// `relift = false`: plain verifier GRPO), `sft` (continued SFT on the reference completions
 /// of the RL pool's problems, `relift_batch_size` of them per step, levels drawn uniformly,
-/// the RL stage's optimiser) and `relift` (the config). Held-out greedy accuracy per level
-/// and pass@8 on the hardest level every `EVERY` steps. Writes the
-/// per-evaluation rows to `OUT` (JSON lines) when set. Environment: `SEEDS` (default
+/// the RL stage's optimiser), `relift` (the config) and `sft_matched` (SFT on random
+/// reference completions of the RL pool, as many as `relift` trained on and at the same
+/// steps, no RL steps: ReLIFT's SFT budget without its choice of problems and without RL).
+/// Held-out greedy accuracy per level and pass@8 on the hardest level every `EVERY` steps.
+/// Writes the per-evaluation rows to `OUT` (JSON lines) when set. Environment: `SEEDS` (default
 /// `1,2,3`), `RL_STEPS`, `EVERY` (default 50), `SFT_STEPS`, `LABELLED` (the labelled
-/// fraction), `PROBE=1` (the SFT starts only).
+/// fraction), `LEVELS` (e.g. `1,2,3`),
+/// `COMPLETION_LEN` (`grpo.max_completion_length`), `ARMS` (default
+/// `rl,sft,relift,sft_matched`), `PROBE=1` (the SFT starts only).
 #[test]
 #[ignore = "the experiment: minutes of CPU; run by hand with --ignored --nocapture"]
 fn experiment_relift() {
@@ -306,6 +323,12 @@ fn experiment_relift() {
     }
     if let Some(s) = env("LABELLED") {
         base.task.labelled_fraction = s.parse().unwrap();
+    }
+    if let Some(s) = env("LEVELS") {
+        base.task.levels = s.split(',').map(|l| l.trim().parse().unwrap()).collect();
+    }
+    if let Some(s) = env("COMPLETION_LEN") {
+        base.grpo.max_completion_length = s.parse().unwrap();
     }
     let every: u32 = env("EVERY").map_or(50, |e| e.parse().unwrap());
     let seeds: Vec<u64> = env("SEEDS")
@@ -327,6 +350,12 @@ fn experiment_relift() {
     );
     let steps = base.grpo.max_steps;
     let b = base.grpo.relift_batch_size;
+    // `sft_matched` follows the `relift` arm's schedule, so it comes after it.
+    let arms: Vec<String> = env("ARMS")
+        .unwrap_or_else(|| "rl,sft,relift,sft_matched".into())
+        .split(',')
+        .map(str::to_string)
+        .collect();
     for seed in seeds {
         let mut cfg = base.clone();
         cfg.seed = seed;
@@ -340,7 +369,9 @@ fn experiment_relift() {
         if env("PROBE").is_some() {
             continue;
         }
-        for arm in ["rl", "sft", "relift"] {
+        // ReLIFT's SFT steps (loop step, demonstrations), for the matched SFT arm.
+        let mut relift_schedule: Vec<(u32, usize)> = Vec::new();
+        for arm in arms.iter().map(String::as_str) {
             let mut t = trainer(cfg.clone());
             t.restore(&start).unwrap();
             t.set_grpo(if arm == "rl" {
@@ -351,54 +382,80 @@ fn experiment_relift() {
             .unwrap();
             let pool: Vec<Vec<usize>> = t.rl_pool().to_vec();
             let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5f7);
-            if arm == "sft" {
+            let sft_only = arm.starts_with("sft");
+            if sft_only {
                 t.policy().begin_stage(cfg.grpo_optim(), steps);
             }
             let (mut demos, mut sft_steps, mut rl_steps) = (0usize, 0u32, 0u32);
-            let mut row = |done: u32, t: &mut Trainer<CpuKernels>, demos, sft_steps, rl_steps| {
+            // ReLIFT's demonstrations per level of `task.levels`.
+            let mut demos_by_level = vec![0usize; cfg.task.levels.len()];
+            let mut row = |done: u32,
+                           t: &mut Trainer<CpuKernels>,
+                           demos,
+                           sft_steps,
+                           rl_steps,
+                           by_level: &[usize]| {
                 let (acc, pass) = eval_levels(t, 8);
                 let overall = acc.iter().sum::<f64>() / acc.len() as f64;
                 let line = serde_json::json!({
                     "seed": seed, "arm": arm, "step": done, "accuracy_by_level": acc,
                     "accuracy": overall, "hardest_pass_at_8": pass, "demonstrations": demos,
                     "sft_steps": sft_steps, "rl_steps": rl_steps,
+                    "relift_demonstrations_by_level": by_level,
                 });
                 println!("{line}");
                 if let Some(f) = out.as_mut() {
                     writeln!(f, "{line}").unwrap();
                 }
             };
-            row(0, &mut t, 0, 0, 0);
+            row(0, &mut t, 0, 0, 0, &demos_by_level);
             for s in 0..steps {
-                if arm == "sft" {
-                    let mut seqs = Vec::with_capacity(b);
-                    for _ in 0..b {
+                // `sft`: `relift_batch_size` demonstrations every step; `sft_matched`: as many
+                // as ReLIFT trained at the steps where it took its SFT steps, none elsewhere.
+                let n = match arm {
+                    "sft" => b,
+                    "sft_matched" => relift_schedule
+                        .iter()
+                        .find(|(at, _)| *at == s)
+                        .map_or(0, |x| x.1),
+                    _ => 0,
+                };
+                if sft_only && n > 0 {
+                    let mut seqs = Vec::with_capacity(n);
+                    for _ in 0..n {
                         let lvl = &pool[(rng.next_u64() % pool.len() as u64) as usize];
                         let i = lvl[(rng.next_u64() % lvl.len() as u64) as usize];
                         let p = &t.data().pool[i];
                         let mut seq = t.vocab().encode(&p.prompt);
-                        let n = seq.len();
+                        let len = seq.len();
                         seq.extend(t.vocab().encode(&p.completion));
                         seq.push(t.vocab().eos());
-                        seqs.push((seq, n));
+                        seqs.push((seq, len));
                     }
                     let batch = Batch::from_pairs(&seqs, cfg.model.n_positions);
                     block_on(t.policy().nll_backward(&batch, 1.0, s)).unwrap();
                     block_on(t.policy().step(s)).unwrap();
-                    demos += b;
+                    demos += n;
                     sft_steps += 1;
-                } else {
+                } else if !sft_only {
+                    let buffered = t.relift_buffer().to_vec();
                     let m = block_on(t.train_step()).unwrap();
                     match m.relift_trained {
                         Some(n) => {
                             demos += n;
                             sft_steps += 1;
+                            relift_schedule.push((s, n));
+                            for i in buffered {
+                                let level = t.data().pool[i as usize].level;
+                                let arm = cfg.task.levels.iter().position(|&l| l == level);
+                                demos_by_level[arm.unwrap()] += 1;
+                            }
                         }
                         None => rl_steps += 1,
                     }
                 }
                 if (s + 1) % every == 0 || s + 1 == steps {
-                    row(s + 1, &mut t, demos, sft_steps, rl_steps);
+                    row(s + 1, &mut t, demos, sft_steps, rl_steps, &demos_by_level);
                 }
             }
         }
