@@ -58,7 +58,8 @@ pub struct RestMctsConfig {
     pub budget_tokens: usize,
     /// k: candidate next steps sampled per expansion.
     pub expand_k: usize,
-    /// m: rollouts completed from each new node.
+    /// m: rollouts completed from each new node at least (the expansion's own continuations
+    /// after the node's step count; more are sampled as needed).
     pub rollouts_m: usize,
     /// Weight of the value head in a node's value: `(1 − w)·rollout mean + w·value head`.
     pub value_weight: f64,
@@ -67,9 +68,10 @@ pub struct RestMctsConfig {
     /// Expansions of one node at most: a node none of whose children can be selected is
     /// expanded again until it has been expanded this often.
     pub max_expansions: u32,
-    /// The step delimiter: a step ends after this character (or the end token).
+    /// The step delimiter: a step ends after this character (or the end token); it must be
+    /// one token of the vocabulary.
     pub step_delimiter: char,
-    /// New tokens per sampled step at most.
+    /// Tokens per step at most: a longer step without a delimiter is broken (value 0).
     pub max_step_tokens: usize,
     /// New tokens per completion at most (the end token included).
     pub max_completion_length: usize,
