@@ -90,6 +90,7 @@ mod arithmetic;
 mod azr;
 mod azr_rules;
 mod countdown;
+mod countdown_trace;
 mod error;
 mod factoring;
 mod game;
@@ -118,6 +119,7 @@ pub use azr_rules::{
     solver_prompt, solver_reward, SolveOutcome, NUM_SEED_TASKS,
 };
 pub use countdown::{check_countdown, extract_countdown, CdExpr, CdOp, Countdown, CountdownError};
+pub use countdown_trace::{countdown_trace, TraceKind, TraceLimits, TraceStats, MAX_TRACE_NUMBERS};
 pub use error::TaskError;
 pub use factoring::{
     check_factor_list, check_factors, extract_factors, is_prime, parse_factors, prime_factors,
