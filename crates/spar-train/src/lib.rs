@@ -86,6 +86,7 @@ pub mod native;
 pub mod optim;
 pub mod pg;
 pub mod policy;
+pub mod rest_mcts;
 pub mod rewards;
 pub mod rollout;
 pub mod sampler;
