@@ -70,6 +70,7 @@ struct ReadmeDoctests;
 pub mod atomic;
 pub mod azr_selfplay;
 pub mod backend;
+pub mod behaviour_priming;
 pub mod calibration;
 #[cfg(feature = "std")]
 pub mod checkpoint_dir;
