@@ -295,18 +295,20 @@ fn eval_levels(t: &mut Trainer<CpuKernels>, samples: usize) -> (Vec<f64>, Option
 }
 
 /// The experiment of EXPERIMENTS.md: per seed, one SFT start (`configs/relift.toml`'s SFT);
-/// from it, four arms of `grpo.max_steps` loop steps each: `rl` (the config with
+/// from it, five arms of `grpo.max_steps` loop steps each: `rl` (the config with
 /// `relift = false`: plain verifier GRPO), `sft` (continued SFT on the reference completions
 /// of the RL pool's problems, `relift_batch_size` of them per step, levels drawn uniformly,
 /// the RL stage's optimiser), `relift` (the config) and `sft_matched` (SFT on random
 /// reference completions of the RL pool, as many as `relift` trained on and at the same
-/// steps, no RL steps: ReLIFT's SFT budget without its choice of problems and without RL).
+/// steps, no RL steps: ReLIFT's SFT budget without its choice of problems and without RL)
+/// and `sft_same` (SFT on exactly ReLIFT's SFT batches, the same problems at the same steps,
+/// no RL steps: ReLIFT without its RL steps).
 /// Held-out greedy accuracy per level and pass@8 on the hardest level every `EVERY` steps.
 /// Writes the per-evaluation rows to `OUT` (JSON lines) when set. Environment: `SEEDS` (default
 /// `1,2,3`), `RL_STEPS`, `EVERY` (default 50), `SFT_STEPS`, `LABELLED` (the labelled
 /// fraction), `LEVELS` (e.g. `1,2,3`),
 /// `COMPLETION_LEN` (`grpo.max_completion_length`), `ARMS` (default
-/// `rl,sft,relift,sft_matched`), `PROBE=1` (the SFT starts only).
+/// `rl,sft,relift,sft_matched,sft_same`), `PROBE=1` (the SFT starts only).
 #[test]
 #[ignore = "the experiment: minutes of CPU; run by hand with --ignored --nocapture"]
 fn experiment_relift() {
@@ -350,9 +352,9 @@ fn experiment_relift() {
     );
     let steps = base.grpo.max_steps;
     let b = base.grpo.relift_batch_size;
-    // `sft_matched` follows the `relift` arm's schedule, so it comes after it.
+    // `sft_matched` and `sft_same` follow the `relift` arm's schedule, so they come after it.
     let arms: Vec<String> = env("ARMS")
-        .unwrap_or_else(|| "rl,sft,relift,sft_matched".into())
+        .unwrap_or_else(|| "rl,sft,relift,sft_matched,sft_same".into())
         .split(',')
         .map(str::to_string)
         .collect();
@@ -371,6 +373,8 @@ fn experiment_relift() {
         }
         // ReLIFT's SFT steps (loop step, demonstrations), for the matched SFT arm.
         let mut relift_schedule: Vec<(u32, usize)> = Vec::new();
+        // ReLIFT's SFT batches (loop step, problems), for the `sft_same` arm.
+        let mut relift_batches: Vec<(u32, Vec<u32>)> = Vec::new();
         for arm in arms.iter().map(String::as_str) {
             let mut t = trainer(cfg.clone());
             t.restore(&start).unwrap();
@@ -412,19 +416,30 @@ fn experiment_relift() {
             for s in 0..steps {
                 // `sft`: `relift_batch_size` demonstrations every step; `sft_matched`: as many
                 // as ReLIFT trained at the steps where it took its SFT steps, none elsewhere.
+                let same: Vec<usize> = match arm {
+                    "sft_same" => relift_batches
+                        .iter()
+                        .find(|(at, _)| *at == s)
+                        .map_or(Vec::new(), |x| x.1.iter().map(|&i| i as usize).collect()),
+                    _ => Vec::new(),
+                };
                 let n = match arm {
                     "sft" => b,
                     "sft_matched" => relift_schedule
                         .iter()
                         .find(|(at, _)| *at == s)
                         .map_or(0, |x| x.1),
-                    _ => 0,
+                    _ => same.len(),
                 };
                 if sft_only && n > 0 {
                     let mut seqs = Vec::with_capacity(n);
-                    for _ in 0..n {
-                        let lvl = &pool[(rng.next_u64() % pool.len() as u64) as usize];
-                        let i = lvl[(rng.next_u64() % lvl.len() as u64) as usize];
+                    for k in 0..n {
+                        let i = if arm == "sft_same" {
+                            same[k]
+                        } else {
+                            let lvl = &pool[(rng.next_u64() % pool.len() as u64) as usize];
+                            lvl[(rng.next_u64() % lvl.len() as u64) as usize]
+                        };
                         let p = &t.data().pool[i];
                         let mut seq = t.vocab().encode(&p.prompt);
                         let len = seq.len();
@@ -445,6 +460,7 @@ fn experiment_relift() {
                             demos += n;
                             sft_steps += 1;
                             relift_schedule.push((s, n));
+                            relift_batches.push((s, buffered.clone()));
                             for i in buffered {
                                 let level = t.data().pool[i as usize].level;
                                 let arm = cfg.task.levels.iter().position(|&l| l == level);
