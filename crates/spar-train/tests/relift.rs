@@ -432,14 +432,18 @@ fn experiment_relift() {
                     _ => same.len(),
                 };
                 if sft_only && n > 0 {
+                    let picks: Vec<usize> = if arm == "sft_same" {
+                        same
+                    } else {
+                        (0..n)
+                            .map(|_| {
+                                let lvl = &pool[(rng.next_u64() % pool.len() as u64) as usize];
+                                lvl[(rng.next_u64() % lvl.len() as u64) as usize]
+                            })
+                            .collect()
+                    };
                     let mut seqs = Vec::with_capacity(n);
-                    for k in 0..n {
-                        let i = if arm == "sft_same" {
-                            same[k]
-                        } else {
-                            let lvl = &pool[(rng.next_u64() % pool.len() as u64) as usize];
-                            lvl[(rng.next_u64() % lvl.len() as u64) as usize]
-                        };
+                    for i in picks {
                         let p = &t.data().pool[i];
                         let mut seq = t.vocab().encode(&p.prompt);
                         let len = seq.len();
