@@ -427,6 +427,7 @@ impl TrainConfig {
     /// Checks every value a run depends on; the error names the first bad field.
     pub fn validate(&self) -> Result<(), TrainError> {
         self.optim.validate("optim")?;
+        self.validate_relift()?;
         self.sft_optim().validate("sft.optim")?;
         self.grpo_optim().validate("grpo.optim")?;
         let m = &self.model;

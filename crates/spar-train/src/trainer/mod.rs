@@ -146,7 +146,6 @@ impl<K: Kernels> Trainer<K> {
         mut make_kernels: Box<dyn FnMut() -> K>,
     ) -> Result<Self, TrainError> {
         config.validate()?;
-        config.validate_relift()?;
         let pretrained = Self::pretrained(&mut config)?;
         let vocab = match &pretrained {
             Some((v, _)) => v.clone(),
@@ -318,7 +317,6 @@ impl<K: Kernels> Trainer<K> {
         let mut cfg = self.config.clone();
         cfg.grpo = grpo;
         cfg.validate()?;
-        cfg.validate_relift()?;
         if cfg.rl_batch_sequences() > self.policy.model_ref().capacity().0 {
             return Err(TrainError::Config(
                 "`grpo.per_device_train_batch_size` is larger than the model was allocated for"
