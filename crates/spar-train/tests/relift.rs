@@ -4,6 +4,8 @@
 //! keys are errors naming them, and (ignored, run by hand) the experiment of EXPERIMENTS.md.
 #![allow(clippy::field_reassign_with_default)] // configs read best as edits of the defaults
 
+mod common;
+
 use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use spar_model::{block_on, CpuKernels};
@@ -15,22 +17,10 @@ use spar_train::{EvalOptions, StepMetrics, TrainConfig, Trainer};
 /// 2-digit addition from an untrained 1 × 16 GPT (every group fails), 4 prompts × 4
 /// completions per RL step, an SFT step whenever 3 demonstrations are buffered.
 fn tiny() -> TrainConfig {
-    let mut c = TrainConfig::default();
-    c.seed = 5;
-    c.model.n_embd = 16;
-    c.model.n_positions = 24;
-    c.task.name = "addition".into();
-    c.task.levels = vec![1];
-    c.task.num_train_problems = 200;
-    c.task.labelled_fraction = 0.5;
+    let mut c = common::tiny_addition(1, 5);
     c.task.num_eval_problems = 10;
     c.sft.max_steps = 2;
-    c.sft.per_device_train_batch_size = 8;
     c.grpo.max_steps = 8;
-    c.grpo.per_device_train_batch_size = 16;
-    c.grpo.num_generations = 4;
-    c.grpo.max_completion_length = 4;
-    c.grpo.reward = RewardSource::Verifier;
     c.grpo.relift = true;
     c.grpo.relift_batch_size = 6;
     c.grpo.relift_buffer_size = 8;
