@@ -211,6 +211,7 @@ fn one_grpo_step_by_hand_is_spar_trains_step() {
         use_old_logprobs: false,
         entropy_coef: 0.0,
         objective: PgObjective::Clip,
+        clip_cov: None,
     };
     let rollout_refs: Vec<&Rollout> = rollouts.iter().collect();
     let pg =
