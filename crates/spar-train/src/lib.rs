@@ -18,13 +18,18 @@
 //! | task | problems and games from spar-tasks (its rules grade them); a spar-bandits curriculum picks levels | `data.rs`, `trainer/sampling.rs` |
 //! | rollouts | the one [`rollout::Rollout`] type, padded into a [`rollout::Batch`]; spar-model's KV-cache sampler | `rollout.rs`, `trainer/sampling.rs`, each game's play loop |
 //! | rewards | verifier, majority vote, Co-Reward, self-certainty; game outcomes; proposer learnability | `rewards/`, the loop files |
-//! | advantages | GRPO group-normalised; role baselines for two-seat games; task-relative REINFORCE++ | `trainer/mod.rs`, `selfplay.rs`, `azr_selfplay.rs` |
+//! | advantages | GRPO group-normalised; role baselines for two-seat games; task-relative REINFORCE++ | `trainer/mod.rs`, `selfplay.rs`, `pg.rs` |
 //! | loss weights | spar-losses' clipped policy loss → `∂L/∂logp` per token (preference losses for DPO rounds) | `pg.rs`, `self_reinforce.rs` |
 //! | backward | the weights (and entropy weights, NLL terms) back-propagated through the model | `policy.rs` |
 //! | step | the one checked AdamW step, Hugging Face's options and schedules per stage | `policy.rs`, `optim.rs` |
 //!
-//! The loops: [`Trainer`] (SFT then GRPO with any reward source), [`kuhn_selfplay`],
-//! [`tictactoe_selfplay`], [`azr_selfplay`], [`self_reinforce`]. Each snapshots its whole
+//! The loops: [`Trainer`] (SFT then GRPO with any reward source, and its options: replay,
+//! hints, RISE's verify prompts, ReLIFT's interleaved SFT, Clip-Cov, …); game self-play
+//! ([`kuhn_selfplay`], [`tictactoe_selfplay`]); proposer–solver and sneaky–critic self-play
+//! ([`azr_selfplay`], [`spc_selfplay`]); preference rounds ([`self_reinforce`]); self-training
+//! on verified samples and on searched traces ([`expert_iteration`], [`rest_mcts`]);
+//! self-correction ([`self_correct`]); calibrated confidence ([`calibration`]); behaviour
+//! priming ([`behaviour_priming`]); DITTO on text ([`ditto_text`]). Each snapshots its whole
 //! state and restores it bit for bit; [`native`] (feature `std`) writes and reads the
 //! checkpoint files. Configs share their sections: [`config::ModelSection`], the optimiser's
 //! [`optim::OptimConfig`] with per-stage [`optim::OptimOverride`]s, and one TOML reader
