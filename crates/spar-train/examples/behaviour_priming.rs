@@ -48,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
             let r = block_on(run.run())?;
             println!(
-                "[{:.0}s] seed {seed} {kind:?}: held-out {:.3} after SFT, {:.3} after RL; backtrack {:.2} -> {:.2}, verify {:.2} -> {:.2}, sampled acc {:.2} -> {:.2}",
+                "[{:.0}s] seed {seed} {kind:?}: held-out {:.3} after SFT, {:.3} after RL; backtrack {:.2} -> {:.2}, verify {:.2} -> {:.2} (right {:.2} -> {:.2}), sampled acc {:.2} -> {:.2}",
                 t0.elapsed().as_secs_f64(),
                 r.after_sft(),
                 r.after_rl(),
@@ -56,6 +56,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 r.behaviour_end.backtrack,
                 r.behaviour_start.verify,
                 r.behaviour_end.verify,
+                r.behaviour_start.verify_right,
+                r.behaviour_end.verify_right,
                 r.behaviour_start.accuracy,
                 r.behaviour_end.accuracy
             );

@@ -211,6 +211,10 @@ pub struct BehaviourStats {
     pub backtrack: f64,
     /// Share that check an answer (` ok`).
     pub verify: f64,
+    /// Of the completions that check an answer, the share whose answer the verifier accepts
+    /// (how often the check's ` ok` is right; 0 when none checks).
+    #[serde(default)]
+    pub verify_right: f64,
     /// Share that answer after `=>`.
     pub answer: f64,
     /// Share the verifier accepts (ended with the end token and solving the problem).
@@ -230,8 +234,11 @@ impl BehaviourStats {
             s.verify += f64::from(u8::from(t.verifies));
             s.answer += f64::from(u8::from(t.answers));
             s.accuracy += f64::from(u8::from(right));
+            s.verify_right += f64::from(u8::from(right && t.verifies));
             s.mean_chars += text.len() as f64;
         }
+        let checks = s.verify;
+        s.verify_right /= checks.max(1.0);
         let n = s.samples.max(1) as f64;
         for x in [
             &mut s.backtrack,
@@ -552,6 +559,13 @@ mod tests {
             (s.backtrack, s.verify, s.answer, s.accuracy),
             (0.25, 0.5, 0.5, 0.5)
         );
+        assert_eq!(s.verify_right, 1.0, "both checks are right");
+        let wrong = BehaviourStats::of([
+            ("5*3=15,15+7=22 5*3+7=22 ok=>5*3+7", true),
+            ("5+3=8,8+7=15 8+7=22 ok=>5+3+7", false),
+            ("5*3+7", true),
+        ]);
+        assert_eq!(wrong.verify_right, 0.5, "one check of two is right");
         assert_eq!(BehaviourStats::of([]), BehaviourStats::default());
     }
 
