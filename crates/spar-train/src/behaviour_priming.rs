@@ -388,16 +388,10 @@ impl<K: Kernels> BehaviourPriming<K> {
                     .into(),
             ));
         }
-        let vocab = self.trainer.vocab().clone();
+        let vocab = self.trainer.vocab();
         let data: Vec<(Vec<u32>, usize)> = texts
             .iter()
-            .map(|(prompt, completion)| {
-                let mut s = vocab.encode(prompt);
-                let len = s.len();
-                s.extend(vocab.encode(completion));
-                s.push(vocab.eos());
-                (s, len)
-            })
+            .map(|(prompt, completion)| vocab.encode_example(prompt, completion))
             .collect();
         let t = &self.config.train;
         let final_nll = crate::expert_iteration::sft_m_step(

@@ -286,11 +286,6 @@ impl<K: Kernels> ExpertIteration<K> {
         Ok((kept, right as f64 / (n * k as f64), covered as f64 / n))
     }
 
-    /// The labelled SFT examples (prompt, reference completion, end token).
-    fn labelled_examples(&self) -> Vec<(Vec<u32>, usize)> {
-        labelled_examples(&self.trainer)
-    }
-
     /// One iteration: the E-step, then the M-step (from the base with `restart_from_base`)
     /// on the kept solutions (and the labelled examples with `include_labelled`), then the
     /// held-out evaluation. Runs the SFT stage first if it has not run.
@@ -304,7 +299,7 @@ impl<K: Kernels> ExpertIteration<K> {
         let (mut data, sample_accuracy, coverage) = self.collect().await?;
         let kept = data.len();
         if self.config.include_labelled {
-            data.extend(self.labelled_examples());
+            data.extend(labelled_examples(&self.trainer));
         }
         if self.config.restart_from_base {
             self.trainer.load_params(&self.base)?;
@@ -372,15 +367,12 @@ impl<K: Kernels> ExpertIteration<K> {
 /// The labelled SFT examples of `trainer`'s problems: prompt, reference completion, end token,
 /// as `(sequence, prompt length)`.
 pub fn labelled_examples<K: Kernels>(trainer: &Trainer<K>) -> Vec<(Vec<u32>, usize)> {
-    let vocab = trainer.vocab();
     let data = trainer.data();
     (0..data.num_labelled)
         .map(|i| {
-            let mut s = vocab.encode(&data.pool[i].prompt);
-            let len = s.len();
-            s.extend(vocab.encode(data.sft_completion(i)));
-            s.push(vocab.eos());
-            (s, len)
+            trainer
+                .vocab()
+                .encode_example(&data.pool[i].prompt, data.sft_completion(i))
         })
         .collect()
 }

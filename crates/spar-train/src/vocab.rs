@@ -257,6 +257,16 @@ impl CharVocab {
         }
     }
 
+    /// A supervised example: `prompt ++ completion ++ end` encoded, with the prompt's length
+    /// (the positions before it carry no loss).
+    pub fn encode_example(&self, prompt: &str, completion: &str) -> (Vec<u32>, usize) {
+        let mut full = self.encode(prompt);
+        let prompt_len = full.len();
+        full.extend(self.encode(completion));
+        full.push(self.eos);
+        (full, prompt_len)
+    }
+
     /// Text of `ids`, stopping at the first end token; unknown ids (and a `WordLevel`
     /// vocabulary's special tokens) are skipped.
     pub fn decode(&self, ids: &[u32]) -> String {

@@ -195,15 +195,6 @@ impl<K: Kernels> SpcSelfPlay<K> {
         Ok(out)
     }
 
-    /// A prompt and its target as one supervised sequence.
-    fn example(&self, prompt: &str, target: &str) -> (Vec<u32>, usize) {
-        let mut s = self.vocab.encode(prompt);
-        let p = s.len();
-        s.extend(self.vocab.encode(target));
-        s.push(self.vocab.eos());
-        (s, p)
-    }
-
     /// The warm start: `warmup_steps` supervised steps (does nothing once done), then the
     /// held-out sneaky set. Returns the last step's loss (0 when nothing was done).
     pub async fn warm_start(&mut self) -> Result<f64, TrainError> {
@@ -217,7 +208,9 @@ impl<K: Kernels> SpcSelfPlay<K> {
             for i in 0..self.config.warmup_batch {
                 let t = draw_trace(&mut self.rng, d);
                 let ex = match i % 3 {
-                    0 => self.example(&alloc::format!("{}+{}:", t.a, t.b), &t.body()),
+                    0 => self
+                        .vocab
+                        .encode_example(&alloc::format!("{}+{}:", t.a, t.b), &t.body()),
                     1 => {
                         let clean = (self.rng.next_u64() % 1_000_000) as f64 / 1e6
                             < self.config.warmup_clean_fraction;
@@ -226,13 +219,16 @@ impl<K: Kernels> SpcSelfPlay<K> {
                         } else {
                             corrupt_trace(&t, &mut self.rng).0
                         };
-                        self.example(&critic_prompt(&shown), &verdict_text(check_trace(&shown)))
+                        self.vocab.encode_example(
+                            &critic_prompt(&shown),
+                            &verdict_text(check_trace(&shown)),
+                        )
                     }
                     _ => {
                         let k = self.pick(t.num_steps());
                         let bad = corrupt_step(&t, k, &mut self.rng).unwrap_or_else(|| t.clone());
                         let target = trace_steps(&bad).swap_remove(k);
-                        self.example(&sneaky_prompt(&t, k), &target)
+                        self.vocab.encode_example(&sneaky_prompt(&t, k), &target)
                     }
                 };
                 seqs.push(ex);

@@ -37,7 +37,7 @@ impl<K: Kernels> Trainer<K> {
                 TrainError::Config("`sft.judge_fraction` needs a task with a verify form".into())
             })?;
             let p = form.verify_example(&self.data.pool[i], &mut self.rng)?;
-            seqs.push(self.encode_example(&p.prompt, &p.completion));
+            seqs.push(self.vocab.encode_example(&p.prompt, &p.completion));
         }
         Ok(seqs)
     }

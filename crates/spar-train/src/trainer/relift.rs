@@ -137,7 +137,7 @@ impl<K: Kernels> Trainer<K> {
             .iter()
             .map(|&i| {
                 let p = &self.data.pool[i as usize];
-                self.encode_example(&p.prompt, &p.completion)
+                self.vocab.encode_example(&p.prompt, &p.completion)
             })
             .collect()
     }

@@ -98,7 +98,10 @@ impl<K: Kernels> Trainer<K> {
             } else {
                 problem.prompt.clone()
             };
-            seqs.push(self.encode_example(&prompt, self.data.sft_completion(i)));
+            seqs.push(
+                self.vocab
+                    .encode_example(&prompt, self.data.sft_completion(i)),
+            );
         }
         Ok(seqs)
     }
@@ -124,15 +127,6 @@ impl<K: Kernels> Trainer<K> {
                     .next(self.data.num_labelled, self.config.seed, SFT_EPOCH_STREAM)
             }
         }
-    }
-
-    /// `prompt ++ completion ++ end` encoded, with the prompt's length.
-    pub(super) fn encode_example(&self, prompt: &str, completion: &str) -> (Vec<u32>, usize) {
-        let mut full = self.vocab.encode(prompt);
-        let prompt_len = full.len();
-        full.extend(self.vocab.encode(completion));
-        full.push(self.vocab.eos());
-        (full, prompt_len)
     }
 
     /// Draws `n` prompts' units, samples and scores them.
